@@ -1,0 +1,251 @@
+"""KnowledgeIndex: built once per content load; a question -> ranked answers.
+
+Each searchable kind (organization, session, FAQ entry, menu destination) says which phrases
+describe it (`search_phrases`). The index breaks every phrase into normalized tokens and, for a
+question, matches each question word to the vocabulary with rapidfuzz (typos, partial names),
+then scores every phrase by how much of the question it explains and how much of the phrase
+the question covers, both weighted by how rare each word is. A phrase that explains half of
+the question scores low: a confident wrong answer is worse than none.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Protocol
+
+from rapidfuzz import fuzz, process
+
+from bot.content import Content, Faq, Organization, Session
+from bot.textmatch import Lexicon, default_lexicon
+
+ANSWER_THRESHOLD = 0.74
+SUGGEST_THRESHOLD = 0.52
+CLEAR_MARGIN = 0.07
+MAX_SUGGESTIONS = 3
+QUESTION_SHARE = 0.65  # the rest of a phrase's score is how much of the phrase was asked about
+
+
+class Nav(StrEnum):
+    """Menu destinations a question can lead to ("who are the partners?")."""
+
+    PROGRAMME = "programme"
+    SIDE_EVENTS = "side_events"
+    PARTNERS = "partners"
+    ORGANIZERS = "organizers"
+    PROPOSE = "propose"
+    HELP = "help"
+    LANGUAGE = "language"
+
+
+NAV_PHRASES: dict[Nav, tuple[str, ...]] = {
+    Nav.PROGRAMME: (
+        "programme", "program", "schedule", "agenda", "timetable", "sessions", "panels",
+        "expert panels", "full day programme", "what is on", "talks",
+    ),
+    Nav.SIDE_EVENTS: ("side events", "side event", "parallel events", "workshops"),
+    Nav.PARTNERS: ("partners", "who are the partners", "sponsors", "partner organizations"),
+    Nav.ORGANIZERS: (
+        "side event organizers", "who organizes the side events", "organizers of side events",
+    ),
+    Nav.PROPOSE: (
+        "the floor is yours", "speaking slot", "propose a talk", "request a speaking slot",
+        "i want to speak", "call for speakers", "submit a proposal", "present my project",
+    ),
+    Nav.HELP: ("help", "what can you do", "how does this bot work", "commands"),
+    Nav.LANGUAGE: ("language", "change language", "idioma", "cambiar idioma", "canviar idioma"),
+}
+
+
+class Searchable(Protocol):
+    """One thing a question can be answered with."""
+
+    @property
+    def key(self) -> str: ...
+
+    def search_phrases(self) -> list[str]: ...
+
+
+@dataclass(frozen=True)
+class OrganizationEntry:
+    organization: Organization
+
+    @property
+    def key(self) -> str:
+        return f"org:{self.organization.id}"
+
+    def search_phrases(self) -> list[str]:
+        return [self.organization.name, *self.organization.aliases]
+
+
+@dataclass(frozen=True)
+class SessionEntry:
+    session: Session
+
+    @property
+    def key(self) -> str:
+        return f"session:{self.session.id}"
+
+    def search_phrases(self) -> list[str]:
+        topics = " ".join(self.session.topics)
+        return [*self.session.title.all(), *([topics] if topics else [])]
+
+
+@dataclass(frozen=True)
+class FaqEntry:
+    faq: Faq
+
+    @property
+    def key(self) -> str:
+        return f"faq:{self.faq.id}"
+
+    def search_phrases(self) -> list[str]:
+        return [*self.faq.question.all(), *self.faq.alternatives]
+
+
+@dataclass(frozen=True)
+class NavEntry:
+    nav: Nav
+
+    @property
+    def key(self) -> str:
+        return f"nav:{self.nav.value}"
+
+    def search_phrases(self) -> list[str]:
+        return list(NAV_PHRASES[self.nav])
+
+
+@dataclass(frozen=True)
+class Match:
+    key: str
+    score: float
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What to do with a question: `best` to answer, else `suggestions` (maybe empty)."""
+
+    best: Match | None
+    suggestions: list[Match]
+
+
+def entries_for(content: Content) -> list[Searchable]:
+    entries: list[Searchable] = [OrganizationEntry(o) for o in content.organizations]
+    entries += [SessionEntry(s) for s in content.sessions]
+    entries += [FaqEntry(f) for f in content.faqs]
+    entries += [NavEntry(n) for n in Nav]
+    return entries
+
+
+@dataclass
+class _Phrase:
+    entry: int
+    tokens: tuple[str, ...]
+    weight: float = field(default=0.0)
+
+
+class KnowledgeIndex:
+    """Fuzzy lookup over everything the bot can answer; immutable once built."""
+
+    def __init__(self, entries: list[Searchable], lexicon: Lexicon | None = None) -> None:
+        self.lexicon = lexicon or default_lexicon()
+        self.keys = [entry.key for entry in entries]
+        self.phrases: list[_Phrase] = []
+        postings: dict[str, list[int]] = defaultdict(list)
+        entry_tokens: dict[str, set[int]] = defaultdict(set)
+        for index, entry in enumerate(entries):
+            for text in entry.search_phrases():
+                tokens = tuple(dict.fromkeys(self.lexicon.tokens(text)))
+                if not tokens:
+                    continue
+                phrase_id = len(self.phrases)
+                self.phrases.append(_Phrase(index, tokens))
+                for token in tokens:
+                    postings[token].append(phrase_id)
+                    entry_tokens[token].add(index)
+        count = max(len(entries), 1)
+        self.idf = {tok: math.log(1 + count / len(ids)) for tok, ids in entry_tokens.items()}
+        self.unknown_idf = math.log(1 + count)
+        self.postings = dict(postings)
+        self.vocabulary = sorted(self.postings)
+        for phrase in self.phrases:
+            phrase.weight = sum(self.idf[t] for t in phrase.tokens)
+        self._token_cache: dict[str, list[tuple[str, float]]] = {}
+
+    @classmethod
+    def from_content(cls, content: Content) -> KnowledgeIndex:
+        return cls(entries_for(content))
+
+    def _similar(self, token: str) -> list[tuple[str, float]]:
+        """Vocabulary words close to `token` with a similarity in 0..1."""
+        cached = self._token_cache.get(token)
+        if cached is not None:
+            return cached
+        if token in self.postings:
+            found = [(token, 1.0)]
+        elif len(token) < 4:
+            found = []
+        else:
+            cutoff = 80 if len(token) < 6 else 75
+            hits = process.extract(
+                token, self.vocabulary, scorer=fuzz.ratio, score_cutoff=cutoff, limit=6
+            )
+            found_map = {word: score / 100 for word, score, _ in hits}
+            # Partial names: "diput" -> "diputacio", "hospi" -> "hospitalet".
+            start = bisect.bisect_left(self.vocabulary, token)
+            for word in self.vocabulary[start : start + 6]:
+                if not word.startswith(token):
+                    break
+                found_map[word] = max(found_map.get(word, 0.0), 0.92)
+            found = sorted(found_map.items(), key=lambda item: -item[1])
+        if len(self._token_cache) < 50_000:
+            self._token_cache[token] = found
+        return found
+
+    def rank(self, question: str) -> list[Match]:
+        """Every entry that shares something with the question, best first."""
+        tokens = list(dict.fromkeys(self.lexicon.tokens(question)))
+        if not tokens:
+            return []
+        # per phrase: question word index -> best similarity; and phrase word -> similarity
+        question_hits: dict[int, dict[int, float]] = defaultdict(dict)
+        phrase_hits: dict[int, dict[str, float]] = defaultdict(dict)
+        weights: list[float] = []
+        for position, token in enumerate(tokens):
+            similar = self._similar(token)
+            weights.append(self.idf[similar[0][0]] if similar else self.unknown_idf)
+            for word, similarity in similar:
+                for phrase_id in self.postings[word]:
+                    hits = question_hits[phrase_id]
+                    if similarity > hits.get(position, 0.0):
+                        hits[position] = similarity
+                    seen = phrase_hits[phrase_id]
+                    if similarity > seen.get(word, 0.0):
+                        seen[word] = similarity
+        total = sum(weights)
+        best: dict[int, float] = {}
+        for phrase_id, hits in question_hits.items():
+            phrase = self.phrases[phrase_id]
+            asked = sum(weights[pos] * sim for pos, sim in hits.items()) / total
+            covered = (
+                sum(self.idf[w] * sim for w, sim in phrase_hits[phrase_id].items()) / phrase.weight
+            )
+            score = QUESTION_SHARE * asked + (1 - QUESTION_SHARE) * covered
+            if score > best.get(phrase.entry, 0.0):
+                best[phrase.entry] = score
+        ranked = sorted(best.items(), key=lambda item: -item[1])
+        return [Match(self.keys[entry], round(score, 4)) for entry, score in ranked]
+
+    def answer(self, question: str) -> Answer:
+        """Answer when one entry clearly wins; otherwise the close candidates, if any."""
+        ranked = [m for m in self.rank(question) if m.score >= SUGGEST_THRESHOLD]
+        if not ranked:
+            return Answer(None, [])
+        top = ranked[0]
+        runner_up = ranked[1].score if len(ranked) > 1 else 0.0
+        if top.score >= ANSWER_THRESHOLD and top.score - runner_up >= CLEAR_MARGIN:
+            return Answer(top, [])
+        return Answer(None, ranked[:MAX_SUGGESTIONS])

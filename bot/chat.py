@@ -1,0 +1,110 @@
+"""Terminal chat: the very same Application, no token, no network.
+
+Each typed line becomes an update from a local user; replies are printed; inline buttons are
+numbered and typing a number presses that button.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import re
+import sys
+from pathlib import Path
+from typing import TextIO
+
+from bot.app import build_application, running
+from bot.i18n import normalize_language, plain
+from bot.local_api import Call, LocalBotApi, LocalChat, LocalRequest, buttons_of
+from bot.settings import Settings
+
+LOCAL_TOKEN = "0:local-terminal-chat"  # never leaves the process
+_TAG = re.compile(r"<[^>]+>")
+QUIT = {"/quit", "/exit"}
+
+
+def to_terminal(text: str) -> str:
+    """HTML message -> plain terminal text."""
+    return html.unescape(_TAG.sub("", text))
+
+
+class TerminalChat:
+    def __init__(self, chat: LocalChat, out: TextIO, lang: str) -> None:
+        self.chat = chat
+        self.out = out
+        self.lang = lang
+        self.buttons: list[dict] = []  # type: ignore[type-arg]
+        self.keyboard_message: dict | None = None  # type: ignore[type-arg]
+
+    def print_calls(self, calls: list[Call]) -> None:
+        own_chat = self.chat.chat["id"]
+        for call in calls:
+            if call.method == "answerCallbackQuery":
+                if call.params.get("text"):
+                    print(f"  ({call.params['text']})", file=self.out)
+                continue
+            if call.method not in {"sendMessage", "editMessageText", "sendDocument"}:
+                continue
+            if call.chat_id is not None and call.chat_id != own_chat:
+                print(plain("chat.to_other_chat", self.lang, chat_id=call.chat_id), file=self.out)
+            print(to_terminal(call.text), file=self.out)
+            if call.method == "sendDocument":
+                for name, data in call.files.items():
+                    path = Path("data") / f"chat-{name}"
+                    path.parent.mkdir(exist_ok=True)
+                    path.write_bytes(data)
+                    print(plain("chat.document", self.lang, name=name, path=path), file=self.out)
+            self.show_buttons(call)
+        self.out.flush()
+
+    def show_buttons(self, call: Call) -> None:
+        buttons = call.buttons()
+        if not buttons or call.chat_id != self.chat.chat["id"]:
+            return
+        key = (int(call.params["chat_id"]), int(call.params.get("message_id") or 0))
+        message = self.chat.api.messages.get(key) or self.chat.last_bot_message(with_buttons=True)
+        self.keyboard_message, self.buttons = message, buttons
+        for number, button in enumerate(buttons, start=1):
+            extra = plain("chat.link_button", self.lang, url=button["url"]) if "url" in button else ""
+            print(f"  [{number}] {button['text']} {extra}".rstrip(), file=self.out)
+
+    async def handle_line(self, line: str) -> None:
+        line = line.strip()
+        if not line:
+            return
+        if line.isdigit() and self.buttons:
+            number = int(line)
+            if not 1 <= number <= len(self.buttons):
+                print(plain("chat.no_button", self.lang, number=number), file=self.out)
+                return
+            button = self.buttons[number - 1]
+            if "callback_data" in button and self.keyboard_message is not None:
+                self.print_calls(await self.chat.press_data(button["callback_data"],
+                                                            self.keyboard_message))
+            elif "url" in button:
+                print(button["url"], file=self.out)
+            return
+        self.print_calls(await self.chat.send(line))
+
+
+async def run_chat(
+    settings: Settings, *, stdin: TextIO = sys.stdin, out: TextIO = sys.stdout,
+    user_id: int = 1, language: str | None = None,
+) -> None:
+    api = LocalBotApi()
+    application = build_application(settings, request=LocalRequest(api), token=LOCAL_TOKEN)
+    lang = normalize_language(language)
+    async with running(application):
+        chat = LocalChat(application, api, user_id=user_id, language_code=lang)
+        terminal = TerminalChat(chat, out, lang)
+        print(plain("chat.banner", lang, user_id=user_id), file=out)
+        await terminal.handle_line("/start")
+        loop = asyncio.get_running_loop()
+        while True:
+            if stdin.isatty():
+                print("> ", end="", file=out, flush=True)
+            line = await loop.run_in_executor(None, stdin.readline)
+            if not line or line.strip() in QUIT:
+                break
+            await terminal.handle_line(line)
+        print(plain("chat.bye", lang), file=out)

@@ -1,0 +1,223 @@
+"""Read `content/*.yaml` into a `Content`, or a list of errors an organizer can act on.
+
+Each error names the file, the line where possible, and the field path in plain words, e.g.
+`programme.yaml, line 14: sessions → item 3 (id "panel-2") → start: "25:00" is not a valid
+time: write it as HH:MM, for example "09:30"`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from bot.content.model import Content, EventFile, FaqFile, OrganizationsFile, ProgrammeFile
+
+Path_ = tuple[str | int, ...]
+
+FILES: dict[str, type[BaseModel]] = {
+    "event.yaml": EventFile,
+    "programme.yaml": ProgrammeFile,
+    "organizations.yaml": OrganizationsFile,
+    "faq.yaml": FaqFile,
+}
+
+_FRIENDLY = {
+    "missing": "this field is required but missing",
+    "extra_forbidden": "unknown field: check its spelling (or remove it)",
+    "string_type": "should be a text",
+    "list_type": "should be a list (lines starting with \"- \")",
+    "dict_type": "should be a group of fields",
+    "model_type": "should be a group of fields",
+    "bool_type": "should be true or false",
+    "bool_parsing": "should be true or false",
+    "date_from_datetime_parsing": "should be a date like 2026-05-20",
+    "date_parsing": "should be a date like 2026-05-20",
+    "date_type": "should be a date like 2026-05-20",
+    "string_pattern_mismatch": "should be short, lowercase letters, digits and dashes "
+    "(like panel-2), or a web address starting with https://",
+}
+
+
+@dataclass(frozen=True)
+class ContentError:
+    file: str
+    line: int | None
+    where: str
+    message: str
+
+    def __str__(self) -> str:
+        place = self.file if self.line is None else f"{self.file}, line {self.line}"
+        return f"{place}: {self.where}: {self.message}" if self.where else f"{place}: {self.message}"
+
+
+class ContentInvalid(Exception):
+    """Raised with every problem found, so an organizer can fix them in one go."""
+
+    def __init__(self, errors: list[ContentError]) -> None:
+        self.errors = errors
+        super().__init__("\n".join(map(str, errors)))
+
+
+@dataclass
+class _Source:
+    name: str
+    data: Any
+    lines: dict[Path_, int]
+
+    def line(self, path: Path_) -> int | None:
+        for cut in range(len(path), -1, -1):
+            if path[:cut] in self.lines:
+                return self.lines[path[:cut]]
+        return None
+
+    def describe(self, path: Path_) -> str:
+        words: list[str] = []
+        node = self.data
+        for part in path:
+            if isinstance(part, int):
+                ident = node[part].get("id") if _is_item(node, part) else None
+                words.append(f"item {part + 1}" + (f' (id "{ident}")' if ident else ""))
+            else:
+                words.append(str(part))
+            node = node[part] if _has(node, part) else None
+        return " → ".join(words)
+
+
+def _is_item(node: Any, index: int) -> bool:
+    return isinstance(node, list) and index < len(node) and isinstance(node[index], dict)
+
+
+def _has(node: Any, part: str | int) -> bool:
+    if isinstance(node, dict):
+        return part in node
+    return isinstance(node, list) and isinstance(part, int) and part < len(node)
+
+
+def _line_map(node: yaml.Node, path: Path_, out: dict[Path_, int]) -> None:
+    out[path] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            out[(*path, key.value)] = key.start_mark.line + 1
+            _line_map(value, (*path, key.value), out)
+            out[(*path, key.value)] = key.start_mark.line + 1
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            _line_map(item, (*path, index), out)
+
+
+def _read(directory: Path, name: str) -> tuple[_Source | None, list[ContentError]]:
+    path = directory / name
+    if not path.is_file():
+        return None, [ContentError(name, None, "", f"file not found in {directory}")]
+    text = path.read_text(encoding="utf-8")
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        line = mark.line + 1 if mark else None
+        problem = exc.problem or "the YAML cannot be read"
+        return None, [
+            ContentError(name, line, "", f"{problem} (check indentation, colons and quotes)")
+        ]
+    lines: dict[Path_, int] = {}
+    if node is not None:
+        _line_map(node, (), lines)
+    return _Source(name, data if data is not None else {}, lines), []
+
+
+def _friendly(error: Any) -> str:
+    if error["type"] in _FRIENDLY:
+        return _FRIENDLY[error["type"]]
+    message = str(error["msg"])
+    return message.removeprefix("Value error, ")
+
+
+def _validate(source: _Source) -> tuple[BaseModel | None, list[ContentError]]:
+    model = FILES[source.name]
+    try:
+        return model.model_validate(source.data), []
+    except ValidationError as exc:
+        errors = []
+        for error in exc.errors():
+            # Drop pydantic's internal steps (RootModel "root", union branches).
+            path = tuple(p for p in error["loc"] if p != "root" and not str(p).startswith("function"))
+            errors.append(
+                ContentError(source.name, source.line(path), source.describe(path), _friendly(error))
+            )
+        return None, errors
+
+
+def _cross_check(parsed: dict[str, Any], sources: dict[str, _Source]) -> list[ContentError]:
+    """What one file cannot know alone: unique ids, hosts and references that exist."""
+    errors: list[ContentError] = []
+    sessions = parsed["programme.yaml"].sessions
+    organizations = parsed["organizations.yaml"].organizations
+
+    def add(name: str, path: Path_, message: str) -> None:
+        src = sources[name]
+        errors.append(ContentError(name, src.line(path), src.describe(path), message))
+
+    def unique(name: str, key: str, items: list[Any]) -> None:
+        seen: set[str] = set()
+        for index, item in enumerate(items):
+            if item.id in seen:
+                add(name, (key, index, "id"), f'the id "{item.id}" is used twice: ids must be unique')
+            seen.add(item.id)
+
+    unique("programme.yaml", "sessions", sessions)
+    unique("organizations.yaml", "organizations", organizations)
+    unique("faq.yaml", "faqs", parsed["faq.yaml"].faqs)
+    unique("event.yaml", "proposal_formats", parsed["event.yaml"].proposal_formats)
+    known_orgs = {o.id for o in organizations}
+    known = known_orgs | {s.id for s in sessions}
+    for index, session in enumerate(sessions):
+        if session.host and session.host not in known_orgs:
+            add(
+                "programme.yaml",
+                ("sessions", index, "host"),
+                f'"{session.host}" is not a known organization: use one of the ids in '
+                f"organizations.yaml ({', '.join(sorted(known_orgs))})",
+            )
+    for index, faq in enumerate(parsed["faq.yaml"].faqs):
+        for pos, ref in enumerate(faq.related):
+            if ref not in known:
+                add(
+                    "faq.yaml",
+                    ("faqs", index, "related", pos),
+                    f'"{ref}" is neither an organization nor a session id',
+                )
+    return errors
+
+
+def load_content(directory: Path) -> Content:
+    """Load and validate the content folder; raise ContentInvalid with every problem found."""
+    errors: list[ContentError] = []
+    sources: dict[str, _Source] = {}
+    parsed: dict[str, Any] = {}
+    for name in FILES:
+        source, read_errors = _read(directory, name)
+        errors += read_errors
+        if source is None:
+            continue
+        sources[name] = source
+        model, model_errors = _validate(source)
+        errors += model_errors
+        parsed[name] = model
+    errors = errors or _cross_check(parsed, sources)
+    if errors:
+        raise ContentInvalid(errors)
+    event, programme = parsed["event.yaml"], parsed["programme.yaml"]
+    return Content(
+        event=event.event,
+        proposal_formats=event.proposal_formats,
+        draft=programme.draft,
+        draft_note=programme.draft_note,
+        sessions=programme.sessions,
+        organizations=parsed["organizations.yaml"].organizations,
+        faqs=parsed["faq.yaml"].faqs,
+    )

@@ -1,0 +1,197 @@
+"""The event content as a validated, typed model (Event, Session, Organization, Faq)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    RootModel,
+    StringConstraints,
+    model_validator,
+)
+
+from bot.i18n import DEFAULT_LANGUAGE, LANGUAGES
+
+SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]{0,31}$"
+Slug = Annotated[str, StringConstraints(pattern=SLUG_PATTERN)]
+_TIME = re.compile(r"^([01]?\d|2[0-3])[:.h]([0-5]\d)$")
+
+
+class Text(RootModel[dict[str, str]]):
+    """Text with optional translations: a plain string (English) or {en: .., es: .., ca: ..}."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _accept_plain_string(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return {DEFAULT_LANGUAGE: value}
+        if isinstance(value, dict):
+            unknown = sorted(set(value) - set(LANGUAGES))
+            if unknown:
+                raise ValueError(
+                    f"unknown language {', '.join(map(str, unknown))}: use en, es or ca"
+                )
+            if not str(value.get(DEFAULT_LANGUAGE) or "").strip():
+                raise ValueError("the English text (en) is required")
+            return {lang: str(text).strip() for lang, text in value.items() if text}
+        raise ValueError("should be a text, or translations like {en: ..., es: ..., ca: ...}")
+
+    def get(self, lang: str) -> str:
+        return self.root.get(lang) or self.root[DEFAULT_LANGUAGE]
+
+    def all(self) -> list[str]:
+        return list(self.root.values())
+
+
+def _parse_time(value: Any) -> Any:
+    if isinstance(value, int) and not isinstance(value, bool):
+        # YAML 1.1 reads an unquoted 10:30 as the sexagesimal number 630.
+        value = f"{value // 60}:{value % 60:02d}"
+    if isinstance(value, str):
+        match = _TIME.match(value.strip())
+        if match:
+            return dt.time(int(match.group(1)), int(match.group(2)))
+    if isinstance(value, dt.time):
+        return value
+    raise ValueError(f"{value!r} is not a valid time: write it as HH:MM, for example \"09:30\"")
+
+
+ClockTime = Annotated[dt.time, BeforeValidator(_parse_time)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SessionKind(StrEnum):
+    OPENING = "opening"
+    PANEL = "panel"
+    SIDE_EVENT = "side_event"
+    BREAK = "break"
+    CLOSING = "closing"
+
+
+class OrganizationRole(StrEnum):
+    PARTNER = "partner"
+    SIDE_EVENT_ORGANIZER = "side_event_organizer"
+
+
+class Event(_Strict):
+    name: str
+    series: str | None = None
+    series_tagline: Text | None = None
+    tagline: Text
+    description: Text
+    theme: Text | None = None
+    date: dt.date | None = None
+    venue: Text | None = None
+    floor_call: Text | None = None
+
+
+class ProposalFormat(_Strict):
+    id: Slug
+    label: Text
+
+
+class Session(_Strict):
+    id: Slug
+    kind: SessionKind
+    title: Text
+    start: ClockTime
+    end: ClockTime
+    description: Text | None = None
+    speakers: list[str] = Field(default_factory=list)
+    host: Slug | None = None
+    topics: list[str] = Field(default_factory=list)
+    open_for_contributions: bool = False
+    room: Text | None = None
+
+    @model_validator(mode="after")
+    def _ends_after_start(self) -> Session:
+        if self.end <= self.start:
+            raise ValueError(
+                f"the session ends ({self.end:%H:%M}) before it starts ({self.start:%H:%M})"
+            )
+        return self
+
+
+class Organization(_Strict):
+    id: Slug
+    name: str
+    role: OrganizationRole
+    aliases: list[str] = Field(default_factory=list)
+    description: Text | None = None
+    more_info_url: Annotated[str, StringConstraints(pattern=r"^https?://\S+$")] | None = None
+
+
+class Faq(_Strict):
+    id: Slug
+    question: Text
+    alternatives: list[str] = Field(default_factory=list)
+    answer: Text
+    related: list[Slug] = Field(default_factory=list)
+
+
+class EventFile(_Strict):
+    event: Event
+    proposal_formats: list[ProposalFormat] = Field(default_factory=list)
+
+
+class ProgrammeFile(_Strict):
+    draft: bool = False
+    draft_note: Text | None = None
+    sessions: list[Session]
+
+
+class OrganizationsFile(_Strict):
+    organizations: list[Organization]
+
+
+class FaqFile(_Strict):
+    faqs: list[Faq] = Field(default_factory=list)
+
+
+class Content(BaseModel):
+    """Everything the bot knows about the event, with lookups by id."""
+
+    model_config = ConfigDict(frozen=True)
+
+    event: Event
+    proposal_formats: list[ProposalFormat]
+    draft: bool
+    draft_note: Text | None
+    sessions: list[Session]
+    organizations: list[Organization]
+    faqs: list[Faq]
+
+    def model_post_init(self, context: Any, /) -> None:
+        ordered = sorted(self.sessions, key=lambda s: (s.start, s.end, s.id))
+        object.__setattr__(self, "sessions", ordered)
+
+    def session(self, session_id: str) -> Session | None:
+        return next((s for s in self.sessions if s.id == session_id), None)
+
+    def organization(self, org_id: str) -> Organization | None:
+        return next((o for o in self.organizations if o.id == org_id), None)
+
+    def faq(self, faq_id: str) -> Faq | None:
+        return next((f for f in self.faqs if f.id == faq_id), None)
+
+    def proposal_format(self, format_id: str) -> ProposalFormat | None:
+        return next((f for f in self.proposal_formats if f.id == format_id), None)
+
+    def organizations_with_role(self, role: OrganizationRole) -> list[Organization]:
+        return [o for o in self.organizations if o.role == role]
+
+    def sessions_of_kind(self, *kinds: SessionKind) -> list[Session]:
+        return [s for s in self.sessions if s.kind in kinds]
+
+    def sessions_hosted_by(self, org_id: str) -> list[Session]:
+        return [s for s in self.sessions if s.host == org_id]

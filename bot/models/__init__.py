@@ -1,0 +1,6 @@
+"""SQLAlchemy 2 models. Each area owns a module; importing this package registers them all."""
+
+from bot.models.base import Base
+from bot.models.user import User
+
+__all__ = ["Base", "User"]

@@ -1,0 +1,69 @@
+"""Turning free text into comparable tokens, the same way for questions and content.
+
+Lower case, accents stripped, Catalan "l·l" folded, Spanish/Catalan words mapped to the English
+words the content uses (`lexicon.yaml`), filler words dropped, simple plurals folded.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import yaml
+
+LEXICON_PATH = Path(__file__).parent / "lexicon.yaml"
+_NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
+
+
+def fold(text: str) -> str:
+    """Lower case, no accents, punctuation as single spaces."""
+    text = text.lower().replace("l·l", "ll").replace("l.l", "ll")
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    return _NON_WORD.sub(" ", text).strip()
+
+
+def _singular(token: str) -> str:
+    if len(token) > 4 and token.endswith("s") and not token.endswith("ss"):
+        return token[:-1]
+    return token
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    stopwords: frozenset[str]
+    words: dict[str, str]
+    phrases: dict[str, str]
+    phrase_pattern: re.Pattern[str] | None
+
+    @classmethod
+    def from_yaml(cls, path: Path = LEXICON_PATH) -> Lexicon:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        stopwords = frozenset(fold(str(w)) for w in raw.get("stopwords") or [])
+        synonyms = {fold(str(k)): fold(str(v)) for k, v in (raw.get("synonyms") or {}).items()}
+        words = {k: v for k, v in synonyms.items() if k and " " not in k}
+        phrases = {k: v for k, v in synonyms.items() if " " in k}
+        # One alternation, longest phrases first, so "brecha digital" wins over "digital".
+        alternation = "|".join(re.escape(k) for k in sorted(phrases, key=len, reverse=True))
+        pattern = re.compile(rf"\b(?:{alternation})\b") if phrases else None
+        return cls(stopwords, words, phrases, pattern)
+
+    def tokens(self, text: str) -> tuple[str, ...]:
+        """The content words of `text`, in order, normalized for matching."""
+        folded = fold(text)
+        if self.phrase_pattern is not None:
+            folded = self.phrase_pattern.sub(lambda m: self.phrases[m.group(0)], folded)
+        out: list[str] = []
+        for word in folded.split():
+            for part in self.words.get(word, word).split():
+                if part not in self.stopwords:
+                    out.append(_singular(part))
+        return tuple(out)
+
+
+@cache
+def default_lexicon() -> Lexicon:
+    return Lexicon.from_yaml()

@@ -1,0 +1,62 @@
+"""UserService: who talks to the bot, in which language, and whether they want broadcasts."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.i18n import LANGUAGES
+from bot.models import User
+from bot.models.base import utcnow
+
+
+@dataclass(frozen=True)
+class Profile:
+    user_id: int
+    language: str
+    subscribed: bool
+
+
+class UserService:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+
+    async def touch(self, user_id: int, telegram_language: str | None) -> Profile:
+        """Record a contact (creating the person on first sight) and return their profile."""
+        now = utcnow()
+        async with self._sessions.begin() as session:
+            user = await session.get(User, user_id)
+            if user is None:
+                user = User(id=user_id, first_seen=now)
+                session.add(user)
+            user.telegram_language = telegram_language
+            user.last_seen = now
+            if user.blocked_at is not None:
+                # They wrote to us again, so they have unblocked the bot.
+                user.blocked_at = None
+            return Profile(user.id, user.language, user.subscribed)
+
+    async def set_language(self, user_id: int, language: str) -> None:
+        if language not in LANGUAGES:
+            raise ValueError(f"unsupported language {language!r}")
+        async with self._sessions.begin() as session:
+            user = await session.get(User, user_id)
+            if user is None:
+                user = User(id=user_id)
+                session.add(user)
+            user.chosen_language = language
+
+    async def get(self, user_id: int) -> User | None:
+        async with self._sessions() as session:
+            return await session.get(User, user_id)
+
+    async def language_of(self, user_id: int, default: str = "en") -> str:
+        user = await self.get(user_id)
+        return user.language if user else default
+
+    @staticmethod
+    def due_for_touch(last_touch: dt.datetime | None, now: dt.datetime) -> bool:
+        """Refresh `last_seen` at most every ten minutes per person: one write, not one per tap."""
+        return last_touch is None or now - last_touch > dt.timedelta(minutes=10)

@@ -1,0 +1,80 @@
+"""Browsing: programme, side events, partners, organizers and their cards (edited in place)."""
+
+from __future__ import annotations
+
+import re
+
+from telegram import Update
+
+from bot.content import OrganizationRole
+from bot.i18n import plain
+from bot.services import FocusContext
+from handlers import callbacks, views
+from handlers.common import show
+from handlers.start import main_menu_view
+
+
+def _match(update: Update, pattern: re.Pattern[str]) -> re.Match[str] | None:
+    query = update.callback_query
+    return pattern.match(query.data) if query is not None and query.data else None
+
+
+async def programme(update: Update, context: FocusContext) -> None:
+    """The programme in time order, a page at a time."""
+    match = _match(update, callbacks.PROGRAMME_PATTERN)
+    page = int(match.group(1)) if match else 0
+    if update.callback_query:
+        await update.callback_query.answer()
+    await show(update, views.programme(context.services.content.content, context.lang, page))
+
+
+async def side_events(update: Update, context: FocusContext) -> None:
+    """The side events only."""
+    match = _match(update, callbacks.SIDE_EVENTS_PATTERN)
+    page = int(match.group(1)) if match else 0
+    if update.callback_query:
+        await update.callback_query.answer()
+    await show(update, views.side_events(context.services.content.content, context.lang, page))
+
+
+async def organizations(update: Update, context: FocusContext) -> None:
+    """Partners or side-event organizers as buttons."""
+    match = _match(update, callbacks.ORGANIZATIONS_PATTERN)
+    role = OrganizationRole(match.group(1)) if match else OrganizationRole.PARTNER
+    page = int(match.group(2)) if match else 0
+    if update.callback_query:
+        await update.callback_query.answer()
+    content = context.services.content.content
+    await show(update, views.organizations(content, context.lang, role, page))
+
+
+async def session_card(update: Update, context: FocusContext) -> None:
+    """One session's card; a stale id (content reloaded) falls back to the menu."""
+    match = _match(update, callbacks.SESSION_PATTERN)
+    content = context.services.content.content
+    session = content.session(match.group(1)) if match else None
+    if session is None:
+        await expired(update, context)
+        return
+    await update.callback_query.answer()  # type: ignore[union-attr]
+    await show(update, views.session_card(content, session, context.lang))
+
+
+async def organization_card(update: Update, context: FocusContext) -> None:
+    """One organization's card with its sessions and "more info" link."""
+    match = _match(update, callbacks.ORGANIZATION_PATTERN)
+    content = context.services.content.content
+    org = content.organization(match.group(1)) if match else None
+    if org is None:
+        await expired(update, context)
+        return
+    await update.callback_query.answer()  # type: ignore[union-attr]
+    await show(update, views.organization_card(content, org, context.lang))
+
+
+async def expired(update: Update, context: FocusContext) -> None:
+    """Any button we do not (or no longer) know: say so and show the menu."""
+    query = update.callback_query
+    if query is not None:
+        await query.answer(plain("button.expired", context.lang))
+    await show(update, main_menu_view(context))

@@ -1,0 +1,51 @@
+"""Callback-data formats (at most 64 bytes) and the patterns that route them.
+
+Callback data comes back from the client and can be forged: every handler re-validates what
+it parses (ids must exist in the content, pages are clamped, roles are re-checked).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Final
+
+MENU: Final = "menu"
+ASK: Final = "ask"
+LANGUAGES: Final = "langs"
+
+
+def programme(page: int = 0) -> str:
+    return f"prog:{page}"
+
+
+def side_events(page: int = 0) -> str:
+    return f"side:{page}"
+
+
+def organizations(role: str, page: int = 0) -> str:
+    return f"orgs:{role}:{page}"
+
+
+def session(session_id: str) -> str:
+    return f"ses:{session_id}"
+
+
+def organization(org_id: str) -> str:
+    return f"org:{org_id}"
+
+
+def answer(key: str) -> str:
+    return f"ans:{key}"
+
+
+def language(code: str) -> str:
+    return f"lang:{code}"
+
+
+PROGRAMME_PATTERN: Final = re.compile(r"^prog:(\d{1,3})$")
+SIDE_EVENTS_PATTERN: Final = re.compile(r"^side:(\d{1,3})$")
+ORGANIZATIONS_PATTERN: Final = re.compile(r"^orgs:(partner|side_event_organizer):(\d{1,3})$")
+SESSION_PATTERN: Final = re.compile(r"^ses:([a-z0-9-]{1,32})$")
+ORGANIZATION_PATTERN: Final = re.compile(r"^org:([a-z0-9-]{1,32})$")
+ANSWER_PATTERN: Final = re.compile(r"^ans:((?:org|session|faq|nav):[a-z0-9_-]{1,32})$")
+LANGUAGE_PATTERN: Final = re.compile(r"^lang:([a-z]{2})$")

@@ -1,0 +1,97 @@
+"""What every handler shares: the person's language, sending or editing a view."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from telegram import Message, Update
+from telegram.constants import ChatType, MessageEntityType, ParseMode
+from telegram.error import BadRequest
+from telegram.ext import filters
+
+from bot.i18n import normalize_language
+from bot.services import FocusContext
+from handlers.views import View
+
+log = logging.getLogger(__name__)
+
+LANG_KEY = "lang"
+TOUCHED_KEY = "touched_at"
+
+
+async def track_user(update: Update, context: FocusContext) -> None:
+    """Runs first for every update: remember the person and their language."""
+    user = update.effective_user
+    if user is None or user.is_bot or context.user_data is None:
+        return
+    now = dt.datetime.now(dt.UTC)
+    data = context.user_data
+    if LANG_KEY in data and not context.services.users.due_for_touch(data.get(TOUCHED_KEY), now):
+        return
+    chat = update.effective_chat
+    if chat is not None and chat.type != ChatType.PRIVATE and LANG_KEY not in data:
+        # Someone talking in a group is not a subscriber: only read their language.
+        data[LANG_KEY] = await context.services.users.language_of(
+            user.id, normalize_language(user.language_code)
+        )
+        return
+    profile = await context.services.users.touch(user.id, user.language_code)
+    data[LANG_KEY] = profile.language
+    data[TOUCHED_KEY] = now
+
+
+def set_language(context: FocusContext, lang: str) -> None:
+    if context.user_data is not None:
+        context.user_data[LANG_KEY] = lang
+
+
+async def show(update: Update, view: View, *, edit: bool = True) -> Message | None:
+    """Edit the message a button was pressed on (navigation in place) or send a new one."""
+    query = update.callback_query
+    if edit and query is not None and query.message is not None:
+        try:
+            result = await query.edit_message_text(
+                view.text, parse_mode=ParseMode.HTML, reply_markup=view.keyboard,
+                disable_web_page_preview=True,
+            )
+        except BadRequest as exc:
+            if "not modified" in str(exc).lower():
+                return None
+            if "can't be edited" not in str(exc).lower() and "not found" not in str(exc).lower():
+                raise
+        else:
+            return result if isinstance(result, Message) else None
+    chat = update.effective_chat
+    if chat is None:
+        return None
+    return await chat.send_message(
+        view.text, parse_mode=ParseMode.HTML, reply_markup=view.keyboard,
+        disable_web_page_preview=True,
+    )
+
+
+class AddressedToBot(filters.MessageFilter):
+    """Private chats always; in groups only a mention of the bot or a reply to it."""
+
+    def filter(self, message: Message) -> bool:
+        if message.chat.type == ChatType.PRIVATE:
+            return True
+        bot = message.get_bot()
+        reply = message.reply_to_message
+        if reply is not None and reply.from_user is not None and reply.from_user.id == bot.id:
+            return True
+        username = f"@{bot.username}".lower() if bot.username else None
+        for entity, text in message.parse_entities([MessageEntityType.MENTION]).items():
+            if username and text.lower() == username and entity.type == MessageEntityType.MENTION:
+                return True
+        return False
+
+
+ADDRESSED_TO_BOT = AddressedToBot(name="AddressedToBot")
+
+
+def strip_mention(text: str, bot_username: str | None) -> str:
+    if bot_username:
+        text = text.replace(f"@{bot_username}", " ")
+    return text.strip()

@@ -1,0 +1,63 @@
+"""/start, /menu, /help and /language."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.constants import ParseMode
+
+from bot.i18n import LANGUAGES, plain, t
+from bot.services import FocusContext
+from handlers import views
+from handlers.callbacks import LANGUAGE_PATTERN
+from handlers.common import set_language, show
+
+
+def main_menu_view(context: FocusContext) -> views.View:
+    lang = context.lang
+    content = context.services.content.content
+    return views.View(views.greeting(content, lang), views.main_menu(lang))
+
+
+async def start(update: Update, context: FocusContext) -> None:
+    """Greet in the person's language and show the main menu."""
+    await show(update, main_menu_view(context), edit=False)
+
+
+async def menu(update: Update, context: FocusContext) -> None:
+    """The main menu, in place when reached from a button."""
+    if update.callback_query:
+        await update.callback_query.answer()
+    await show(update, main_menu_view(context))
+
+
+async def help_command(update: Update, context: FocusContext) -> None:
+    """Explain what the bot can do."""
+    if update.effective_chat:
+        await update.effective_chat.send_message(
+            t("help.text", context.lang), parse_mode=ParseMode.HTML,
+            reply_markup=views.main_menu(context.lang),
+        )
+
+
+async def language_menu(update: Update, context: FocusContext) -> None:
+    """Offer the three languages."""
+    if update.callback_query:
+        await update.callback_query.answer()
+    await show(update, views.languages(context.lang))
+
+
+async def choose_language(update: Update, context: FocusContext) -> None:
+    """Store the chosen language and confirm in it."""
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    match = LANGUAGE_PATTERN.match(query.data)
+    code = match.group(1) if match else ""
+    if code not in LANGUAGES or update.effective_user is None:
+        await query.answer()
+        return
+    await context.services.users.set_language(update.effective_user.id, code)
+    set_language(context, code)
+    await query.answer(plain("language.changed", code))
+    content = context.services.content.content
+    text = f"{t('language.changed', code)}\n\n{views.greeting(content, code)}"
+    await show(update, views.View(text, views.main_menu(code)))

@@ -1,0 +1,252 @@
+"""Rendering content as Telegram messages: HTML text plus an inline keyboard.
+
+Pure functions of (content, language): the handlers decide when to send them.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TypeVar
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot.answers import Nav
+from bot.content import Content, Organization, OrganizationRole, Session, SessionKind
+from bot.i18n import LANGUAGE_NAMES, LANGUAGES, Html, plain, t
+from handlers import callbacks
+
+MESSAGE_LIMIT = 4096
+BUTTON_TEXT_LIMIT = 60
+PAGE_SIZE = 8
+Item = TypeVar("Item")
+PageData = Callable[[int], str]
+
+
+@dataclass(frozen=True)
+class View:
+    text: str
+    keyboard: InlineKeyboardMarkup | None = None
+
+
+def button(text: str, data: str) -> InlineKeyboardButton:
+    if len(text) > BUTTON_TEXT_LIMIT:
+        text = text[: BUTTON_TEXT_LIMIT - 1] + "…"
+    return InlineKeyboardButton(text, callback_data=data)
+
+
+def fit(text: str, limit: int = MESSAGE_LIMIT) -> str:
+    """Keep a message within Telegram's limit (cutting at a line break where possible)."""
+    if len(text) <= limit:
+        return text
+    cut = text.rfind("\n", 0, limit - 1)
+    return text[: cut if cut > limit // 2 else limit - 1] + "…"
+
+
+def back_row(lang: str, back: str | None = None) -> list[InlineKeyboardButton]:
+    row = [button(plain("menu.back", lang), back)] if back else []
+    return [*row, button(plain("menu.main", lang), callbacks.MENU)]
+
+
+def main_menu(lang: str, *, propose_data: str | None = None) -> InlineKeyboardMarkup:
+    rows = [
+        [
+            button(plain("menu.programme", lang), callbacks.programme()),
+            button(plain("menu.side_events", lang), callbacks.side_events()),
+        ],
+        [
+            button(plain("menu.partners", lang), callbacks.organizations("partner")),
+            button(
+                plain("menu.organizers", lang),
+                callbacks.organizations(OrganizationRole.SIDE_EVENT_ORGANIZER.value),
+            ),
+        ],
+        [button(plain("menu.ask", lang), callbacks.ASK)],
+    ]
+    if propose_data:
+        rows.append([button(plain("menu.propose", lang), propose_data)])
+    rows.append([button(plain("menu.language", lang), callbacks.LANGUAGES)])
+    return InlineKeyboardMarkup(rows)
+
+
+def event_date(content: Content, lang: str) -> Html:
+    event = content.event
+    if event.date is None:
+        return t("start.date_tba", lang)
+    venue = f" · {event.venue.get(lang)}" if event.venue else ""
+    return t("start.date", lang, date=f"{event.date:%d/%m/%Y}{venue}")
+
+
+def greeting(content: Content, lang: str) -> str:
+    event = content.event
+    text = t("start.greeting", lang, event=event.name, tagline=event.tagline.get(lang))
+    return f"{text}\n\n{event_date(content, lang)}"
+
+
+def _paginate(items: Sequence[Item], page: int) -> tuple[Sequence[Item], int, int]:
+    pages = max(1, -(-len(items) // PAGE_SIZE))
+    page = min(max(page, 0), pages - 1)
+    return items[page * PAGE_SIZE : (page + 1) * PAGE_SIZE], page, pages
+
+
+def _pager(lang: str, page: int, pages: int, data: PageData) -> list[InlineKeyboardButton]:
+    row = []
+    if page > 0:
+        row.append(button(plain("page.previous", lang), data(page - 1)))
+    if page < pages - 1:
+        row.append(button(plain("page.next", lang), data(page + 1)))
+    return row
+
+
+def session_line(session: Session, lang: str) -> str:
+    return f"{session.start:%H:%M}–{session.end:%H:%M} · {session.title.get(lang)}"
+
+
+def session_list(
+    content: Content, lang: str, sessions: list[Session], page: int, title: Html, data: PageData
+) -> View:
+    shown, page, pages = _paginate(sessions, page)
+    lines = [title]
+    if content.draft and content.draft_note:
+        lines.append(f"<i>{html.escape(content.draft_note.get(lang))}</i>")
+    lines.append("")
+    lines += [html.escape(session_line(s, lang)) for s in shown]
+    if pages > 1:
+        lines.append(t("page.indicator", lang, page=page + 1, pages=pages))
+    lines.append(t("programme.pick", lang))
+    rows = [
+        [button(f"{s.start:%H:%M} · {s.title.get(lang)}", callbacks.session(s.id))] for s in shown
+    ]
+    pager = _pager(lang, page, pages, data)
+    if pager:
+        rows.append(pager)
+    rows.append(back_row(lang))
+    return View(fit("\n".join(lines)), InlineKeyboardMarkup(rows))
+
+
+def programme(content: Content, lang: str, page: int = 0) -> View:
+    title = t(
+        "programme.title", lang, count=len(content.sessions), date=event_date(content, lang)
+    )
+    return session_list(content, lang, content.sessions, page, title, callbacks.programme)
+
+
+def side_events(content: Content, lang: str, page: int = 0) -> View:
+    sessions = content.sessions_of_kind(SessionKind.SIDE_EVENT)
+    if not sessions:
+        return View(t("side_events.empty", lang), InlineKeyboardMarkup([back_row(lang)]))
+    title = t("side_events.title", lang, count=len(sessions))
+    return session_list(content, lang, sessions, page, title, callbacks.side_events)
+
+
+def organizations(content: Content, lang: str, role: OrganizationRole, page: int = 0) -> View:
+    shown, page, pages = _paginate(content.organizations_with_role(role), page)
+    rows = [[button(o.name, callbacks.organization(o.id))] for o in shown]
+    pager = _pager(lang, page, pages, lambda p: callbacks.organizations(role.value, p))
+    if pager:
+        rows.append(pager)
+    rows.append(back_row(lang))
+    key = "partners.title" if role is OrganizationRole.PARTNER else "organizers.title"
+    return View(t(key, lang), InlineKeyboardMarkup(rows))
+
+
+def session_card(content: Content, session: Session, lang: str) -> View:
+    lines = [
+        t(
+            "session.header",
+            lang,
+            title=session.title.get(lang),
+            start=f"{session.start:%H:%M}",
+            end=f"{session.end:%H:%M}",
+            kind=plain(f"session.kind.{session.kind.value}", lang),
+        )
+    ]
+    if session.room:
+        lines.append(t("session.room", lang, room=session.room.get(lang)))
+    host = content.organization(session.host) if session.host else None
+    if host:
+        lines.append(t("session.host", lang, host=host.name))
+    if session.kind in (SessionKind.PANEL, SessionKind.SIDE_EVENT):
+        lines.append(
+            t("session.speakers", lang, speakers=", ".join(session.speakers))
+            if session.speakers
+            else t("session.speakers_tba", lang)
+        )
+    if session.description:
+        lines += ["", html.escape(session.description.get(lang))]
+    if session.topics:
+        lines += ["", t("session.topics", lang, topics=", ".join(session.topics))]
+    if session.open_for_contributions:
+        lines.append(t("session.open", lang))
+    rows = []
+    if host:
+        rows.append([button(plain("session.host_button", lang, host=host.name), callbacks.organization(host.id))])
+    back = callbacks.side_events() if session.kind is SessionKind.SIDE_EVENT else callbacks.programme()
+    rows.append(back_row(lang, back))
+    return View(fit("\n".join(lines)), InlineKeyboardMarkup(rows))
+
+
+def organization_card(content: Content, org: Organization, lang: str) -> View:
+    role = plain(f"org.role.{org.role.value}", lang)
+    lines = [t("org.header", lang, name=org.name, role=role), ""]
+    lines.append(
+        html.escape(org.description.get(lang)) if org.description else t("org.no_description", lang)
+    )
+    hosted = content.sessions_hosted_by(org.id)
+    if hosted:
+        lines += ["", t("org.hosts", lang)]
+        lines += [html.escape(session_line(s, lang)) for s in hosted]
+    rows = [[button(f"{s.start:%H:%M} · {s.title.get(lang)}", callbacks.session(s.id))] for s in hosted]
+    if org.more_info_url:
+        rows.append([InlineKeyboardButton(plain("org.more_info", lang), url=org.more_info_url)])
+    rows.append(back_row(lang, callbacks.organizations(org.role.value)))
+    return View(fit("\n".join(lines)), InlineKeyboardMarkup(rows))
+
+
+def faq_card(content: Content, faq_id: str, lang: str) -> View | None:
+    faq = content.faq(faq_id)
+    if faq is None:
+        return None
+    text = t("faq.card", lang, question=faq.question.get(lang), answer=faq.answer.get(lang))
+    rows = []
+    for ref in faq.related:
+        org = content.organization(ref)
+        session = content.session(ref)
+        if org:
+            rows.append([button(org.name, callbacks.organization(org.id))])
+        elif session:
+            rows.append([button(session.title.get(lang), callbacks.session(session.id))])
+    rows.append(back_row(lang))
+    return View(fit(text), InlineKeyboardMarkup(rows))
+
+
+def languages(lang: str) -> View:
+    rows = [[button(LANGUAGE_NAMES[code], callbacks.language(code))] for code in LANGUAGES]
+    rows.append(back_row(lang))
+    return View(t("language.choose", lang), InlineKeyboardMarkup(rows))
+
+
+def answer_label(content: Content, key: str, lang: str) -> str | None:
+    """A short button label for an answer key ("did you mean" buttons)."""
+    kind, _, ident = key.partition(":")
+    if kind == "org" and (org := content.organization(ident)):
+        return org.name
+    if kind == "session" and (session := content.session(ident)):
+        return f"{session.start:%H:%M} · {session.title.get(lang)}"
+    if kind == "faq" and (faq := content.faq(ident)):
+        return faq.question.get(lang)
+    if kind == "nav" and ident in Nav._value2member_map_:
+        return plain(NAV_LABELS[Nav(ident)], lang)
+    return None
+
+
+NAV_LABELS = {
+    Nav.PROGRAMME: "menu.programme",
+    Nav.SIDE_EVENTS: "menu.side_events",
+    Nav.PARTNERS: "menu.partners",
+    Nav.ORGANIZERS: "menu.organizers",
+    Nav.PROPOSE: "menu.propose",
+    Nav.HELP: "command.help",
+    Nav.LANGUAGE: "menu.language",
+}
