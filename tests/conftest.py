@@ -1,0 +1,87 @@
+"""Offline fixtures: the real Application over a LocalBotApi and a real database.
+
+Every database test runs on SQLite (a file in tmp_path) and, when TEST_POSTGRES_URL is set
+(`.ci/run` starts a server and sets it), on PostgreSQL too.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+from telegram.ext import Application
+
+from bot.app import build_application, running
+from bot.local_api import LocalBotApi, LocalChat, LocalRequest
+from bot.models import Base
+from bot.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+CONTENT_DIR = ROOT / "content"
+ADMIN_ID = 900
+ORGANIZER_ID = 800
+ORGANIZER_CHAT_ID = -100500
+ATTENDEE_ID = 1
+TOKEN = "123:test-token"
+
+BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_POSTGRES_URL") else [])
+
+
+async def reset_postgres(url: str) -> None:
+    engine = create_async_engine(url)
+    async with engine.begin() as connection:
+        await connection.run_sync(Base.metadata.drop_all)
+        await connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+    await engine.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "postgresql":
+        url = os.environ["TEST_POSTGRES_URL"]
+        await reset_postgres(url)
+        return url
+    return f"sqlite+aiosqlite:///{tmp_path / 'bot.sqlite3'}"
+
+
+def make_settings(database_url: str, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "DATABASE_URL": database_url,
+        "CONTENT_DIR": str(CONTENT_DIR),
+        "ADMIN_IDS": str(ADMIN_ID),
+        "ORGANIZER_IDS": str(ORGANIZER_ID),
+        "ORGANIZER_CHAT_ID": ORGANIZER_CHAT_ID,
+        "BOT_TOKEN": TOKEN,
+    }
+    values.update(overrides)
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return make_settings(database_url)
+
+
+@pytest.fixture
+def api() -> LocalBotApi:
+    return LocalBotApi()
+
+
+@pytest.fixture
+async def app(settings: Settings, api: LocalBotApi) -> AsyncIterator[Application]:
+    application = build_application(settings, request=LocalRequest(api))
+    async with running(application):
+        yield application
+
+
+def chat_for(app: Application, api: LocalBotApi, user_id: int = ATTENDEE_ID, **kw: object) -> LocalChat:
+    return LocalChat(app, api, user_id=user_id, **kw)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def chat(app: Application, api: LocalBotApi) -> LocalChat:
+    return chat_for(app, api)
