@@ -19,14 +19,17 @@ from typing import Protocol
 
 from rapidfuzz import fuzz, process
 
-from bot.content import Content, Faq, Organization, Session
+from bot.content import Content, Faq, Organization, Session, SessionKind
 from bot.textmatch import Lexicon, default_lexicon
 
 ANSWER_THRESHOLD = 0.74
 SUGGEST_THRESHOLD = 0.52
 CLEAR_MARGIN = 0.07
 MAX_SUGGESTIONS = 3
-QUESTION_SHARE = 0.65  # the rest of a phrase's score is how much of the phrase was asked about
+QUESTION_SHARE = 0.75  # the rest of a phrase's score is how much of the phrase was asked about
+LIGHT_WEIGHT = 0.3  # "when", "who", "how many": they say what is asked, not about what
+# When entries tie, the broader card wins: "SmartCAT" shows the organization, not one FAQ.
+KIND_PRIORITY = {"org": 0, "nav": 1, "faq": 2, "session": 3}
 
 
 class Nav(StrEnum):
@@ -44,7 +47,7 @@ class Nav(StrEnum):
 NAV_PHRASES: dict[Nav, tuple[str, ...]] = {
     Nav.PROGRAMME: (
         "programme", "program", "schedule", "agenda", "timetable", "sessions", "panels",
-        "expert panels", "full day programme", "what is on", "talks",
+        "expert panels", "full day programme", "what is on",
     ),
     Nav.SIDE_EVENTS: ("side events", "side event", "parallel events", "workshops"),
     Nav.PARTNERS: ("partners", "who are the partners", "sponsors", "partner organizations"),
@@ -54,6 +57,7 @@ NAV_PHRASES: dict[Nav, tuple[str, ...]] = {
     Nav.PROPOSE: (
         "the floor is yours", "speaking slot", "propose a talk", "request a speaking slot",
         "i want to speak", "call for speakers", "submit a proposal", "present my project",
+        "give a talk", "present a case study", "be a speaker",
     ),
     Nav.HELP: ("help", "what can you do", "how does this bot work", "commands"),
     Nav.LANGUAGE: ("language", "change language", "idioma", "cambiar idioma", "canviar idioma"),
@@ -81,17 +85,31 @@ class OrganizationEntry:
         return [self.organization.name, *self.organization.aliases]
 
 
+KIND_WORDS = {
+    SessionKind.OPENING: "opening session",
+    SessionKind.PANEL: "panel",
+    SessionKind.SIDE_EVENT: "side event",
+    SessionKind.BREAK: "break",
+    SessionKind.CLOSING: "closing session",
+}
+
+
 @dataclass(frozen=True)
 class SessionEntry:
     session: Session
+    host: Organization | None = None
 
     @property
     def key(self) -> str:
         return f"session:{self.session.id}"
 
     def search_phrases(self) -> list[str]:
-        topics = " ".join(self.session.topics)
-        return [*self.session.title.all(), *([topics] if topics else [])]
+        """Its titles, "<topic> panel", and "<host> side event" for each name of the host."""
+        kind = KIND_WORDS[self.session.kind]
+        phrases = [*self.session.title.all(), *(f"{topic} {kind}" for topic in self.session.topics)]
+        if self.host is not None:
+            phrases += [f"{name} {kind}" for name in (self.host.name, *self.host.aliases)]
+        return phrases
 
 
 @dataclass(frozen=True)
@@ -134,7 +152,9 @@ class Answer:
 
 def entries_for(content: Content) -> list[Searchable]:
     entries: list[Searchable] = [OrganizationEntry(o) for o in content.organizations]
-    entries += [SessionEntry(s) for s in content.sessions]
+    entries += [
+        SessionEntry(s, content.organization(s.host) if s.host else None) for s in content.sessions
+    ]
     entries += [FaqEntry(f) for f in content.faqs]
     entries += [NavEntry(n) for n in Nav]
     return entries
@@ -172,8 +192,12 @@ class KnowledgeIndex:
         self.postings = dict(postings)
         self.vocabulary = sorted(self.postings)
         for phrase in self.phrases:
-            phrase.weight = sum(self.idf[t] for t in phrase.tokens)
+            phrase.weight = sum(self._phrase_weight(t) for t in phrase.tokens)
         self._token_cache: dict[str, list[tuple[str, float]]] = {}
+
+    def _phrase_weight(self, token: str) -> float:
+        weight = self.idf[token]
+        return weight * LIGHT_WEIGHT if token in self.lexicon.light_words else weight
 
     @classmethod
     def from_content(cls, content: Content) -> KnowledgeIndex:
@@ -184,12 +208,12 @@ class KnowledgeIndex:
         cached = self._token_cache.get(token)
         if cached is not None:
             return cached
-        if token in self.postings:
-            found = [(token, 1.0)]
-        elif len(token) < 4:
-            found = []
+        exact = token in self.postings
+        if len(token) < 4:
+            found = [(token, 1.0)] if exact else []
         else:
-            cutoff = 80 if len(token) < 6 else 75
+            # Near spellings count even when the word exists: "diputacion" ~ "diputacio".
+            cutoff = 85 if exact else 80 if len(token) < 6 else 75
             hits = process.extract(
                 token, self.vocabulary, scorer=fuzz.ratio, score_cutoff=cutoff, limit=6
             )
@@ -216,7 +240,8 @@ class KnowledgeIndex:
         weights: list[float] = []
         for position, token in enumerate(tokens):
             similar = self._similar(token)
-            weights.append(self.idf[similar[0][0]] if similar else self.unknown_idf)
+            weight = self.idf[similar[0][0]] if similar else self.unknown_idf
+            weights.append(weight * LIGHT_WEIGHT if token in self.lexicon.light_words else weight)
             for word, similarity in similar:
                 for phrase_id in self.postings[word]:
                     hits = question_hits[phrase_id]
@@ -231,7 +256,8 @@ class KnowledgeIndex:
             phrase = self.phrases[phrase_id]
             asked = sum(weights[pos] * sim for pos, sim in hits.items()) / total
             covered = (
-                sum(self.idf[w] * sim for w, sim in phrase_hits[phrase_id].items()) / phrase.weight
+                sum(self._phrase_weight(w) * sim for w, sim in phrase_hits[phrase_id].items())
+                / phrase.weight
             )
             score = QUESTION_SHARE * asked + (1 - QUESTION_SHARE) * covered
             if score > best.get(phrase.entry, 0.0):
@@ -245,7 +271,14 @@ class KnowledgeIndex:
         if not ranked:
             return Answer(None, [])
         top = ranked[0]
-        runner_up = ranked[1].score if len(ranked) > 1 else 0.0
-        if top.score >= ANSWER_THRESHOLD and top.score - runner_up >= CLEAR_MARGIN:
-            return Answer(top, [])
+        if top.score >= ANSWER_THRESHOLD:
+            close = [m for m in ranked if top.score - m.score < CLEAR_MARGIN]
+            close.sort(key=_priority)
+            first, second = close[0], close[1] if len(close) > 1 else None
+            if second is None or _priority(first) < _priority(second):
+                return Answer(first, [])
         return Answer(None, ranked[:MAX_SUGGESTIONS])
+
+
+def _priority(match: Match) -> int:
+    return KIND_PRIORITY[match.key.partition(":")[0]]

@@ -35,6 +35,7 @@ def _singular(token: str) -> str:
 @dataclass(frozen=True)
 class Lexicon:
     stopwords: frozenset[str]
+    light_words: frozenset[str]
     words: dict[str, str]
     phrases: dict[str, str]
     phrase_pattern: re.Pattern[str] | None
@@ -43,13 +44,14 @@ class Lexicon:
     def from_yaml(cls, path: Path = LEXICON_PATH) -> Lexicon:
         raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         stopwords = frozenset(fold(str(w)) for w in raw.get("stopwords") or [])
+        light = frozenset(_singular(fold(str(w))) for w in raw.get("light_words") or [])
         synonyms = {fold(str(k)): fold(str(v)) for k, v in (raw.get("synonyms") or {}).items()}
         words = {k: v for k, v in synonyms.items() if k and " " not in k}
         phrases = {k: v for k, v in synonyms.items() if " " in k}
         # One alternation, longest phrases first, so "brecha digital" wins over "digital".
         alternation = "|".join(re.escape(k) for k in sorted(phrases, key=len, reverse=True))
         pattern = re.compile(rf"\b(?:{alternation})\b") if phrases else None
-        return cls(stopwords, words, phrases, pattern)
+        return cls(stopwords, light, words, phrases, pattern)
 
     def tokens(self, text: str) -> tuple[str, ...]:
         """The content words of `text`, in order, normalized for matching."""
