@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import sys
 
@@ -25,7 +26,9 @@ def configure_logging(level: str) -> None:
 
 def print_content_errors(error: ContentInvalid, settings: Settings) -> None:
     print(
-        plain("cli.content_invalid", "en", directory=settings.content_dir, count=len(error.errors)),
+        plain(
+            "cli.content_invalid", "en", directory=settings.content_dir, count=len(error.errors)
+        ),
         file=sys.stderr,
     )
     for item in error.errors:
@@ -40,8 +43,11 @@ def check_content(settings: Settings) -> int:
         return 1
     print(
         plain(
-            "cli.content_ok", "en", sessions=len(content.sessions),
-            organizations=len(content.organizations), faqs=len(content.faqs),
+            "cli.content_ok",
+            "en",
+            sessions=len(content.sessions),
+            organizations=len(content.organizations),
+            faqs=len(content.faqs),
         )
     )
     return 0
@@ -61,10 +67,8 @@ def run_polling(settings: Settings) -> int:
 def run_chat(settings: Settings, args: argparse.Namespace) -> int:
     from bot.chat import run_chat as chat
 
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(chat(settings, user_id=args.user_id, language=args.lang))
-    except KeyboardInterrupt:
-        pass
     return 0
 
 

@@ -46,18 +46,36 @@ class Nav(StrEnum):
 
 NAV_PHRASES: dict[Nav, tuple[str, ...]] = {
     Nav.PROGRAMME: (
-        "programme", "program", "schedule", "agenda", "timetable", "sessions", "panels",
-        "expert panels", "full day programme", "what is on",
+        "programme",
+        "program",
+        "schedule",
+        "agenda",
+        "timetable",
+        "sessions",
+        "panels",
+        "expert panels",
+        "full day programme",
+        "what is on",
     ),
     Nav.SIDE_EVENTS: ("side events", "side event", "parallel events", "workshops"),
     Nav.PARTNERS: ("partners", "who are the partners", "sponsors", "partner organizations"),
     Nav.ORGANIZERS: (
-        "side event organizers", "who organizes the side events", "organizers of side events",
+        "side event organizers",
+        "who organizes the side events",
+        "organizers of side events",
     ),
     Nav.PROPOSE: (
-        "the floor is yours", "speaking slot", "propose a talk", "request a speaking slot",
-        "i want to speak", "call for speakers", "submit a proposal", "present my project",
-        "give a talk", "present a case study", "be a speaker",
+        "the floor is yours",
+        "speaking slot",
+        "propose a talk",
+        "request a speaking slot",
+        "i want to speak",
+        "call for speakers",
+        "submit a proposal",
+        "present my project",
+        "give a talk",
+        "present a case study",
+        "be a speaker",
     ),
     Nav.HELP: ("help", "what can you do", "how does this bot work", "commands"),
     Nav.LANGUAGE: ("language", "change language", "idioma", "cambiar idioma", "canviar idioma"),
@@ -106,7 +124,10 @@ class SessionEntry:
     def search_phrases(self) -> list[str]:
         """Its titles, "<topic> panel", and "<host> side event" for each name of the host."""
         kind = KIND_WORDS[self.session.kind]
-        phrases = [*self.session.title.all(), *(f"{topic} {kind}" for topic in self.session.topics)]
+        phrases = [
+            *self.session.title.all(),
+            *(f"{topic} {kind}" for topic in self.session.topics),
+        ]
         if self.host is not None:
             phrases += [f"{name} {kind}" for name in (self.host.name, *self.host.aliases)]
         return phrases
@@ -232,8 +253,8 @@ class KnowledgeIndex:
     def rank(self, question: str) -> list[Match]:
         """Every entry that shares something with the question, best first."""
         tokens = list(dict.fromkeys(self.lexicon.tokens(question)))
-        if not tokens:
-            return []
+        if all(token in self.lexicon.light_words for token in tokens):
+            return []  # "what time is it?": a question word alone is about nothing here
         # per phrase: question word index -> best similarity; and phrase word -> similarity
         question_hits: dict[int, dict[int, float]] = defaultdict(dict)
         phrase_hits: dict[int, dict[str, float]] = defaultdict(dict)

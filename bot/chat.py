@@ -7,15 +7,18 @@ numbered and typing a number presses that button.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import html
 import re
+import signal
 import sys
+import threading
 from pathlib import Path
 from typing import TextIO
 
 from bot.app import build_application, running
 from bot.i18n import normalize_language, plain
-from bot.local_api import Call, LocalBotApi, LocalChat, LocalRequest, buttons_of
+from bot.local_api import Call, LocalBotApi, LocalChat, LocalRequest
 from bot.settings import Settings
 
 LOCAL_TOKEN = "0:local-terminal-chat"  # never leaves the process
@@ -65,7 +68,9 @@ class TerminalChat:
         message = self.chat.api.messages.get(key) or self.chat.last_bot_message(with_buttons=True)
         self.keyboard_message, self.buttons = message, buttons
         for number, button in enumerate(buttons, start=1):
-            extra = plain("chat.link_button", self.lang, url=button["url"]) if "url" in button else ""
+            extra = (
+                plain("chat.link_button", self.lang, url=button["url"]) if "url" in button else ""
+            )
             print(f"  [{number}] {button['text']} {extra}".rstrip(), file=self.out)
 
     async def handle_line(self, line: str) -> None:
@@ -79,8 +84,9 @@ class TerminalChat:
                 return
             button = self.buttons[number - 1]
             if "callback_data" in button and self.keyboard_message is not None:
-                self.print_calls(await self.chat.press_data(button["callback_data"],
-                                                            self.keyboard_message))
+                self.print_calls(
+                    await self.chat.press_data(button["callback_data"], self.keyboard_message)
+                )
             elif "url" in button:
                 print(button["url"], file=self.out)
             return
@@ -88,8 +94,12 @@ class TerminalChat:
 
 
 async def run_chat(
-    settings: Settings, *, stdin: TextIO = sys.stdin, out: TextIO = sys.stdout,
-    user_id: int = 1, language: str | None = None,
+    settings: Settings,
+    *,
+    stdin: TextIO = sys.stdin,
+    out: TextIO = sys.stdout,
+    user_id: int = 1,
+    language: str | None = None,
 ) -> None:
     api = LocalBotApi()
     application = build_application(settings, request=LocalRequest(api), token=LOCAL_TOKEN)
@@ -99,12 +109,41 @@ async def run_chat(
         terminal = TerminalChat(chat, out, lang)
         print(plain("chat.banner", lang, user_id=user_id), file=out)
         await terminal.handle_line("/start")
+        lines = read_lines(stdin)
+        stop = asyncio.Event()
         loop = asyncio.get_running_loop()
-        while True:
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                loop.add_signal_handler(signum, stop.set)
+        while not stop.is_set():
             if stdin.isatty():
                 print("> ", end="", file=out, flush=True)
-            line = await loop.run_in_executor(None, stdin.readline)
-            if not line or line.strip() in QUIT:
+            line = await next_line(lines, stop)
+            if line is None or line.strip() in QUIT:
                 break
             await terminal.handle_line(line)
         print(plain("chat.bye", lang), file=out)
+
+
+def read_lines(stdin: TextIO) -> asyncio.Queue[str | None]:
+    """Lines from `stdin` read by a daemon thread, so a blocked read never delays the exit."""
+    loop = asyncio.get_running_loop()
+    queue: asyncio.Queue[str | None] = asyncio.Queue()
+
+    def pump() -> None:
+        for line in iter(stdin.readline, ""):
+            loop.call_soon_threadsafe(queue.put_nowait, line)
+        loop.call_soon_threadsafe(queue.put_nowait, None)
+
+    threading.Thread(target=pump, name="stdin", daemon=True).start()
+    return queue
+
+
+async def next_line(lines: asyncio.Queue[str | None], stop: asyncio.Event) -> str | None:
+    """The next typed line, or None at end of input or on Ctrl-C / SIGTERM."""
+    get = asyncio.ensure_future(lines.get())
+    stopped = asyncio.ensure_future(stop.wait())
+    done, pending = await asyncio.wait({get, stopped}, return_when=asyncio.FIRST_COMPLETED)
+    for task in pending:
+        task.cancel()
+    return get.result() if get in done else None

@@ -70,8 +70,12 @@ class LocalBotApi:
     """Bot API methods over an in-memory store of chats and messages."""
 
     def __init__(self, bot_id: int = BOT_ID, username: str = BOT_USERNAME) -> None:
-        self.bot_user = {"id": bot_id, "is_bot": True, "first_name": "Focus Bot",
-                         "username": username}
+        self.bot_user = {
+            "id": bot_id,
+            "is_bot": True,
+            "first_name": "Focus Bot",
+            "username": username,
+        }
         self.calls: list[Call] = []
         self.messages: dict[tuple[int, int], JSON] = {}
         self._message_ids = itertools.count(1)
@@ -86,7 +90,8 @@ class LocalBotApi:
 
     def calls_to(self, method: str, chat_id: int | None = None) -> list[Call]:
         return [
-            c for c in self.calls
+            c
+            for c in self.calls
             if c.method == method and (chat_id is None or c.chat_id == chat_id)
         ]
 
@@ -101,14 +106,21 @@ class LocalBotApi:
         handler = getattr(self, f"_{method}", None)
         return handler(params) if handler else True
 
-    def _getMe(self, params: JSON) -> JSON:  # noqa: N802 (Bot API method names)
-        return {**self.bot_user, "can_join_groups": True, "can_read_all_group_messages": False,
-                "supports_inline_queries": False}
+    def _getMe(self, params: JSON) -> JSON:
+        return {
+            **self.bot_user,
+            "can_join_groups": True,
+            "can_read_all_group_messages": False,
+            "supports_inline_queries": False,
+        }
 
     def _chat(self, chat_id: Any) -> JSON:
         chat_id = int(chat_id)
-        return {"id": chat_id, "type": "private" if chat_id > 0 else "supergroup",
-                **({"title": "Organizers"} if chat_id < 0 else {"first_name": "Local"})}
+        return {
+            "id": chat_id,
+            "type": "private" if chat_id > 0 else "supergroup",
+            **({"title": "Organizers"} if chat_id < 0 else {"first_name": "Local"}),
+        }
 
     def _store(self, params: JSON, extra: JSON) -> JSON:
         chat_id = int(params["chat_id"])
@@ -124,7 +136,7 @@ class LocalBotApi:
         self.messages[(chat_id, message["message_id"])] = message
         return message
 
-    def _sendMessage(self, params: JSON) -> JSON:  # noqa: N802
+    def _sendMessage(self, params: JSON) -> JSON:
         text = str(params.get("text", ""))
         if not text.strip():
             raise ApiError(400, "Bad Request: message text is empty")
@@ -132,12 +144,16 @@ class LocalBotApi:
             raise ApiError(400, "Bad Request: message is too long")
         return self._store(params, {"text": text})
 
-    def _sendDocument(self, params: JSON) -> JSON:  # noqa: N802
-        return self._store(params, {"document": {"file_id": "local", "file_unique_id": "local",
-                                                  "file_name": "file"},
-                                    "caption": params.get("caption", "")})
+    def _sendDocument(self, params: JSON) -> JSON:
+        return self._store(
+            params,
+            {
+                "document": {"file_id": "local", "file_unique_id": "local", "file_name": "file"},
+                "caption": params.get("caption", ""),
+            },
+        )
 
-    def _editMessageText(self, params: JSON) -> JSON:  # noqa: N802
+    def _editMessageText(self, params: JSON) -> JSON:
         key = (int(params["chat_id"]), int(params["message_id"]))
         message = self.messages.get(key)
         if message is None:
@@ -153,7 +169,7 @@ class LocalBotApi:
             message["reply_markup"] = markup
         return message
 
-    def _editMessageReplyMarkup(self, params: JSON) -> JSON:  # noqa: N802
+    def _editMessageReplyMarkup(self, params: JSON) -> JSON:
         key = (int(params["chat_id"]), int(params["message_id"]))
         message = self.messages.get(key)
         if message is None:
@@ -163,7 +179,7 @@ class LocalBotApi:
             message["reply_markup"] = params["reply_markup"]
         return message
 
-    def _getUpdates(self, params: JSON) -> list[JSON]:  # noqa: N802
+    def _getUpdates(self, params: JSON) -> list[JSON]:
         return []
 
 
@@ -198,7 +214,8 @@ class LocalRequest(BaseRequest):
         files: dict[str, bytes] = {}
         if request_data is not None and request_data.contains_files:
             for name, value in request_data.multipart_data.items():
-                files[name] = value[1] if isinstance(value, tuple) else value
+                content = value[1] if isinstance(value, tuple) else value
+                files[name] = content if isinstance(content, bytes) else content.read()
         try:
             result = self.api.handle(api_method, params, files)
         except ApiError as error:
@@ -235,14 +252,20 @@ class LocalChat:
         return user
 
     def _message(self, **fields: Any) -> JSON:
-        return {"message_id": self.api.next_message_id(), "date": int(time.time()),
-                "chat": self.chat, "from": self.user, **fields}
+        return {
+            "message_id": self.api.next_message_id(),
+            "date": int(time.time()),
+            "chat": self.chat,
+            "from": self.user,
+            **fields,
+        }
 
     async def feed(self, payload: JSON) -> list[Call]:
         """Process one update; return the calls the bot made while handling it."""
         before = len(self.api.calls)
-        update = Update.de_json({"update_id": self.api.next_update_id(), **payload},
-                                self.application.bot)
+        update = Update.de_json(
+            {"update_id": self.api.next_update_id(), **payload}, self.application.bot
+        )
         await self.application.process_update(update)
         return self.api.calls[before:]
 
@@ -250,12 +273,12 @@ class LocalChat:
         fields: JSON = {"text": text}
         entities = []
         if text.startswith("/"):
-            entities.append({"type": "bot_command", "offset": 0,
-                             "length": len(text.split()[0])})
+            entities.append({"type": "bot_command", "offset": 0, "length": len(text.split()[0])})
         mention = f"@{self.api.bot_user['username']}"
         if mention in text:
-            entities.append({"type": "mention", "offset": text.index(mention),
-                             "length": len(mention)})
+            entities.append(
+                {"type": "mention", "offset": text.index(mention), "length": len(mention)}
+            )
         if entities:
             fields["entities"] = entities
         if reply_to is not None:
@@ -269,8 +292,13 @@ class LocalChat:
     async def press_data(self, data: str, message: JSON | None = None) -> list[Call]:
         """Press a button with this callback data (possibly forged) on `message`."""
         message = message or self.last_bot_message() or self._message(text="?")
-        query = {"id": str(self.api.next_update_id()), "from": self.user,
-                 "chat_instance": str(self.chat["id"]), "data": data, "message": message}
+        query = {
+            "id": str(self.api.next_update_id()),
+            "from": self.user,
+            "chat_instance": str(self.chat["id"]),
+            "data": data,
+            "message": message,
+        }
         return await self.feed({"callback_query": query})
 
     async def press(self, label: str) -> list[Call]:

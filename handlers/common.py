@@ -52,7 +52,9 @@ async def show(update: Update, view: View, *, edit: bool = True) -> Message | No
     if edit and query is not None and query.message is not None:
         try:
             result = await query.edit_message_text(
-                view.text, parse_mode=ParseMode.HTML, reply_markup=view.keyboard,
+                view.text,
+                parse_mode=ParseMode.HTML,
+                reply_markup=view.keyboard,
                 disable_web_page_preview=True,
             )
         except BadRequest as exc:
@@ -66,7 +68,9 @@ async def show(update: Update, view: View, *, edit: bool = True) -> Message | No
     if chat is None:
         return None
     return await chat.send_message(
-        view.text, parse_mode=ParseMode.HTML, reply_markup=view.keyboard,
+        view.text,
+        parse_mode=ParseMode.HTML,
+        reply_markup=view.keyboard,
         disable_web_page_preview=True,
     )
 

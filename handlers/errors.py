@@ -18,7 +18,10 @@ THROTTLE_KEY = "alert_throttle"
 
 def describe(update: object) -> str:
     if isinstance(update, Update):
-        kind = next((k for k in ("message", "callback_query", "edited_message") if getattr(update, k)), "update")
+        kind = next(
+            (k for k in ("message", "callback_query", "edited_message") if getattr(update, k)),
+            "update",
+        )
         return f"update {update.update_id} ({kind})"
     return type(update).__name__
 
@@ -44,7 +47,9 @@ async def on_error(update: object, context: FocusContext) -> None:
     if not throttle.allow(kind):
         return
     settings = services_of(context.application).settings
-    text = t("error.admin_alert", "en", kind=kind, update=describe(update), summary=str(error)[:300])
+    text = t(
+        "error.admin_alert", "en", kind=kind, update=describe(update), summary=str(error)[:300]
+    )
     for admin_id in settings.admin_ids:
         try:
             await context.bot.send_message(admin_id, text, parse_mode=ParseMode.HTML)

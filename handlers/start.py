@@ -34,7 +34,8 @@ async def help_command(update: Update, context: FocusContext) -> None:
     """Explain what the bot can do."""
     if update.effective_chat:
         await update.effective_chat.send_message(
-            t("help.text", context.lang), parse_mode=ParseMode.HTML,
+            t("help.text", context.lang),
+            parse_mode=ParseMode.HTML,
             reply_markup=views.main_menu(context.lang),
         )
 

@@ -107,7 +107,7 @@ def session_list(
     content: Content, lang: str, sessions: list[Session], page: int, title: Html, data: PageData
 ) -> View:
     shown, page, pages = _paginate(sessions, page)
-    lines = [title]
+    lines: list[str] = [title]
     if content.draft and content.draft_note:
         lines.append(f"<i>{html.escape(content.draft_note.get(lang))}</i>")
     lines.append("")
@@ -126,9 +126,7 @@ def session_list(
 
 
 def programme(content: Content, lang: str, page: int = 0) -> View:
-    title = t(
-        "programme.title", lang, count=len(content.sessions), date=event_date(content, lang)
-    )
+    title = t("programme.title", lang, count=len(content.sessions), date=event_date(content, lang))
     return session_list(content, lang, content.sessions, page, title, callbacks.programme)
 
 
@@ -152,7 +150,7 @@ def organizations(content: Content, lang: str, role: OrganizationRole, page: int
 
 
 def session_card(content: Content, session: Session, lang: str) -> View:
-    lines = [
+    lines: list[str] = [
         t(
             "session.header",
             lang,
@@ -181,8 +179,19 @@ def session_card(content: Content, session: Session, lang: str) -> View:
         lines.append(t("session.open", lang))
     rows = []
     if host:
-        rows.append([button(plain("session.host_button", lang, host=host.name), callbacks.organization(host.id))])
-    back = callbacks.side_events() if session.kind is SessionKind.SIDE_EVENT else callbacks.programme()
+        rows.append(
+            [
+                button(
+                    plain("session.host_button", lang, host=host.name),
+                    callbacks.organization(host.id),
+                )
+            ]
+        )
+    back = (
+        callbacks.side_events()
+        if session.kind is SessionKind.SIDE_EVENT
+        else callbacks.programme()
+    )
     rows.append(back_row(lang, back))
     return View(fit("\n".join(lines)), InlineKeyboardMarkup(rows))
 
@@ -191,13 +200,17 @@ def organization_card(content: Content, org: Organization, lang: str) -> View:
     role = plain(f"org.role.{org.role.value}", lang)
     lines = [t("org.header", lang, name=org.name, role=role), ""]
     lines.append(
-        html.escape(org.description.get(lang)) if org.description else t("org.no_description", lang)
+        html.escape(org.description.get(lang))
+        if org.description
+        else t("org.no_description", lang)
     )
     hosted = content.sessions_hosted_by(org.id)
     if hosted:
         lines += ["", t("org.hosts", lang)]
         lines += [html.escape(session_line(s, lang)) for s in hosted]
-    rows = [[button(f"{s.start:%H:%M} · {s.title.get(lang)}", callbacks.session(s.id))] for s in hosted]
+    rows = [
+        [button(f"{s.start:%H:%M} · {s.title.get(lang)}", callbacks.session(s.id))] for s in hosted
+    ]
     if org.more_info_url:
         rows.append([InlineKeyboardButton(plain("org.more_info", lang), url=org.more_info_url)])
     rows.append(back_row(lang, callbacks.organizations(org.role.value)))

@@ -78,7 +78,9 @@ async def app(settings: Settings, api: LocalBotApi) -> AsyncIterator[Application
         yield application
 
 
-def chat_for(app: Application, api: LocalBotApi, user_id: int = ATTENDEE_ID, **kw: object) -> LocalChat:
+def chat_for(
+    app: Application, api: LocalBotApi, user_id: int = ATTENDEE_ID, **kw: object
+) -> LocalChat:
     return LocalChat(app, api, user_id=user_id, **kw)  # type: ignore[arg-type]
 
 

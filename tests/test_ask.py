@@ -32,14 +32,21 @@ def test_question_set_is_big_and_varied() -> None:
 
 def test_question_set_accuracy(index: KnowledgeIndex) -> None:
     answerable = [q for q in QUESTIONS if q["expect"]]
-    right = [q["q"] for q in answerable
-             if (best := index.answer(q["q"]).best) and best.key in q["expect"]]
+    right = [
+        q["q"]
+        for q in answerable
+        if (best := index.answer(q["q"]).best) and best.key in q["expect"]
+    ]
     assert len(right) / len(answerable) >= ACCURACY_THRESHOLD
 
 
 def test_off_topic_questions_get_no_confident_answer(index: KnowledgeIndex) -> None:
-    wrong = [(q["q"], a.best) for q in QUESTIONS if not q["expect"]
-             if (a := index.answer(q["q"])).best is not None]
+    wrong = [
+        (q["q"], a.best)
+        for q in QUESTIONS
+        if not q["expect"]
+        if (a := index.answer(q["q"])).best is not None
+    ]
     assert wrong == []
 
 
@@ -78,7 +85,9 @@ async def test_user_text_is_escaped_when_echoed(chat: LocalChat) -> None:
     assert "<script>" not in reply.text
 
 
-async def test_did_you_mean_buttons_lead_to_the_answer(chat: LocalChat, index: KnowledgeIndex) -> None:
+async def test_did_you_mean_buttons_lead_to_the_answer(
+    chat: LocalChat, index: KnowledgeIndex
+) -> None:
     question = "digital"
     result = index.answer(question)
     assert result.best is None and len(result.suggestions) >= 2
@@ -109,8 +118,19 @@ async def test_group_chat_answers_only_when_addressed(app, api) -> None:  # type
     bot_message = member.last_bot_message()
     reply = await member.send("and what is OASC?", reply_to=bot_message)
     assert "Open & Agile" in " ".join(sent_texts(reply)) or "OASC" in " ".join(sent_texts(reply))
-    assert await member.send_message(sticker={"file_id": "s", "file_unique_id": "s", "width": 1,
-                                              "height": 1, "is_animated": False,
-                                              "is_video": False, "type": "regular"}) == []
+    assert (
+        await member.send_message(
+            sticker={
+                "file_id": "s",
+                "file_unique_id": "s",
+                "width": 1,
+                "height": 1,
+                "is_animated": False,
+                "is_video": False,
+                "type": "regular",
+            }
+        )
+        == []
+    )
     commands = await member.send("/help")
     assert "What I can do" in " ".join(sent_texts(commands))

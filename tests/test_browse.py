@@ -78,8 +78,15 @@ async def test_side_events_list_only_side_events(chat: LocalChat, app: Applicati
 
 async def test_forged_and_stale_buttons_fall_back_to_menu(chat: LocalChat) -> None:
     await chat.send("/start")
-    for forged in ("ses:does-not-exist", "org:nobody", "prog:999999", "xyz", "ans:faq:gone",
-                   "orgs:admin:0", "lang:xx"):
+    for forged in (
+        "ses:does-not-exist",
+        "org:nobody",
+        "prog:999999",
+        "xyz",
+        "ans:faq:gone",
+        "orgs:admin:0",
+        "lang:xx",
+    ):
         calls = await chat.press_data(forged)
         texts = " ".join(sent_texts(calls))
         assert calls, forged
@@ -95,13 +102,19 @@ async def test_long_programme_paginates_within_limits(tmp_path: Path) -> None:
     template = programme["sessions"][1]
     for n in range(40):
         programme["sessions"].append(
-            {**template, "id": f"extra-{n}", "title": "A very long title " * 8,
-             "start": f"{8 + n // 6:02d}:{(n % 6) * 10:02d}",
-             "end": f"{8 + n // 6:02d}:{(n % 6) * 10 + 5:02d}"}
+            {
+                **template,
+                "id": f"extra-{n}",
+                "title": "A very long title " * 8,
+                "start": f"{8 + n // 6:02d}:{(n % 6) * 10:02d}",
+                "end": f"{8 + n // 6:02d}:{(n % 6) * 10 + 5:02d}",
+            }
         )
     (content / "programme.yaml").write_text(yaml.safe_dump(programme), encoding="utf-8")
     api = LocalBotApi()
-    settings = make_settings(f"sqlite+aiosqlite:///{tmp_path / 'b.sqlite3'}", CONTENT_DIR=str(content))
+    settings = make_settings(
+        f"sqlite+aiosqlite:///{tmp_path / 'b.sqlite3'}", CONTENT_DIR=str(content)
+    )
     async with running(build_application(settings, request=LocalRequest(api))) as app:
         chat = LocalChat(app, api)
         await chat.send("/programme")

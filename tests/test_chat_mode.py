@@ -9,15 +9,20 @@ from bot.settings import Settings
 
 
 async def test_script_walks_menus_and_questions(settings: Settings) -> None:
-    script = io.StringIO("\n".join([
-        "3",                      # the menu's third button: Partners
-        "1",                      # the first partner
-        "hwawei employees",       # a typo'd question
-        "99",                     # a button that does not exist
-        "what is the weather",    # nothing to say
-        "/quit",
-        "never read",
-    ]) + "\n")
+    script = io.StringIO(
+        "\n".join(
+            [
+                "3",  # the menu's third button: Partners
+                "1",  # the first partner
+                "hwawei employees",  # a typo'd question
+                "99",  # a button that does not exist
+                "what is the weather",  # nothing to say
+                "/quit",
+                "never read",
+            ]
+        )
+        + "\n"
+    )
     out = io.StringIO()
     await run_chat(settings, stdin=script, out=out)
     text = out.getvalue()

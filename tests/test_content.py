@@ -55,10 +55,23 @@ def test_shipped_content_is_valid_and_complete() -> None:
 
 @pytest.mark.parametrize(
     "fact",
-    ["1987", "207,000", "170 countries", "Brussels", "139 Delegations", "Smart Country",
-     "311 municipalities", "Smart Region", "636 km²", "36 municipalities", "3.2 million",
-     "Minimal Interoperability Mechanisms", "15 years", "European Regional Development Fund",
-     "L’Hospitalet de Llobregat City Council"],
+    [
+        "1987",
+        "207,000",
+        "170 countries",
+        "Brussels",
+        "139 Delegations",
+        "Smart Country",
+        "311 municipalities",
+        "Smart Region",
+        "636 km²",
+        "36 municipalities",
+        "3.2 million",
+        "Minimal Interoperability Mechanisms",
+        "15 years",
+        "European Regional Development Fund",
+        "L’Hospitalet de Llobregat City Council",
+    ],
 )
 def test_every_seed_fact_is_in_the_content(fact: str) -> None:
     """The facts named in the issue come from the seed page and are reachable in content."""
@@ -97,7 +110,9 @@ def test_unknown_host(content_copy: Path) -> None:
 def test_duplicate_id(content_copy: Path) -> None:
     replace(content_copy / "programme.yaml", "id: panel-connectivity", "id: opening")
     errors = errors_for(content_copy)
-    assert any('the id "opening" is used twice' in e and "programme.yaml, line" in e for e in errors)
+    assert any(
+        'the id "opening" is used twice' in e and "programme.yaml, line" in e for e in errors
+    )
 
 
 def test_end_before_start(content_copy: Path) -> None:
@@ -107,7 +122,11 @@ def test_end_before_start(content_copy: Path) -> None:
 
 
 def test_unknown_field_and_unknown_reference(content_copy: Path) -> None:
-    replace(content_copy / "organizations.yaml", "    role: partner\n", "    role: partner\n    colour: red\n")
+    replace(
+        content_copy / "organizations.yaml",
+        "    role: partner\n",
+        "    role: partner\n    colour: red\n",
+    )
     errors = errors_for(content_copy)
     assert any("colour" in e and "unknown field" in e for e in errors)
 
@@ -125,8 +144,9 @@ def test_missing_file(content_copy: Path) -> None:
     assert error.startswith("event.yaml: file not found")
 
 
-def test_check_content_command(content_copy: Path, monkeypatch: pytest.MonkeyPatch,
-                               capsys: pytest.CaptureFixture[str]) -> None:
+def test_check_content_command(
+    content_copy: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setenv("CONTENT_DIR", str(CONTENT_DIR))
     assert main(["check-content"]) == 0
     assert "Content is valid" in capsys.readouterr().out
@@ -139,7 +159,8 @@ def test_check_content_command(content_copy: Path, monkeypatch: pytest.MonkeyPat
 
 async def test_bot_refuses_to_start_on_invalid_content(content_copy: Path, tmp_path: Path) -> None:
     replace(content_copy / "programme.yaml", "host: diputacio-barcelona", "host: nobody")
-    settings = make_settings(f"sqlite+aiosqlite:///{tmp_path / 'x.sqlite3'}",
-                             CONTENT_DIR=str(content_copy))
+    settings = make_settings(
+        f"sqlite+aiosqlite:///{tmp_path / 'x.sqlite3'}", CONTENT_DIR=str(content_copy)
+    )
     with pytest.raises(ContentInvalid):
         await create_services(settings)

@@ -37,15 +37,21 @@ def test_every_key_used_in_code_exists() -> None:
     missing = []
     for path in [*ROOT.glob("bot/**/*.py"), *ROOT.glob("handlers/*.py"), ROOT / "main.py"]:
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if (isinstance(node, ast.Call) and getattr(node.func, "id", None) in {"t", "plain"}
-                    and node.args and isinstance(node.args[0], ast.Constant)
-                    and node.args[0].value not in keys):
+            if (
+                isinstance(node, ast.Call)
+                and getattr(node.func, "id", None) in {"t", "plain"}
+                and node.args
+                and isinstance(node.args[0], ast.Constant)
+                and node.args[0].value not in keys
+            ):
                 missing.append(f"{path.name}: {node.args[0].value}")
     assert missing == []
 
 
-@pytest.mark.parametrize(("code", "expected"), [("es-ES", "es"), ("ca", "ca"), ("fr", "en"),
-                                                (None, "en"), ("EN-gb", "en")])
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [("es-ES", "es"), ("ca", "ca"), ("fr", "en"), (None, "en"), ("EN-gb", "en")],
+)
 def test_language_codes(code: str | None, expected: str) -> None:
     assert normalize_language(code) == expected
 

@@ -29,7 +29,7 @@ _FRIENDLY = {
     "missing": "this field is required but missing",
     "extra_forbidden": "unknown field: check its spelling (or remove it)",
     "string_type": "should be a text",
-    "list_type": "should be a list (lines starting with \"- \")",
+    "list_type": 'should be a list (lines starting with "- ")',
     "dict_type": "should be a group of fields",
     "model_type": "should be a group of fields",
     "bool_type": "should be true or false",
@@ -51,7 +51,9 @@ class ContentError:
 
     def __str__(self) -> str:
         place = self.file if self.line is None else f"{self.file}, line {self.line}"
-        return f"{place}: {self.where}: {self.message}" if self.where else f"{place}: {self.message}"
+        return (
+            f"{place}: {self.where}: {self.message}" if self.where else f"{place}: {self.message}"
+        )
 
 
 class ContentInvalid(Exception):
@@ -145,9 +147,13 @@ def _validate(source: _Source) -> tuple[BaseModel | None, list[ContentError]]:
         errors = []
         for error in exc.errors():
             # Drop pydantic's internal steps (RootModel "root", union branches).
-            path = tuple(p for p in error["loc"] if p != "root" and not str(p).startswith("function"))
+            path = tuple(
+                p for p in error["loc"] if p != "root" and not str(p).startswith("function")
+            )
             errors.append(
-                ContentError(source.name, source.line(path), source.describe(path), _friendly(error))
+                ContentError(
+                    source.name, source.line(path), source.describe(path), _friendly(error)
+                )
             )
         return None, errors
 
@@ -166,7 +172,11 @@ def _cross_check(parsed: dict[str, Any], sources: dict[str, _Source]) -> list[Co
         seen: set[str] = set()
         for index, item in enumerate(items):
             if item.id in seen:
-                add(name, (key, index, "id"), f'the id "{item.id}" is used twice: ids must be unique')
+                add(
+                    name,
+                    (key, index, "id"),
+                    f'the id "{item.id}" is used twice: ids must be unique',
+                )
             seen.add(item.id)
 
     unique("programme.yaml", "sessions", sessions)

@@ -60,7 +60,7 @@ def _parse_time(value: Any) -> Any:
             return dt.time(int(match.group(1)), int(match.group(2)))
     if isinstance(value, dt.time):
         return value
-    raise ValueError(f"{value!r} is not a valid time: write it as HH:MM, for example \"09:30\"")
+    raise ValueError(f'{value!r} is not a valid time: write it as HH:MM, for example "09:30"')
 
 
 ClockTime = Annotated[dt.time, BeforeValidator(_parse_time)]
