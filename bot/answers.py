@@ -76,6 +76,8 @@ NAV_PHRASES: dict[Nav, tuple[str, ...]] = {
         "give a talk",
         "present a case study",
         "be a speaker",
+        "speak at a panel",
+        "speak at the event",
     ),
     Nav.HELP: ("help", "what can you do", "how does this bot work", "commands"),
     Nav.LANGUAGE: ("language", "change language", "idioma", "cambiar idioma", "canviar idioma"),
