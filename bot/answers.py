@@ -214,13 +214,13 @@ class KnowledgeIndex:
         self.unknown_idf = math.log(1 + count)
         self.postings = dict(postings)
         self.vocabulary = sorted(self.postings)
+        self.word_weight = {
+            token: idf * LIGHT_WEIGHT if token in self.lexicon.light_words else idf
+            for token, idf in self.idf.items()
+        }
         for phrase in self.phrases:
-            phrase.weight = sum(self._phrase_weight(t) for t in phrase.tokens)
+            phrase.weight = sum(self.word_weight[t] for t in phrase.tokens)
         self._token_cache: dict[str, list[tuple[str, float]]] = {}
-
-    def _phrase_weight(self, token: str) -> float:
-        weight = self.idf[token]
-        return weight * LIGHT_WEIGHT if token in self.lexicon.light_words else weight
 
     @classmethod
     def from_content(cls, content: Content) -> KnowledgeIndex:
@@ -252,8 +252,8 @@ class KnowledgeIndex:
             self._token_cache[token] = found
         return found
 
-    def rank(self, question: str) -> list[Match]:
-        """Every entry that shares something with the question, best first."""
+    def rank(self, question: str, min_score: float = 0.0) -> list[Match]:
+        """Every entry scoring at least `min_score` for the question, best first."""
         tokens = list(dict.fromkeys(self.lexicon.tokens(question)))
         if all(token in self.lexicon.light_words for token in tokens):
             return []  # "what time is it?": a question word alone is about nothing here
@@ -275,11 +275,14 @@ class KnowledgeIndex:
                         seen[word] = similarity
         total = sum(weights)
         best: dict[int, float] = {}
+        word_weight = self.word_weight
         for phrase_id, hits in question_hits.items():
-            phrase = self.phrases[phrase_id]
             asked = sum(weights[pos] * sim for pos, sim in hits.items()) / total
+            if QUESTION_SHARE * asked + (1 - QUESTION_SHARE) < min_score:
+                continue  # even covering the whole phrase could not make it count
+            phrase = self.phrases[phrase_id]
             covered = (
-                sum(self._phrase_weight(w) * sim for w, sim in phrase_hits[phrase_id].items())
+                sum(word_weight[w] * sim for w, sim in phrase_hits[phrase_id].items())
                 / phrase.weight
             )
             score = QUESTION_SHARE * asked + (1 - QUESTION_SHARE) * covered
@@ -290,7 +293,9 @@ class KnowledgeIndex:
 
     def answer(self, question: str) -> Answer:
         """Answer when one entry clearly wins; otherwise the close candidates, if any."""
-        ranked = [m for m in self.rank(question) if m.score >= SUGGEST_THRESHOLD]
+        ranked = [
+            m for m in self.rank(question, SUGGEST_THRESHOLD) if m.score >= SUGGEST_THRESHOLD
+        ]
         if not ranked:
             return Answer(None, [])
         top = ranked[0]
