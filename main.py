@@ -1,27 +1,19 @@
-"""Focus Bot command line: run (polling, default) | chat | check-content."""
+"""Focus Bot command line: run (polling, default) | webhook | migrate | chat | check-content."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import contextlib
-import logging
 import sys
 
 from pydantic import ValidationError
 
 from bot.content import ContentInvalid, load_content
 from bot.i18n import plain
+from bot.logging_setup import configure_logging, settings_secrets
+from bot.schema import SchemaNotReady
 from bot.settings import Settings
-
-
-def configure_logging(level: str) -> None:
-    logging.basicConfig(
-        level=level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    # httpx logs every request URL, and Bot API URLs contain the token.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
 def print_content_errors(error: ContentInvalid, settings: Settings) -> None:
@@ -60,7 +52,31 @@ def run_polling(settings: Settings) -> int:
         print(plain("cli.no_token", "en"), file=sys.stderr)
         return 2
     application = build_application(settings)
+    # SIGTERM/SIGINT stop it gracefully: updates in progress finish, then post_shutdown.
     application.run_polling(allowed_updates=["message", "callback_query", "my_chat_member"])
+    return 0
+
+
+def run_webhook(settings: Settings) -> int:
+    from bot.app import build_application
+    from bot.webhook import serve_webhook, webhook_problem
+
+    if settings.bot_token is None or not settings.bot_token.get_secret_value().strip():
+        print(plain("cli.no_token", "en"), file=sys.stderr)
+        return 2
+    problem = webhook_problem(settings)
+    if problem is not None:
+        print(plain(problem, "en"), file=sys.stderr)
+        return 2
+    asyncio.run(serve_webhook(build_application(settings), settings))
+    return 0
+
+
+def run_migrate(settings: Settings) -> int:
+    from bot.schema import migrate
+
+    key, values = asyncio.run(migrate(settings.database_url))
+    print(plain(key, "en", **values))
     return 0
 
 
@@ -76,6 +92,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python main.py", description=__doc__)
     sub = parser.add_subparsers(dest="command")
     sub.add_parser("run", help="run the bot by long polling (the default)")
+    sub.add_parser("webhook", help="serve Telegram webhooks (WEBHOOK_URL, WEBHOOK_SECRET, ...)")
+    sub.add_parser("migrate", help="upgrade the database schema to this version (Alembic)")
     chat = sub.add_parser("chat", help="talk to the bot in this terminal, no token needed")
     chat.add_argument("--user-id", type=int, default=1, help="your numeric user id (default 1)")
     chat.add_argument("--lang", default=None, help="en, es or ca (default en)")
@@ -86,16 +104,25 @@ def main(argv: list[str] | None = None) -> int:
     except ValidationError as error:
         print(f"Invalid settings: {error}", file=sys.stderr)
         return 2
-    configure_logging(settings.log_level if args.command != "chat" else "WARNING")
+    configure_logging(
+        settings.log_level if args.command != "chat" else "WARNING", settings_secrets(settings)
+    )
     try:
         if args.command == "check-content":
             return check_content(settings)
         if args.command == "chat":
             return run_chat(settings, args)
+        if args.command == "webhook":
+            return run_webhook(settings)
+        if args.command == "migrate":
+            return run_migrate(settings)
         return run_polling(settings)
     except ContentInvalid as error:
         print_content_errors(error, settings)
         return 1
+    except SchemaNotReady as error:
+        print(plain(error.key, "en", **error.values), file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -20,28 +20,53 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
+from bot.broadcasts import BroadcastSender, BroadcastService
 from bot.content.store import ContentStore
 from bot.db import create_engine, session_factory
 from bot.i18n import LANGUAGES, plain
-from bot.models import Base
+from bot.privacy import PrivacyService
+from bot.proposals import ProposalService
+from bot.schema import ensure_schema
 from bot.services import SERVICES_KEY, FocusContext, Services, services_of
 from bot.settings import Settings
+from bot.timed_application import TimedApplication
 from bot.users import UserService
-from handlers import ask, browse, callbacks, start
+from handlers import admin, ask, browse, callbacks, organize, propose, start, subscription
 from handlers.common import ADDRESSED_TO_BOT, track_user
 from handlers.errors import on_error
 
 log = logging.getLogger(__name__)
 
-COMMANDS = ("start", "menu", "programme", "partners", "language", "help")
+COMMANDS = (
+    "start",
+    "menu",
+    "programme",
+    "partners",
+    "propose",
+    "myproposals",
+    "cancel",
+    "language",
+    "help",
+    "privacy",
+)
+# bot_data keys: the background broadcast sender, and options tests may give it (a fake clock).
+SENDER_KEY = "broadcast_sender"
+SENDER_OPTIONS_KEY = "broadcast_sender_options"
 
 
 async def create_services(settings: Settings) -> Services:
-    """Engine, content and index, created once at start-up (raises ContentInvalid)."""
+    """Engine, content and index, created once at start-up.
+
+    Raises ContentInvalid, or SchemaNotReady when the database needs `python main.py migrate`
+    (a brand-new empty database is migrated right away: see bot/schema.py).
+    """
     content = ContentStore(settings.content_dir)
     engine = create_engine(settings.database_url)
-    async with engine.begin() as connection:
-        await connection.run_sync(Base.metadata.create_all)
+    try:
+        await ensure_schema(engine)
+    except BaseException:
+        await engine.dispose()
+        raise
     sessions = session_factory(engine)
     return Services(
         settings=settings,
@@ -49,6 +74,9 @@ async def create_services(settings: Settings) -> Services:
         sessions=sessions,
         content=content,
         users=UserService(sessions),
+        broadcasts=BroadcastService(sessions),
+        privacy=PrivacyService(sessions),
+        proposals=ProposalService(sessions, content),
     )
 
 
@@ -69,9 +97,35 @@ async def post_init(application: Application) -> None:  # type: ignore[type-arg]
     if SERVICES_KEY not in application.bot_data:
         application.bot_data[SERVICES_KEY] = await create_services(settings)
     await register_commands(application)
+    start_broadcast_sender(application)
+
+
+def start_broadcast_sender(application: Application) -> None:  # type: ignore[type-arg]
+    """The durable broadcast queue is drained by its own asyncio task, never by a handler."""
+    if SENDER_KEY in application.bot_data:
+        return
+    services = services_of(application)
+    sender = BroadcastSender(
+        services.sessions,
+        admin.telegram_send(application.bot),
+        rate=services.settings.broadcast_rate,
+        progress=admin.progress_reporter(application.bot),
+        **application.bot_data.get(SENDER_OPTIONS_KEY, {}),
+    )
+    services.broadcasts.on_queued = sender.wake
+    application.bot_data[SENDER_KEY] = sender
+    sender.start()
+
+
+async def post_stop(application: Application) -> None:  # type: ignore[type-arg]
+    """Stop the sender between two sends, while the bot can still mark what it sent."""
+    sender = application.bot_data.pop(SENDER_KEY, None)
+    if sender is not None:
+        await sender.stop()
 
 
 async def post_shutdown(application: Application) -> None:  # type: ignore[type-arg]
+    await post_stop(application)  # if the application stopped without post_stop
     services = application.bot_data.pop(SERVICES_KEY, None)
     if services is not None:
         await services.engine.dispose()
@@ -86,11 +140,13 @@ def build_application(
     """The bot, with every handler registered here in the order it is tried."""
     builder = (
         ApplicationBuilder()
+        .application_class(TimedApplication)
         .token(token or (settings.bot_token.get_secret_value() if settings.bot_token else ""))
         .base_url(settings.base_url)
         .base_file_url(settings.base_file_url)
         .context_types(ContextTypes(context=FocusContext))
         .post_init(post_init)
+        .post_stop(post_stop)
         .post_shutdown(post_shutdown)
     )
     if request is not None:
@@ -100,6 +156,31 @@ def build_application(
 
     # Group -1 runs before everything: who is this and which language do they speak?
     application.add_handler(TypeHandler(Update, track_user), group=-1)
+
+    # -- Admins, subscriptions, privacy: handlers/admin.py, handlers/subscription.py.
+    # First in group 0, so an admin's text after a bare /broadcast becomes the announcement
+    # (the filter matches only while that admin is composing; the handler re-checks the id).
+    application.add_handlers(
+        [
+            CommandHandler("broadcast", admin.broadcast_command),
+            CommandHandler("broadcasts", admin.broadcasts_command),
+            CommandHandler("stats", admin.stats_command),
+            CommandHandler("reload", admin.reload_command),
+            MessageHandler(admin.composing_filter(application), admin.broadcast_text),
+            CallbackQueryHandler(admin.choose_audience, pattern=admin.AUDIENCE_PATTERN),
+            CallbackQueryHandler(admin.other_audience, pattern=f"^{admin.AUDIENCES}$"),
+            CallbackQueryHandler(admin.confirm, pattern=f"^{admin.SEND}$"),
+            CallbackQueryHandler(admin.cancel, pattern=f"^{admin.CANCEL}$"),
+            CommandHandler("stop", subscription.stop),
+            CommandHandler("subscribe", subscription.subscribe),
+            CommandHandler("privacy", subscription.privacy),
+            CommandHandler("forget", subscription.forget),
+            CallbackQueryHandler(subscription.updates_menu, pattern=f"^{subscription.UPDATES}$"),
+            CallbackQueryHandler(subscription.toggle, pattern=subscription.SUBSCRIBE_PATTERN),
+            CallbackQueryHandler(subscription.forget_answer, pattern=subscription.FORGET_PATTERN),
+        ]
+    )
+    # -- end of admins, subscriptions, privacy.
 
     # Order matters: commands, then buttons by pattern, then free text, then leftovers.
     application.add_handlers(
@@ -121,6 +202,44 @@ def build_application(
             CallbackQueryHandler(browse.organization_card, pattern=callbacks.ORGANIZATION_PATTERN),
             CallbackQueryHandler(ask.ask_prompt, pattern=f"^{callbacks.ASK}$"),
             CallbackQueryHandler(ask.chosen_answer, pattern=callbacks.ANSWER_PATTERN),
+            # -- Speaking-slot requests ("The floor is yours"): handlers/propose.py, organize.py.
+            # The person's draft row is the conversation state. While it is open, their private
+            # text and media answer its current step; otherwise the handler given runs instead.
+            CommandHandler("propose", propose.propose),
+            CommandHandler("cancel", propose.cancel),
+            CommandHandler("myproposals", organize.my_proposals),
+            CommandHandler("proposals", organize.proposals),
+            CommandHandler("export", organize.export),
+            CallbackQueryHandler(propose.propose, pattern=propose.START_PATTERN),
+            CallbackQueryHandler(propose.choose, pattern=propose.CHOICE_PATTERN),
+            CallbackQueryHandler(propose.back, pattern=propose.BACK_PATTERN),
+            CallbackQueryHandler(propose.edit, pattern=propose.EDIT_PATTERN),
+            CallbackQueryHandler(propose.submit, pattern=propose.SUBMIT_PATTERN),
+            CallbackQueryHandler(propose.cancel, pattern=propose.CANCEL_PATTERN),
+            CallbackQueryHandler(organize.decide, pattern=organize.DECIDE_PATTERN),
+            CallbackQueryHandler(organize.proposals, pattern=organize.OVERVIEW_PATTERN),
+            CallbackQueryHandler(organize.state_list, pattern=organize.STATE_PATTERN),
+            CallbackQueryHandler(organize.open_card, pattern=organize.OPEN_PATTERN),
+            CallbackQueryHandler(organize.my_proposals, pattern=organize.MINE_PATTERN),
+            CallbackQueryHandler(organize.withdraw_ask, pattern=organize.WITHDRAW_ASK_PATTERN),
+            CallbackQueryHandler(organize.withdraw, pattern=organize.WITHDRAW_PATTERN),
+            # New messages only: editing an earlier answer must not answer the current step.
+            MessageHandler(
+                filters.UpdateType.MESSAGE
+                & filters.ChatType.PRIVATE
+                & filters.TEXT
+                & ~filters.COMMAND,
+                propose.answer_or(ask.question),
+            ),
+            MessageHandler(
+                filters.UpdateType.MESSAGE
+                & filters.ChatType.PRIVATE
+                & ~filters.TEXT
+                & ~filters.COMMAND
+                & ~filters.StatusUpdate.ALL,
+                propose.not_text_or(ask.not_text),
+            ),
+            # -- end of speaking-slot requests.
             MessageHandler(filters.TEXT & ~filters.COMMAND & ADDRESSED_TO_BOT, ask.question),
             MessageHandler(
                 filters.ChatType.PRIVATE & ~filters.TEXT & ~filters.COMMAND

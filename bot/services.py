@@ -7,7 +7,10 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from telegram.ext import Application, CallbackContext, ExtBot
 
+from bot.broadcasts import BroadcastService
 from bot.content.store import ContentStore
+from bot.privacy import PrivacyService
+from bot.proposals import ProposalService
 from bot.settings import Settings
 from bot.users import UserService
 
@@ -21,6 +24,9 @@ class Services:
     sessions: async_sessionmaker[AsyncSession]
     content: ContentStore
     users: UserService
+    broadcasts: BroadcastService
+    privacy: PrivacyService
+    proposals: ProposalService
 
 
 class FocusContext(CallbackContext[ExtBot[None], dict, dict, dict]):  # type: ignore[type-arg]

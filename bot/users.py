@@ -5,11 +5,20 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.i18n import LANGUAGES
+from bot.i18n import LANGUAGES, normalize_language
 from bot.models import User
 from bot.models.base import utcnow
+
+
+@dataclass(frozen=True)
+class SubscriberStats:
+    active: int
+    unsubscribed: int
+    blocked: int
+    by_language: dict[str, int]
 
 
 @dataclass(frozen=True)
@@ -55,6 +64,53 @@ class UserService:
     async def language_of(self, user_id: int, default: str = "en") -> str:
         user = await self.get(user_id)
         return user.language if user else default
+
+    async def set_subscribed(self, user_id: int, subscribed: bool) -> None:
+        """/stop and /subscribe: whether this person receives broadcasts."""
+        async with self._sessions.begin() as session:
+            user = await session.get(User, user_id)
+            if user is None:
+                user = User(id=user_id)
+                session.add(user)
+            user.subscribed = subscribed
+
+    async def is_subscribed(self, user_id: int) -> bool:
+        user = await self.get(user_id)
+        return user is None or user.subscribed
+
+    async def mark_blocked(self, user_id: int) -> None:
+        """Telegram said this person blocked the bot: skip them until they write again."""
+        async with self._sessions.begin() as session:
+            await session.execute(
+                update(User)
+                .where(User.id == user_id, User.blocked_at.is_(None))
+                .values(blocked_at=utcnow())
+            )
+
+    async def subscriber_stats(self) -> SubscriberStats:
+        """Counts for /stats: reachable subscribers (and their languages), the others."""
+        async with self._sessions() as session:
+            rows = (
+                await session.execute(
+                    select(
+                        User.subscribed,
+                        User.blocked_at.is_not(None),
+                        User.chosen_language,
+                        User.telegram_language,
+                    )
+                )
+            ).all()
+        by_language = dict.fromkeys(LANGUAGES, 0)
+        active = unsubscribed = blocked = 0
+        for subscribed, is_blocked, chosen, telegram in rows:
+            if is_blocked:
+                blocked += 1
+            elif not subscribed:
+                unsubscribed += 1
+            else:
+                active += 1
+                by_language[chosen or normalize_language(telegram)] += 1
+        return SubscriberStats(active, unsubscribed, blocked, by_language)
 
     @staticmethod
     def due_for_touch(last_touch: dt.datetime | None, now: dt.datetime) -> bool:

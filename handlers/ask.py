@@ -41,7 +41,9 @@ def render_nav(content: Content, nav: Nav, lang: str) -> views.View:
     if nav is Nav.LANGUAGE:
         return views.languages(lang)
     if nav is Nav.PROPOSE:
-        return views.View(t("nav.propose_soon", lang), views.main_menu(lang))
+        start_request = views.button(plain("proposals.button.start", lang), views.PROPOSE_START)
+        keyboard = InlineKeyboardMarkup([[start_request], views.back_row(lang)])
+        return views.View(t("proposals.nav", lang), keyboard)
     return views.View(t("help.text", lang), views.main_menu(lang))
 
 

@@ -7,7 +7,7 @@ from telegram.constants import ParseMode
 
 from bot.i18n import LANGUAGES, plain, t
 from bot.services import FocusContext
-from handlers import views
+from handlers import propose, views
 from handlers.callbacks import LANGUAGE_PATTERN
 from handlers.common import set_language, show
 
@@ -19,7 +19,10 @@ def main_menu_view(context: FocusContext) -> views.View:
 
 
 async def start(update: Update, context: FocusContext) -> None:
-    """Greet in the person's language and show the main menu."""
+    """Greet in the person's language and show the main menu; `/start floor` starts a request."""
+    if context.args == [propose.DEEP_LINK]:
+        await propose.propose(update, context)
+        return
     await show(update, main_menu_view(context), edit=False)
 
 

@@ -49,7 +49,15 @@ def back_row(lang: str, back: str | None = None) -> list[InlineKeyboardButton]:
     return [*row, button(plain("menu.main", lang), callbacks.MENU)]
 
 
-def main_menu(lang: str, *, propose_data: str | None = None) -> InlineKeyboardMarkup:
+# "The floor is yours": starts (or resumes) a speaking-slot request (handlers/propose.py).
+PROPOSE_START = "fl:go"
+
+
+# The "🔔 Updates" entry: subscribe / unsubscribe (handlers/subscription.py).
+UPDATES_MENU = "sub:menu"
+
+
+def main_menu(lang: str) -> InlineKeyboardMarkup:
     rows = [
         [
             button(plain("menu.programme", lang), callbacks.programme()),
@@ -64,9 +72,13 @@ def main_menu(lang: str, *, propose_data: str | None = None) -> InlineKeyboardMa
         ],
         [button(plain("menu.ask", lang), callbacks.ASK)],
     ]
-    if propose_data:
-        rows.append([button(plain("menu.propose", lang), propose_data)])
-    rows.append([button(plain("menu.language", lang), callbacks.LANGUAGES)])
+    rows.append([button(plain("menu.propose", lang), PROPOSE_START)])
+    rows.append(
+        [
+            button(plain("menu.language", lang), callbacks.LANGUAGES),
+            button(plain("menu.updates", lang), UPDATES_MENU),
+        ]
+    )
     return InlineKeyboardMarkup(rows)
 
 

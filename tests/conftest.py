@@ -11,13 +11,13 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import MetaData
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 from telegram.ext import Application
 
 from bot.app import build_application, running
 from bot.local_api import LocalBotApi, LocalChat, LocalRequest
-from bot.models import Base
 from bot.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -31,11 +31,17 @@ TOKEN = "123:test-token"
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_POSTGRES_URL") else [])
 
 
+def drop_every_table(connection: Connection) -> None:
+    """Every table there is: the models', alembic_version, and any a test made by hand."""
+    everything = MetaData()
+    everything.reflect(connection)
+    everything.drop_all(connection)
+
+
 async def reset_postgres(url: str) -> None:
     engine = create_async_engine(url)
     async with engine.begin() as connection:
-        await connection.run_sync(Base.metadata.drop_all)
-        await connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+        await connection.run_sync(drop_every_table)
     await engine.dispose()
 
 

@@ -1,6 +1,8 @@
 """SQLAlchemy 2 models. Each area owns a module; importing this package registers them all."""
 
 from bot.models.base import Base
+from bot.models.broadcast import Broadcast, Delivery
+from bot.models.proposal import Proposal, ProposalDraft, ProposalEvent
 from bot.models.user import User
 
-__all__ = ["Base", "User"]
+__all__ = ["Base", "Broadcast", "Delivery", "Proposal", "ProposalDraft", "ProposalEvent", "User"]

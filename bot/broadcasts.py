@@ -1,0 +1,664 @@
+"""Broadcasts: compose and queue them (BroadcastService), deliver them (BroadcastSender).
+
+Nothing here knows Telegram. The sender is given a `send(chat_id, text)` coroutine that
+translates the transport's answers into the exceptions below, and a `progress(report)`
+coroutine that shows an admin how their broadcast is going.
+
+Exactly once, as far as it can be known
+---------------------------------------
+Each delivery is claimed (`pending` -> `sending`, one committed UPDATE) right before its
+message is sent, and marked (`sent` / `blocked` / `failed`) in the transaction that follows
+the API call's answer. So:
+
+* A graceful stop (SIGTERM, `stop()`) stops claiming, lets the sends already in flight finish
+  and be marked, and leaves nothing in `sending`: a restart resumes with the `pending` rows,
+  and nobody gets the message twice or not at all.
+* A hard crash between the API call and the mark leaves at most `max_in_flight` rows in
+  `sending`. Telegram has no idempotency key, so whether those people got it cannot be known.
+  On start they become `unknown` and are NOT resent: a possible miss for those few (shown in
+  the admin's report as "unconfirmed") rather than a possible duplicate for them. The same
+  holds for a request that timed out after it was written (`OutcomeUnknown`).
+* Failures where Telegram certainly did not deliver (flood control, connection refused, a 5xx)
+  put the row back to `pending`; flood control waits exactly `retry_after` seconds and pauses
+  every send meanwhile; other failures are retried `max_attempts` times with backoff.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from sqlalchemy import Table, func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.i18n import LANGUAGES, normalize_language
+from bot.models import Base, Broadcast, Delivery, User
+from bot.models.base import utcnow
+from bot.models.broadcast import BroadcastStatus, DeliveryStatus
+
+log = logging.getLogger(__name__)
+
+MESSAGE_LIMIT = 4096
+ALL = "all"
+SPEAKERS = "speakers"
+LANGUAGE_PREFIX = "lang:"
+ERROR_PAUSE = 1.0  # seconds, real time, after an unexpected error in the loop
+PER_CHAT_INTERVAL = 1.0  # Telegram: at most one message per second to the same chat
+OPEN = (DeliveryStatus.PENDING, DeliveryStatus.SENDING)
+
+SendMessage = Callable[[int, str], Awaitable[None]]
+Sleep = Callable[[float], Awaitable[None]]
+Clock = Callable[[], float]
+
+
+class DeliveryError(Exception):
+    """A send that did not go through; the subclass says what to do about it."""
+
+
+class RetryLater(DeliveryError):
+    """Flood control: pause every send for exactly `seconds`, then retry this recipient."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"retry after {seconds} s")
+        self.seconds = seconds
+
+
+class RecipientGone(DeliveryError):
+    """Final: the bot was blocked, the chat does not exist or the account was deleted."""
+
+
+class DeliveryRejected(DeliveryError):
+    """Final: Telegram refused this message for this chat; retrying would not help."""
+
+
+class OutcomeUnknown(DeliveryError):
+    """The request may have reached Telegram (a read timeout): not retried, to never duplicate."""
+
+
+# -- audiences --------------------------------------------------------------------------------
+
+
+def audiences(with_speakers: bool) -> list[str]:
+    """Every audience an admin can pick, in the order the buttons show them."""
+    speakers = [SPEAKERS] if with_speakers else []
+    return [ALL, *speakers, *(f"{LANGUAGE_PREFIX}{lang}" for lang in LANGUAGES)]
+
+
+def proposals_table() -> Table | None:
+    """The speaking-request table, when that part of the bot is installed."""
+    return Base.metadata.tables.get("proposals")
+
+
+def is_valid_audience(audience: str) -> bool:
+    return audience in audiences(with_speakers=proposals_table() is not None)
+
+
+def text_problem(text: str) -> str | None:
+    """Why this text cannot be broadcast (a catalog key suffix), or None."""
+    if not text.strip():
+        return "empty"
+    if len(text) > MESSAGE_LIMIT:
+        return "too_long"
+    return None
+
+
+# -- reports ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BroadcastReport:
+    """Where one broadcast stands: the admin's progress message and /broadcasts show this."""
+
+    broadcast_id: int
+    text: str
+    audience: str
+    language: str
+    total: int
+    delivered: int
+    blocked: int
+    failed: int
+    unknown: int
+    created_at: dt.datetime
+    finished_at: dt.datetime | None
+    progress_chat_id: int | None
+    progress_message_id: int | None
+
+    @property
+    def done(self) -> bool:
+        return self.finished_at is not None
+
+    @property
+    def handled(self) -> int:
+        return self.delivered + self.blocked + self.failed + self.unknown
+
+    @property
+    def seconds(self) -> int:
+        end = self.finished_at or utcnow()
+        return max(0, round((end - self.created_at).total_seconds()))
+
+
+Progress = Callable[[BroadcastReport], Awaitable[None]]
+
+
+async def report_of(session: AsyncSession, broadcast: Broadcast) -> BroadcastReport:
+    rows = await session.execute(
+        select(Delivery.status, func.count())
+        .where(Delivery.broadcast_id == broadcast.id)
+        .group_by(Delivery.status)
+    )
+    counts: dict[str, int] = {status: count for status, count in rows}
+    return BroadcastReport(
+        broadcast_id=broadcast.id,
+        text=broadcast.text,
+        audience=broadcast.audience,
+        language=broadcast.language,
+        total=broadcast.total,
+        delivered=counts.get(DeliveryStatus.SENT, 0),
+        blocked=counts.get(DeliveryStatus.BLOCKED, 0),
+        failed=counts.get(DeliveryStatus.FAILED, 0),
+        unknown=counts.get(DeliveryStatus.UNKNOWN, 0),
+        created_at=broadcast.created_at,
+        finished_at=broadcast.finished_at,
+        progress_chat_id=broadcast.progress_chat_id,
+        progress_message_id=broadcast.progress_message_id,
+    )
+
+
+# -- composing and queueing -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Queued:
+    broadcast_id: int
+    recipients: int
+
+
+class BroadcastService:
+    """Audiences, the queue (one transaction per broadcast), reports and counts."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+        # Set by the application to wake the background sender when something is queued.
+        self.on_queued: Callable[[], None] | None = None
+
+    @staticmethod
+    def audiences() -> list[str]:
+        return audiences(with_speakers=proposals_table() is not None)
+
+    async def recipients(self, session: AsyncSession, audience: str) -> list[int]:
+        """Reachable subscribers in `audience` (never someone unsubscribed or blocked)."""
+        if not is_valid_audience(audience):
+            raise ValueError(f"unknown audience {audience!r}")
+        query = select(User.id, User.chosen_language, User.telegram_language).where(
+            User.subscribed.is_(True), User.blocked_at.is_(None)
+        )
+        table = proposals_table()
+        if audience == SPEAKERS and table is not None:
+            query = query.where(
+                User.id.in_(select(table.c.user_id).where(table.c.user_id.is_not(None)))
+            )
+        rows = (await session.execute(query.order_by(User.id))).all()
+        if audience.startswith(LANGUAGE_PREFIX):
+            lang = audience.removeprefix(LANGUAGE_PREFIX)
+            # The language rule lives in Python (User.language): apply the same one here.
+            return [uid for uid, chosen, tg in rows if (chosen or normalize_language(tg)) == lang]
+        return [uid for uid, _, _ in rows]
+
+    async def count(self, audience: str) -> int:
+        async with self._sessions() as session:
+            return len(await self.recipients(session, audience))
+
+    async def enqueue(
+        self,
+        *,
+        admin_id: int,
+        text: str,
+        audience: str,
+        language: str,
+        progress_chat_id: int | None = None,
+        progress_message_id: int | None = None,
+    ) -> Queued:
+        """The broadcast row and one delivery per recipient, all or nothing."""
+        problem = text_problem(text)
+        if problem:
+            raise ValueError(f"broadcast text is {problem}")
+        async with self._sessions.begin() as session:
+            recipients = await self.recipients(session, audience)
+            broadcast = Broadcast(
+                admin_id=admin_id,
+                text=text,
+                audience=audience,
+                language=language,
+                status=BroadcastStatus.SENDING,
+                total=len(recipients),
+                progress_chat_id=progress_chat_id,
+                progress_message_id=progress_message_id,
+                created_at=utcnow(),
+            )
+            session.add(broadcast)
+            await session.flush()
+            if recipients:
+                await session.execute(
+                    insert(Delivery),
+                    [
+                        {
+                            "broadcast_id": broadcast.id,
+                            "user_id": uid,
+                            "status": DeliveryStatus.PENDING.value,
+                        }
+                        for uid in recipients
+                    ],
+                )
+            else:
+                broadcast.status = BroadcastStatus.DONE
+                broadcast.finished_at = utcnow()
+            queued = Queued(broadcast.id, len(recipients))
+        if self.on_queued is not None:
+            self.on_queued()
+        return queued
+
+    async def report(self, broadcast_id: int) -> BroadcastReport | None:
+        async with self._sessions() as session:
+            broadcast = await session.get(Broadcast, broadcast_id)
+            return await report_of(session, broadcast) if broadcast else None
+
+    async def recent(self, limit: int = 10) -> list[BroadcastReport]:
+        """The latest broadcasts, newest first, with their counts."""
+        async with self._sessions() as session:
+            broadcasts = (
+                await session.scalars(select(Broadcast).order_by(Broadcast.id.desc()).limit(limit))
+            ).all()
+            return [await report_of(session, b) for b in broadcasts]
+
+    async def totals(self) -> tuple[int, int]:
+        """(broadcasts, messages delivered) since the beginning."""
+        async with self._sessions() as session:
+            broadcasts = await session.scalar(select(func.count()).select_from(Broadcast))
+            delivered = await session.scalar(
+                select(func.count()).where(Delivery.status == DeliveryStatus.SENT)
+            )
+        return int(broadcasts or 0), int(delivered or 0)
+
+
+# -- sending ----------------------------------------------------------------------------------
+
+
+class TokenBucket:
+    """`rate` tokens per second, at most `capacity` saved up; `reserve()` says how long to wait."""
+
+    def __init__(self, rate: float, clock: Clock, capacity: float = 1.0) -> None:
+        self.rate = rate
+        self.capacity = capacity
+        self._clock = clock
+        self._tokens = capacity
+        self._updated = clock()
+
+    def reserve(self) -> float:
+        """Take a token now (going into debt if need be): the seconds to wait before using it."""
+        now = self._clock()
+        self._tokens = min(self.capacity, self._tokens + (now - self._updated) * self.rate)
+        self._updated = now
+        self._tokens -= 1
+        return max(0.0, -self._tokens / self.rate)
+
+
+@dataclass(frozen=True)
+class Claim:
+    delivery_id: int
+    broadcast_id: int
+    user_id: int
+    text: str
+    attempts: int
+
+
+class BroadcastSender:
+    """Drains pending deliveries in the background at `rate` messages per second overall.
+
+    `clock` and `sleep` are injectable so tests run the real logic on a fake clock.
+    """
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        send: SendMessage,
+        *,
+        rate: float,
+        progress: Progress | None = None,
+        progress_interval: float = 3.0,
+        max_attempts: int = 4,
+        backoff: float = 2.0,
+        max_in_flight: int = 8,
+        clock: Clock = time.monotonic,
+        sleep: Sleep = asyncio.sleep,
+        idle_poll: float = 30.0,
+    ) -> None:
+        self._sessions = sessions
+        self._send = send
+        self._progress = progress
+        self.progress_interval = progress_interval
+        self.max_attempts = max_attempts
+        self.backoff = backoff
+        self.max_in_flight = max_in_flight
+        self._clock = clock
+        self._sleep = sleep
+        self.idle_poll = idle_poll
+        self._bucket = TokenBucket(rate, clock)
+        self._last_send_to: dict[int, float] = {}  # chat -> when it was last sent to
+        self._retry_at: dict[int, float] = {}  # delivery -> not before (backoff)
+        self._in_flight: set[asyncio.Task[None]] = set()
+        self._pausing: set[asyncio.Task[None]] = set()
+        self._pauses = 0
+        self._resumed = asyncio.Event()
+        self._resumed.set()
+        self._wake = asyncio.Event()
+        self._idle = asyncio.Event()
+        self._stopping = False
+        self._last_progress = clock()
+        self._task: asyncio.Task[None] | None = None
+        self.sent_count = 0
+
+    # -- lifecycle ----------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Run in the background (its own asyncio task, never inside an update's handler)."""
+        if self._task is None:
+            self._stopping = False
+            self._task = asyncio.create_task(self.run(), name="broadcast-sender")
+
+    def request_stop(self) -> None:
+        """Ask the loop to stop after the sends in flight (safe to call from inside a send)."""
+        self._stopping = True
+        self._wake.set()
+        self._resumed.set()
+        for task in list(self._pausing):
+            task.cancel()  # its row is already back to pending
+
+    async def stop(self) -> None:
+        """Graceful: no new claim; sends in flight finish and are marked; none left `sending`."""
+        self.request_stop()
+        if self._task is not None:
+            await self._task
+            self._task = None
+
+    def wake(self) -> None:
+        """Something was queued: look now instead of at the next poll."""
+        self._idle.clear()
+        self._wake.set()
+
+    async def wait_idle(self) -> None:
+        """Until nothing is pending (tests and the terminal chat use this)."""
+        await self._idle.wait()
+
+    async def run(self) -> None:
+        """Recover from a crash, then deliver until stopped."""
+        await self.recover_interrupted()
+        await self._loop(until_idle=False)
+
+    async def drain(self) -> None:
+        """Deliver everything pending, then return (the caller owns the loop; used in tests)."""
+        await self.recover_interrupted()
+        await self._loop(until_idle=True)
+
+    async def recover_interrupted(self) -> int:
+        """Rows left `sending` by a crash become `unknown`: they might have been delivered."""
+        async with self._sessions.begin() as session:
+            result = await session.execute(
+                update(Delivery)
+                .where(Delivery.status == DeliveryStatus.SENDING)
+                .values(status=DeliveryStatus.UNKNOWN, error="interrupted by a restart")
+            )
+        count = int(getattr(result, "rowcount", 0) or 0)
+        if count:
+            log.warning("%d deliveries were interrupted by a crash: marked unknown", count)
+        return count
+
+    # -- the loop -----------------------------------------------------------------------------
+
+    async def _loop(self, *, until_idle: bool) -> None:
+        try:
+            while not self._stopping:
+                try:
+                    busy = await self._step()
+                except Exception:
+                    if until_idle:
+                        raise
+                    # A database hiccup must not end the broadcasts: log, breathe, go on.
+                    log.exception("Broadcast sender step failed")
+                    await self._nap(ERROR_PAUSE, until_woken=True)
+                    continue
+                if not busy:
+                    if until_idle:
+                        break
+                    await self._nap(self.idle_poll, until_woken=True)
+        finally:
+            await self._finish_in_flight()
+
+    async def _step(self) -> bool:
+        """Send one message, or wait for something to do; False once everything is done."""
+        # Cleared before looking, so a wake() arriving while we look is never lost.
+        self._wake.clear()
+        await self._resumed.wait()
+        await self._report_if_due()
+        if self._stopping:
+            return True
+        claim = await self._claim_next()
+        if claim is not None:
+            await self._dispatch(claim)
+            return True
+        if self._in_flight:
+            await asyncio.wait(self._in_flight, return_when=asyncio.FIRST_COMPLETED)
+            return True
+        if await self._pending_count():
+            await self._nap(self._next_ready_in())
+            return True
+        await self._report()
+        if not self._wake.is_set():
+            self._idle.set()
+        return False
+
+    async def _dispatch(self, claim: Claim) -> None:
+        """Wait for a token and a free slot, then send in a task of its own."""
+        delay = self._bucket.reserve()
+        if delay > 0:
+            await self._sleep(delay)
+        while len(self._in_flight) >= self.max_in_flight:
+            await asyncio.wait(self._in_flight, return_when=asyncio.FIRST_COMPLETED)
+        await self._resumed.wait()  # a flood-control pause may have begun meanwhile
+        self._last_send_to[claim.user_id] = self._clock()
+        task = asyncio.create_task(self._deliver(claim))
+        self._in_flight.add(task)
+        task.add_done_callback(self._in_flight.discard)
+
+    async def _finish_in_flight(self) -> None:
+        if self._in_flight:
+            await asyncio.gather(*self._in_flight, return_exceptions=True)
+        await self._report()
+
+    async def _nap(self, seconds: float, *, until_woken: bool = False) -> None:
+        """Sleep, but wake up at once for a stop (and for new work if `until_woken`)."""
+        if until_woken:
+            # Idle: real time, however the clock is faked; enqueue() wakes us at once.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), seconds)
+            return
+        sleeper = asyncio.ensure_future(self._sleep(seconds))
+        waker = asyncio.ensure_future(self._wake.wait())
+        _, pending = await asyncio.wait({sleeper, waker}, return_when=asyncio.FIRST_COMPLETED)
+        for task in pending:
+            task.cancel()
+
+    def _cooling_chats(self) -> list[int]:
+        now = self._clock()
+        for chat_id, at in list(self._last_send_to.items()):
+            if now - at >= PER_CHAT_INTERVAL:
+                del self._last_send_to[chat_id]
+        return list(self._last_send_to)
+
+    def _backing_off(self) -> list[int]:
+        now = self._clock()
+        for delivery_id, at in list(self._retry_at.items()):
+            if at <= now:
+                del self._retry_at[delivery_id]
+        return list(self._retry_at)
+
+    def _next_ready_in(self) -> float:
+        now = self._clock()
+        times = [at + PER_CHAT_INTERVAL for at in self._last_send_to.values()]
+        times += list(self._retry_at.values())
+        return max(0.01, min(times) - now) if times else 0.1
+
+    # -- the database side --------------------------------------------------------------------
+
+    async def _claim_next(self) -> Claim | None:
+        """The oldest pending delivery whose chat may be written to now, marked `sending`."""
+        cooling, backing_off = self._cooling_chats(), self._backing_off()
+        async with self._sessions.begin() as session:
+            row = (
+                await session.execute(
+                    select(Delivery.id, Delivery.broadcast_id, Delivery.user_id, Broadcast.text)
+                    .join(Broadcast, Broadcast.id == Delivery.broadcast_id)
+                    .add_columns(Delivery.attempts)
+                    .where(
+                        Delivery.status == DeliveryStatus.PENDING,
+                        Delivery.user_id.not_in(cooling),
+                        Delivery.id.not_in(backing_off),
+                    )
+                    .order_by(Delivery.id)
+                    .limit(1)
+                )
+            ).first()
+            if row is None:
+                return None
+            claimed = await session.execute(
+                update(Delivery)
+                .where(Delivery.id == row.id, Delivery.status == DeliveryStatus.PENDING)
+                .values(status=DeliveryStatus.SENDING, claimed_at=utcnow())
+            )
+            if not getattr(claimed, "rowcount", 0):
+                return None  # someone else took it: the next step looks again
+        return Claim(row.id, row.broadcast_id, row.user_id, row.text, row.attempts)
+
+    async def _mark(self, claim: Claim, status: DeliveryStatus, **values: object) -> None:
+        async with self._sessions.begin() as session:
+            await session.execute(
+                update(Delivery)
+                .where(Delivery.id == claim.delivery_id, Delivery.status == DeliveryStatus.SENDING)
+                .values(status=status, **values)
+            )
+            if status is DeliveryStatus.BLOCKED:
+                await session.execute(
+                    update(User)
+                    .where(User.id == claim.user_id, User.blocked_at.is_(None))
+                    .values(blocked_at=utcnow())
+                )
+
+    async def _pending_count(self) -> int:
+        async with self._sessions() as session:
+            count = await session.scalar(
+                select(func.count()).where(Delivery.status == DeliveryStatus.PENDING)
+            )
+        return int(count or 0)
+
+    # -- one delivery -------------------------------------------------------------------------
+
+    async def _deliver(self, claim: Claim) -> None:
+        """Send one message and record what happened; never raises."""
+        try:
+            await self._send_and_mark(claim)
+        except Exception:
+            # Only the database can fail here; the row stays `sending` -> `unknown` at restart.
+            log.exception("Could not record delivery %s", claim.delivery_id)
+
+    async def _send_and_mark(self, claim: Claim) -> None:
+        try:
+            await self._send(claim.user_id, claim.text)
+        except RetryLater as exc:
+            await self._mark(claim, DeliveryStatus.PENDING)
+            await self._pause(exc.seconds)
+        except RecipientGone as exc:
+            await self._mark(claim, DeliveryStatus.BLOCKED, error=str(exc)[:200])
+        except DeliveryRejected as exc:
+            await self._mark(claim, DeliveryStatus.FAILED, error=str(exc)[:200])
+        except OutcomeUnknown as exc:
+            await self._mark(claim, DeliveryStatus.UNKNOWN, error=str(exc)[:200])
+        except Exception as exc:
+            await self._retry_or_fail(claim, exc)
+        else:
+            # Marked right after Telegram's answer: the crash window is this one await.
+            self.sent_count += 1
+            await self._mark(claim, DeliveryStatus.SENT, sent_at=utcnow())
+
+    async def _retry_or_fail(self, claim: Claim, exc: Exception) -> None:
+        attempts = claim.attempts + 1
+        log.warning("Delivery %s failed (attempt %d): %s", claim.delivery_id, attempts, exc)
+        if attempts >= self.max_attempts:
+            await self._mark(
+                claim, DeliveryStatus.FAILED, attempts=attempts, error=str(exc)[:200] or "error"
+            )
+            return
+        self._retry_at[claim.delivery_id] = self._clock() + self.backoff * 2 ** (attempts - 1)
+        await self._mark(claim, DeliveryStatus.PENDING, attempts=attempts)
+
+    async def _pause(self, seconds: float) -> None:
+        """Flood control: no send at all for exactly `seconds` (a stop cuts it short)."""
+        task = asyncio.current_task()
+        self._pauses += 1
+        self._resumed.clear()
+        if task is not None:
+            self._pausing.add(task)
+        try:
+            await self._sleep(seconds)
+        except asyncio.CancelledError:
+            pass
+        finally:
+            self._pausing.discard(task)  # type: ignore[arg-type]
+            self._pauses -= 1
+            if not self._pauses:
+                self._resumed.set()
+
+    # -- progress -----------------------------------------------------------------------------
+
+    async def _report_if_due(self) -> None:
+        if self._clock() - self._last_progress >= self.progress_interval:
+            await self._report()
+
+    async def _report(self) -> None:
+        """Progress for each running broadcast; the final report for those now complete."""
+        self._last_progress = self._clock()
+        for report in await self._running_reports():
+            await self._notify(report)
+
+    async def _running_reports(self) -> list[BroadcastReport]:
+        async with self._sessions.begin() as session:
+            running = (
+                await session.scalars(
+                    select(Broadcast).where(Broadcast.status == BroadcastStatus.SENDING)
+                )
+            ).all()
+            reports = []
+            for broadcast in running:
+                open_rows = await session.scalar(
+                    select(func.count()).where(
+                        Delivery.broadcast_id == broadcast.id, Delivery.status.in_(OPEN)
+                    )
+                )
+                if not open_rows:
+                    # Marked done before the report goes out: a crash now loses a message
+                    # to the admin, never repeats it (and /broadcasts still has it).
+                    broadcast.status = BroadcastStatus.DONE
+                    broadcast.finished_at = utcnow()
+                reports.append(await report_of(session, broadcast))
+        return reports
+
+    async def _notify(self, report: BroadcastReport) -> None:
+        if self._progress is None:
+            return
+        try:
+            await self._progress(report)
+        except Exception:
+            log.exception("Could not show the progress of broadcast %s", report.broadcast_id)

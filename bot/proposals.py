@@ -1,0 +1,645 @@
+"""ProposalService: speaking-slot requests from draft to decision, free of Telegram types.
+
+The conversation's state is the person's draft row: each answer is validated here and saved at
+once with the next step, so the handlers hold nothing in memory and a restart resumes the
+conversation where the person left it.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+import unicodedata
+from collections.abc import Sequence
+from enum import StrEnum
+from typing import Final, Protocol
+from urllib.parse import urlsplit
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import selectinload
+
+from bot.best_spot import rank_sessions
+from bot.content import Content, Session
+from bot.models import Proposal, ProposalDraft, ProposalEvent
+from bot.models.base import utcnow
+from bot.models.proposal import reference_of
+
+
+class Step(StrEnum):
+    """The conversation's steps, in the order they are asked."""
+
+    NAME = "name"
+    ORGANIZATION = "organization"
+    SECTOR = "sector"
+    EMAIL = "email"
+    FORMAT = "format"
+    TITLE = "title"
+    SUMMARY = "summary"
+    LINK = "link"
+    CONSENT = "consent"
+    SPOT = "spot"
+    REVIEW = "review"
+
+
+STEPS: Final = tuple(Step)
+TEXT_STEPS: Final = frozenset(
+    {Step.NAME, Step.ORGANIZATION, Step.EMAIL, Step.TITLE, Step.SUMMARY, Step.LINK}
+)
+# What can be changed from the summary (consent is given once, not edited).
+EDITABLE_STEPS: Final = tuple(s for s in STEPS if s not in {Step.CONSENT, Step.REVIEW})
+
+
+class ProposalState(StrEnum):
+    SUBMITTED = "submitted"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    WITHDRAWN = "withdrawn"
+
+
+OPEN_STATES: Final = (ProposalState.SUBMITTED, ProposalState.ACCEPTED)
+SECTORS: Final = ("government", "company", "academia", "civil_society", "other")
+SKIP: Final = "skip"
+AGREE: Final = "yes"
+NO_PREFERENCE: Final = "none"
+MAX_OPEN_PER_PERSON: Final = 5
+# A draft untouched for longer is dormant: the person's next text is a question again.
+ACTIVE_WINDOW: Final = dt.timedelta(hours=12)
+
+NAME_LENGTH: Final = (2, 100)
+ORGANIZATION_LENGTH: Final = (2, 150)
+TITLE_LENGTH: Final = (3, 120)
+SUMMARY_LENGTH: Final = (50, 1000)
+LINK_MAX_LENGTH: Final = 300
+EMAIL_MAX_LENGTH: Final = 254
+# Deliberately strict: dot-atom local part, a dotted domain of LDH labels, a letter TLD.
+_EMAIL: Final = re.compile(
+    r"^(?P<local>[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*)"
+    r"@(?P<domain>(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63})$"
+)
+_SPACES: Final = re.compile(r"\s+")
+# Spreadsheets run cells starting with these as formulas (CSV injection).
+_FORMULA_START: Final = ("=", "+", "-", "@", "\t", "\r")
+
+
+class ProposalError(Exception):
+    """A refusal the person can read: `code` names the catalog message, `values` fill it."""
+
+    code = "error"
+
+    def __init__(self, **values: object) -> None:
+        super().__init__(self.code)
+        self.values = values
+
+
+class InvalidAnswer(ProposalError):
+    def __init__(self, code: str, **values: object) -> None:
+        super().__init__(**values)
+        self.code = code
+
+
+class NoDraft(ProposalError):
+    code = "no_draft"
+
+
+class StaleButton(ProposalError):
+    code = "stale"
+
+
+class TooManyOpen(ProposalError):
+    code = "too_many"
+
+
+class ProposalNotFound(ProposalError):
+    code = "not_found"
+
+
+class WrongState(ProposalError):
+    code = "wrong_state"
+
+    def __init__(self, state: str) -> None:
+        super().__init__(state=state)
+        self.state = state
+
+
+ERROR_CODES: Final = (
+    "name_length",
+    "organization_length",
+    "email_invalid",
+    "title_length",
+    "summary_too_short",
+    "summary_too_long",
+    "link_invalid",
+    "use_buttons",
+    NoDraft.code,
+    StaleButton.code,
+    TooManyOpen.code,
+    ProposalNotFound.code,
+    WrongState.code,
+)
+
+
+class ContentSource(Protocol):
+    @property
+    def content(self) -> Content: ...
+
+
+def clean_text(text: str, *, single_line: bool = True) -> str:
+    """Drop control characters, and line breaks too for one-line answers."""
+    text = text.replace("\t", " ").replace("\r\n", "\n").replace("\r", "\n")
+    kept = "".join(ch for ch in text if ch == "\n" or unicodedata.category(ch)[0] != "C")
+    if single_line:
+        return _SPACES.sub(" ", kept).strip()
+    return "\n".join(_SPACES.sub(" ", line).strip() for line in kept.strip().splitlines())
+
+
+def _length_checked(text: str, bounds: tuple[int, int], code: str) -> str:
+    low, high = bounds
+    if not low <= len(text) <= high or not any(ch.isalnum() for ch in text):
+        raise InvalidAnswer(code, low=low, high=high, length=len(text))
+    return text
+
+
+def validate_email(text: str) -> str:
+    """A plausible e-mail address, domain lower-cased."""
+    candidate = text.strip()
+    match = _EMAIL.match(candidate)
+    if match is None or len(candidate) > EMAIL_MAX_LENGTH or len(match["local"]) > 64:
+        raise InvalidAnswer("email_invalid")
+    return f"{match['local']}@{match['domain'].lower()}"
+
+
+def validate_link(text: str) -> str:
+    """An http(s) address; "www.example.org" gets https:// in front."""
+    candidate = text.strip()
+    if "://" not in candidate and re.match(r"^[\w-]+(\.[\w-]+)+(/\S*)?$", candidate):
+        candidate = f"https://{candidate}"
+    try:
+        parts = urlsplit(candidate)
+        host = parts.hostname or ""
+    except ValueError:
+        raise InvalidAnswer("link_invalid") from None
+    if (
+        parts.scheme not in {"http", "https"}
+        or "." not in host
+        or any(ch.isspace() for ch in candidate)
+        or len(candidate) > LINK_MAX_LENGTH
+    ):
+        raise InvalidAnswer("link_invalid", max=LINK_MAX_LENGTH)
+    return candidate
+
+
+def validate_summary(text: str) -> str:
+    low, high = SUMMARY_LENGTH
+    if len(text) < low:
+        raise InvalidAnswer("summary_too_short", low=low, length=len(text))
+    if len(text) > high:
+        raise InvalidAnswer("summary_too_long", high=high, length=len(text))
+    return text
+
+
+def next_step(step: Step) -> Step:
+    return STEPS[min(STEPS.index(step) + 1, len(STEPS) - 1)]
+
+
+def previous_step(step: Step) -> Step:
+    return STEPS[max(STEPS.index(step) - 1, 0)]
+
+
+def step_of(draft: ProposalDraft) -> Step:
+    return Step(draft.step)
+
+
+def draft_complete(draft: ProposalDraft) -> bool:
+    required = (draft.name, draft.organization, draft.sector, draft.email, draft.format_id)
+    return all(required) and bool(draft.title and draft.summary and draft.consent)
+
+
+class ProposalService:
+    """Drafts, validation, submission, decisions, withdrawal, listing and export."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], source: ContentSource) -> None:
+        self._sessions = sessions
+        self._source = source
+        # People known to have no draft: most private texts are questions, and this spares
+        # each of them a query. Drafts are only created by open_draft, which clears the mark;
+        # after a restart the set is empty and the database is asked again.
+        self._without_draft: set[int] = set()
+
+    @property
+    def content(self) -> Content:
+        return self._source.content
+
+    # -- the conversation -------------------------------------------------------------------
+
+    async def open_draft(self, user_id: int) -> ProposalDraft:
+        """Start a draft, or resume the person's open one (refused at the open-request limit)."""
+        self._without_draft.discard(user_id)
+        async with self._sessions.begin() as session:
+            draft = await self._draft(session, user_id)
+            if draft is None:
+                if await self._open_count(session, user_id) >= MAX_OPEN_PER_PERSON:
+                    raise TooManyOpen(limit=MAX_OPEN_PER_PERSON)
+                draft = ProposalDraft(user_id=user_id, step=Step.NAME.value, editing=False)
+                session.add(draft)
+            draft.updated_at = utcnow()
+            await session.flush()
+            return draft
+
+    async def draft_of(self, user_id: int) -> ProposalDraft | None:
+        if user_id in self._without_draft:
+            return None
+        async with self._sessions() as session:
+            draft = await self._draft(session, user_id)
+        if draft is None:
+            self._without_draft.add(user_id)
+        return draft
+
+    async def active_draft(
+        self, user_id: int, now: dt.datetime | None = None
+    ) -> ProposalDraft | None:
+        """The person's draft if they were working on it recently (their text is an answer)."""
+        draft = await self.draft_of(user_id)
+        return draft if draft is not None and self.is_active(draft, now) else None
+
+    @staticmethod
+    def is_active(draft: ProposalDraft, now: dt.datetime | None = None) -> bool:
+        """Touched recently enough that the person's next text answers it."""
+        return (now or utcnow()) - draft.updated_at <= ACTIVE_WINDOW
+
+    async def answer(self, user_id: int, text: str) -> ProposalDraft:
+        """A typed answer to the current step: validated, saved, and the step moves on."""
+        async with self._sessions.begin() as session:
+            draft = await self._existing_draft(session, user_id)
+            step = step_of(draft)
+            if step not in TEXT_STEPS:
+                raise InvalidAnswer("use_buttons")
+            value = self._validated_text(step, text)
+            setattr(draft, _FIELD_OF[step], value)
+            self._advance(draft)
+            return draft
+
+    async def choose(self, user_id: int, step: str, value: str) -> ProposalDraft:
+        """A button answer (`step` is the step the button belongs to; stale ones are refused)."""
+        async with self._sessions.begin() as session:
+            draft = await self._existing_draft(session, user_id)
+            if draft.step != step:
+                raise StaleButton()
+            self._apply_choice(draft, Step(step), value)
+            self._advance(draft)
+            return draft
+
+    async def back(self, user_id: int, step: str) -> ProposalDraft:
+        """Return to the previous step (or to the summary while changing one field)."""
+        async with self._sessions.begin() as session:
+            draft = await self._existing_draft(session, user_id)
+            if draft.step != step:
+                raise StaleButton()
+            target = Step.REVIEW if draft.editing else previous_step(step_of(draft))
+            draft.step, draft.editing, draft.updated_at = target.value, False, utcnow()
+            return draft
+
+    async def edit(self, user_id: int, step: str) -> ProposalDraft:
+        """From the summary, ask one field again; its answer returns to the summary."""
+        async with self._sessions.begin() as session:
+            draft = await self._existing_draft(session, user_id)
+            if draft.step != Step.REVIEW.value or step not in EDITABLE_STEPS:
+                raise StaleButton()
+            draft.step, draft.editing, draft.updated_at = step, True, utcnow()
+            return draft
+
+    async def cancel(self, user_id: int) -> bool:
+        """Delete the person's draft and everything typed in it; False if there was none."""
+        async with self._sessions.begin() as session:
+            result = await session.execute(
+                delete(ProposalDraft).where(ProposalDraft.user_id == user_id)
+            )
+            return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def submit(self, user_id: int, draft_id: int, language: str) -> Proposal:
+        """Turn the draft into a request, consuming the draft in the same transaction.
+
+        A second press (or a stale summary button) finds no draft, or another one, and is
+        refused: there is never a second request for one draft.
+        """
+        async with self._sessions.begin() as session:
+            draft = await self._draft(session, user_id)
+            if draft is None:
+                raise NoDraft()
+            if draft.id != draft_id or draft.step != Step.REVIEW.value:
+                raise StaleButton()
+            if not draft_complete(draft):
+                raise StaleButton()
+            if await self._open_count(session, user_id) >= MAX_OPEN_PER_PERSON:
+                raise TooManyOpen(limit=MAX_OPEN_PER_PERSON)
+            # The delete takes the row lock: a concurrent submit of the same draft waits here
+            # and then deletes nothing, so it stops before inserting.
+            consumed = await session.execute(
+                delete(ProposalDraft).where(ProposalDraft.id == draft.id)
+            )
+            if consumed.rowcount != 1:  # type: ignore[attr-defined]
+                raise NoDraft()
+            now = utcnow()
+            proposal = Proposal(
+                user_id=user_id,
+                language=language,
+                name=draft.name,
+                organization=draft.organization,
+                sector=draft.sector,
+                email=draft.email,
+                format_id=draft.format_id,
+                title=draft.title,
+                summary=draft.summary,
+                link=draft.link,
+                session_id=draft.session_id,
+                state=ProposalState.SUBMITTED.value,
+                created_at=now,
+                updated_at=now,
+            )
+            proposal.events = [
+                ProposalEvent(state=ProposalState.SUBMITTED.value, actor_id=user_id, at=now)
+            ]
+            session.add(proposal)
+            await session.flush()
+            return proposal
+
+    def suggestions(self, draft: ProposalDraft) -> list[Session]:
+        """The three sessions that fit the draft's title and summary best."""
+        return rank_sessions(self.content, f"{draft.title or ''}\n{draft.summary or ''}")
+
+    # -- after submission -------------------------------------------------------------------
+
+    async def decide(
+        self, proposal_id: int, actor_id: int, actor_name: str | None, *, accept: bool
+    ) -> Proposal:
+        """Accept or decline a submitted request (the caller has checked who is deciding)."""
+        state = ProposalState.ACCEPTED if accept else ProposalState.DECLINED
+        async with self._sessions.begin() as session:
+            proposal = await self._proposal(session, proposal_id)
+            if proposal.state != ProposalState.SUBMITTED.value:
+                raise WrongState(proposal.state)
+            self._change_state(proposal, state, actor_id, actor_name)
+            return proposal
+
+    async def withdraw(self, proposal_id: int, user_id: int) -> Proposal:
+        """The person withdraws their own request while it is still only submitted."""
+        async with self._sessions.begin() as session:
+            proposal = await self._proposal(session, proposal_id)
+            if proposal.user_id != user_id:
+                # Someone else's request: as if it did not exist.
+                raise ProposalNotFound()
+            if proposal.state != ProposalState.SUBMITTED.value:
+                raise WrongState(proposal.state)
+            self._change_state(proposal, ProposalState.WITHDRAWN, user_id, None)
+            return proposal
+
+    async def set_organizer_message(self, proposal_id: int, chat_id: int, message_id: int) -> None:
+        """Remember the organizers' card so later changes can edit it."""
+        async with self._sessions.begin() as session:
+            await session.execute(
+                update(Proposal)
+                .where(Proposal.id == proposal_id)
+                .values(organizer_chat_id=chat_id, organizer_message_id=message_id)
+            )
+
+    async def get(self, proposal_id: int) -> Proposal | None:
+        async with self._sessions() as session:
+            return await session.scalar(
+                select(Proposal)
+                .where(Proposal.id == proposal_id)
+                .options(selectinload(Proposal.events))
+            )
+
+    async def of_person(self, user_id: int) -> list[Proposal]:
+        async with self._sessions() as session:
+            result = await session.scalars(
+                select(Proposal).where(Proposal.user_id == user_id).order_by(Proposal.id)
+            )
+            return list(result)
+
+    async def with_state(self, state: ProposalState, limit: int = 50) -> list[Proposal]:
+        """Requests in one state, oldest first (the queue organizers work through)."""
+        async with self._sessions() as session:
+            result = await session.scalars(
+                select(Proposal)
+                .where(Proposal.state == state.value)
+                .order_by(Proposal.id)
+                .limit(limit)
+            )
+            return list(result)
+
+    async def counts(self) -> dict[ProposalState, int]:
+        async with self._sessions() as session:
+            rows = await session.execute(
+                select(Proposal.state, func.count()).group_by(Proposal.state)
+            )
+            found = {state: count for state, count in rows}
+        return {state: found.get(state.value, 0) for state in ProposalState}
+
+    async def export_csv(self) -> bytes:
+        """Every request as CSV (UTF-8 with BOM, so spreadsheets read the accents)."""
+        async with self._sessions() as session:
+            result = await session.scalars(
+                select(Proposal).options(selectinload(Proposal.events)).order_by(Proposal.id)
+            )
+            proposals = list(result)
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(EXPORT_COLUMNS)
+        for proposal in proposals:
+            writer.writerow([_csv_safe(value) for value in self._export_row(proposal)])
+        return buffer.getvalue().encode("utf-8-sig")
+
+    async def forget_person(self, user_id: int) -> list[str]:
+        """Withdraw the person's open requests and erase their personal data and drafts.
+
+        Returns the references of the requests that were open, so organizers can be told.
+        """
+        now = utcnow()
+        async with self._sessions.begin() as session:
+            await session.execute(delete(ProposalDraft).where(ProposalDraft.user_id == user_id))
+            result = await session.scalars(
+                select(Proposal)
+                .where(Proposal.user_id == user_id)
+                .options(selectinload(Proposal.events))
+            )
+            withdrawn = []
+            for proposal in result:
+                if proposal.state in OPEN_STATES:
+                    self._change_state(proposal, ProposalState.WITHDRAWN, None, None)
+                    withdrawn.append(proposal.reference)
+                for event in proposal.events:
+                    if event.actor_id == user_id:
+                        event.actor_id = None
+                proposal.user_id = None
+                proposal.name = proposal.organization = proposal.email = proposal.link = None
+                proposal.forgotten_at = now
+            return withdrawn
+
+    # -- internals --------------------------------------------------------------------------
+
+    @staticmethod
+    async def _draft(session: AsyncSession, user_id: int) -> ProposalDraft | None:
+        return await session.scalar(select(ProposalDraft).where(ProposalDraft.user_id == user_id))
+
+    async def _existing_draft(self, session: AsyncSession, user_id: int) -> ProposalDraft:
+        draft = await self._draft(session, user_id)
+        if draft is None:
+            raise NoDraft()
+        return draft
+
+    @staticmethod
+    async def _proposal(session: AsyncSession, proposal_id: int) -> Proposal:
+        proposal = await session.scalar(
+            select(Proposal)
+            .where(Proposal.id == proposal_id)
+            .options(selectinload(Proposal.events))
+            .with_for_update()
+        )
+        if proposal is None:
+            raise ProposalNotFound()
+        return proposal
+
+    @staticmethod
+    async def _open_count(session: AsyncSession, user_id: int) -> int:
+        count = await session.scalar(
+            select(func.count())
+            .select_from(Proposal)
+            .where(Proposal.user_id == user_id, Proposal.state.in_(OPEN_STATES))
+        )
+        return int(count or 0)
+
+    @staticmethod
+    def _validated_text(step: Step, text: str) -> str:
+        if step is Step.NAME:
+            return _length_checked(clean_text(text), NAME_LENGTH, "name_length")
+        if step is Step.ORGANIZATION:
+            return _length_checked(clean_text(text), ORGANIZATION_LENGTH, "organization_length")
+        if step is Step.EMAIL:
+            return validate_email(clean_text(text))
+        if step is Step.TITLE:
+            return _length_checked(clean_text(text), TITLE_LENGTH, "title_length")
+        if step is Step.SUMMARY:
+            return validate_summary(clean_text(text, single_line=False))
+        return validate_link(clean_text(text))
+
+    def _apply_choice(self, draft: ProposalDraft, step: Step, value: str) -> None:
+        """Set the field a button answers; forged values are refused."""
+        if step is Step.SECTOR and value in SECTORS:
+            draft.sector = value
+        elif step is Step.FORMAT and self.content.proposal_format(value) is not None:
+            draft.format_id = value
+        elif step is Step.LINK and value == SKIP:
+            draft.link = None
+        elif step is Step.CONSENT and value == AGREE:
+            draft.consent = True
+        elif step is Step.SPOT and value == NO_PREFERENCE:
+            draft.session_id = None
+        elif step is Step.SPOT and self._open_session(value):
+            draft.session_id = value
+        else:
+            raise StaleButton()
+
+    def _open_session(self, session_id: str) -> bool:
+        session = self.content.session(session_id)
+        return session is not None and session.open_for_contributions
+
+    @staticmethod
+    def _advance(draft: ProposalDraft) -> None:
+        """The next step, or straight back to the summary after changing one field."""
+        target = Step.REVIEW if draft.editing else next_step(step_of(draft))
+        draft.step, draft.editing, draft.updated_at = target.value, False, utcnow()
+
+    @staticmethod
+    def _change_state(
+        proposal: Proposal, state: ProposalState, actor_id: int | None, actor_name: str | None
+    ) -> None:
+        now = utcnow()
+        proposal.state = state.value
+        proposal.updated_at = now
+        proposal.events.append(
+            ProposalEvent(state=state.value, actor_id=actor_id, actor_name=actor_name, at=now)
+        )
+
+    def _export_row(self, proposal: Proposal) -> Sequence[object]:
+        session = self.content.session(proposal.session_id) if proposal.session_id else None
+        last = proposal.events[-1] if proposal.events else None
+        decided = last if last and last.state != ProposalState.SUBMITTED.value else None
+        return (
+            proposal.reference,
+            proposal.state,
+            proposal.created_at.isoformat(timespec="seconds"),
+            proposal.name or "",
+            proposal.organization or "",
+            proposal.sector,
+            proposal.email or "",
+            proposal.format_id,
+            proposal.title,
+            proposal.summary,
+            proposal.link or "",
+            proposal.session_id or "",
+            session.title.get("en") if session else "",
+            proposal.language,
+            proposal.user_id or "",
+            (decided.actor_name or decided.actor_id or "") if decided else "",
+            decided.at.isoformat(timespec="seconds") if decided else "",
+        )
+
+
+_FIELD_OF: Final = {
+    Step.NAME: "name",
+    Step.ORGANIZATION: "organization",
+    Step.EMAIL: "email",
+    Step.TITLE: "title",
+    Step.SUMMARY: "summary",
+    Step.LINK: "link",
+}
+
+EXPORT_COLUMNS: Final = (
+    "reference",
+    "state",
+    "submitted_at",
+    "name",
+    "organization",
+    "sector",
+    "email",
+    "format",
+    "title",
+    "summary",
+    "link",
+    "session_id",
+    "session_title",
+    "language",
+    "telegram_id",
+    "last_change_by",
+    "last_change_at",
+)
+
+
+def _csv_safe(value: object) -> object:
+    """Text that a spreadsheet would run as a formula gets a leading apostrophe."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return f"'{value}"
+    return value
+
+
+__all__ = [
+    "EDITABLE_STEPS",
+    "ERROR_CODES",
+    "MAX_OPEN_PER_PERSON",
+    "SECTORS",
+    "STEPS",
+    "InvalidAnswer",
+    "NoDraft",
+    "ProposalError",
+    "ProposalNotFound",
+    "ProposalService",
+    "ProposalState",
+    "StaleButton",
+    "Step",
+    "TooManyOpen",
+    "WrongState",
+    "reference_of",
+]

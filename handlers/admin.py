@@ -1,0 +1,429 @@
+"""Admins only: /broadcast (compose, audience, preview, confirm), /broadcasts, /stats, /reload.
+
+Every handler re-checks `settings.is_admin` on the numeric id of whoever sent the message or
+pressed the button: a button can be forwarded, replayed or forged.
+
+The draft being composed lives in the admin's `user_data`: a restart loses an unconfirmed
+draft (the admin types /broadcast again), never a confirmed broadcast, which is in the
+database from the moment "Send" is pressed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import warnings
+from typing import Any, Final
+
+from telegram import Bot, InlineKeyboardMarkup, Message, Update
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, Forbidden, RetryAfter, TimedOut
+from telegram.ext import Application, filters
+from telegram.warnings import PTBDeprecationWarning
+
+from bot.broadcasts import (
+    LANGUAGE_PREFIX,
+    MESSAGE_LIMIT,
+    SPEAKERS,
+    BroadcastReport,
+    DeliveryRejected,
+    OutcomeUnknown,
+    Progress,
+    RecipientGone,
+    RetryLater,
+    SendMessage,
+    is_valid_audience,
+    text_problem,
+)
+from bot.content import ContentInvalid
+from bot.i18n import LANGUAGE_NAMES, LANGUAGES, Html, plain, t
+from bot.services import FocusContext
+from handlers.common import show
+from handlers.organize import state_label
+from handlers.views import View, button, fit
+
+DRAFT_KEY: Final = "broadcast_draft"
+RECENT_LIMIT: Final = 10
+EXCERPT: Final = 60
+
+# Callback data: "bc:aud:<audience>", "bc:audiences", "bc:send", "bc:cancel".
+AUDIENCE_PATTERN: Final = re.compile(r"^bc:aud:(all|speakers|lang:(?:en|es|ca))$")
+SEND: Final = "bc:send"
+AUDIENCES: Final = "bc:audiences"
+CANCEL: Final = "bc:cancel"
+# Telegram's answers meaning the person is gone for good (lower case).
+GONE_MARKERS: Final = (
+    "chat not found",
+    "user is deactivated",
+    "peer_id_invalid",
+    "user not found",
+)
+
+
+def audience_data(audience: str) -> str:
+    return f"bc:aud:{audience}"
+
+
+# -- who may do this ---------------------------------------------------------------------------
+
+
+async def refuse_unless_admin(update: Update, context: FocusContext) -> bool:
+    """True for an admin; anyone else gets a short refusal and nothing happens."""
+    user = update.effective_user
+    if user is not None and context.services.settings.is_admin(user.id):
+        return False
+    if context.user_data is not None:
+        context.user_data.pop(DRAFT_KEY, None)
+    refusal = plain("admin.refused", context.lang)
+    if update.callback_query is not None:
+        await update.callback_query.answer(refusal, show_alert=True)
+    elif update.effective_chat is not None:
+        await update.effective_chat.send_message(refusal)
+    return True
+
+
+def draft_of(context: FocusContext) -> dict[str, Any]:
+    data = context.user_data if context.user_data is not None else {}
+    draft = data.get(DRAFT_KEY)
+    return draft if isinstance(draft, dict) else {}
+
+
+class ComposingBroadcast(filters.MessageFilter):
+    """Text from someone who was asked for a broadcast's text (checked again by the handler)."""
+
+    def __init__(self, application: Application) -> None:  # type: ignore[type-arg]
+        super().__init__(name="ComposingBroadcast")
+        self._application = application
+
+    def filter(self, message: Message) -> bool:
+        user = message.from_user
+        if user is None or user.id not in self._application.user_data:
+            return False
+        draft = self._application.user_data[user.id].get(DRAFT_KEY)
+        return isinstance(draft, dict) and bool(draft.get("awaiting_text"))
+
+
+def composing_filter(application: Application) -> filters.BaseFilter:  # type: ignore[type-arg]
+    return filters.TEXT & ~filters.COMMAND & ComposingBroadcast(application)
+
+
+# -- views -------------------------------------------------------------------------------------
+
+
+def audience_label(audience: str, lang: str) -> str:
+    if audience.startswith(LANGUAGE_PREFIX):
+        language = LANGUAGE_NAMES.get(audience.removeprefix(LANGUAGE_PREFIX), audience)
+        return plain("broadcast.audience.lang", lang, language=language)
+    return plain(
+        "broadcast.audience.speakers" if audience == SPEAKERS else "broadcast.audience.all", lang
+    )
+
+
+def excerpt(text: str) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= EXCERPT else line[: EXCERPT - 1] + "…"
+
+
+def report_text(report: BroadcastReport, lang: str) -> Html:
+    """The admin's progress message while sending, and the final report afterwards."""
+    values = {
+        "number": report.broadcast_id,
+        "audience": audience_label(report.audience, lang),
+        "total": report.total,
+        "handled": report.handled,
+        "delivered": report.delivered,
+        "blocked": report.blocked,
+        "failed": report.failed,
+    }
+    key = "broadcast.report" if report.done else "broadcast.progress"
+    text = t(key, lang, seconds=report.seconds, **values)
+    if report.unknown:
+        text = Html(f"{text}\n{t('broadcast.report_unknown', lang, unknown=report.unknown)}")
+    return text
+
+
+def recent_view(reports: list[BroadcastReport], lang: str) -> View:
+    if not reports:
+        return View(t("broadcasts.empty", lang))
+    blocks: list[str] = [t("broadcasts.title", lang)]
+    for report in reports:
+        when = f"{report.created_at:%d/%m %H:%M} UTC"
+        blocks.append(
+            f"{t('broadcasts.header', lang, when=when, text=excerpt(report.text))}\n"
+            f"{report_text(report, lang)}"
+        )
+    return View(fit("\n\n".join(blocks)))
+
+
+async def audience_view(context: FocusContext) -> View:
+    lang = context.lang
+    broadcasts = context.services.broadcasts
+    rows = []
+    for audience in broadcasts.audiences():
+        count = await broadcasts.count(audience)
+        label = plain(
+            "broadcast.audience_button", lang, audience=audience_label(audience, lang), count=count
+        )
+        rows.append([button(label, audience_data(audience))])
+    rows.append([button(plain("broadcast.cancel_button", lang), CANCEL)])
+    return View(t("broadcast.choose_audience", lang), InlineKeyboardMarkup(rows))
+
+
+def confirm_view(audience: str, count: int, lang: str) -> View:
+    keyboard = InlineKeyboardMarkup(
+        [
+            [button(plain("broadcast.send_button", lang, count=count), SEND)],
+            [button(plain("broadcast.other_audience_button", lang), AUDIENCES)],
+            [button(plain("broadcast.cancel_button", lang), CANCEL)],
+        ]
+    )
+    text = t("broadcast.confirm", lang, audience=audience_label(audience, lang), count=count)
+    return View(text, keyboard)
+
+
+# -- composing ---------------------------------------------------------------------------------
+
+
+async def broadcast_command(update: Update, context: FocusContext) -> None:
+    """/broadcast [TEXT]: take the text inline or ask for it."""
+    if await refuse_unless_admin(update, context) or context.user_data is None:
+        return
+    message = update.effective_message
+    text = (message.text or "").partition(" ")[2].strip() if message else ""
+    if not text:
+        context.user_data[DRAFT_KEY] = {"awaiting_text": True}
+        keyboard = InlineKeyboardMarkup(
+            [[button(plain("broadcast.cancel_button", context.lang), CANCEL)]]
+        )
+        await show(
+            update, View(t("broadcast.ask_text", context.lang, limit=MESSAGE_LIMIT), keyboard)
+        )
+        return
+    await take_text(update, context, text)
+
+
+async def broadcast_text(update: Update, context: FocusContext) -> None:
+    """The admin's next message after a bare /broadcast: the announcement itself."""
+    if await refuse_unless_admin(update, context):
+        return
+    message = update.effective_message
+    await take_text(update, context, message.text if message and message.text else "")
+
+
+async def take_text(update: Update, context: FocusContext, text: str) -> None:
+    """Validate the text, keep it in the draft, ask for the audience."""
+    assert context.user_data is not None
+    problem = text_problem(text)
+    if problem:
+        context.user_data[DRAFT_KEY] = {"awaiting_text": True}
+        key = "broadcast.text_empty" if problem == "empty" else "broadcast.text_too_long"
+        await show(update, View(t(key, context.lang, limit=MESSAGE_LIMIT, length=len(text))))
+        return
+    context.user_data[DRAFT_KEY] = {"text": text}
+    await show(update, await audience_view(context), edit=False)
+
+
+async def choose_audience(update: Update, context: FocusContext) -> None:
+    """An audience was picked: show the preview exactly as it will arrive, and the count."""
+    query = update.callback_query
+    assert query is not None
+    if await refuse_unless_admin(update, context):
+        return
+    draft = draft_of(context)
+    match = AUDIENCE_PATTERN.match(query.data or "")
+    audience = match.group(1) if match else ""
+    if not draft.get("text") or not is_valid_audience(audience):
+        await query.answer(plain("broadcast.nothing_to_confirm", context.lang), show_alert=True)
+        return
+    await query.answer()
+    count = await context.services.broadcasts.count(audience)
+    if count == 0:
+        await show(
+            update,
+            View(
+                t("broadcast.no_recipients", context.lang), (await audience_view(context)).keyboard
+            ),
+        )
+        return
+    draft["audience"] = audience
+    await show(update, View(t("broadcast.preview_intro", context.lang)))
+    chat = update.effective_chat
+    if chat is not None:
+        # Sent exactly as the recipients will get it: plain text, no formatting to break.
+        await chat.send_message(draft["text"])
+    await show(update, confirm_view(audience, count, context.lang), edit=False)
+
+
+async def other_audience(update: Update, context: FocusContext) -> None:
+    """Back from the confirmation to the audience buttons."""
+    query = update.callback_query
+    assert query is not None
+    if await refuse_unless_admin(update, context):
+        return
+    await query.answer()
+    if not draft_of(context).get("text"):
+        await show(update, View(t("broadcast.nothing_to_confirm", context.lang)))
+        return
+    await show(update, await audience_view(context))
+
+
+async def confirm(update: Update, context: FocusContext) -> None:
+    """ "Send": queue one delivery per recipient; the background sender does the rest."""
+    query = update.callback_query
+    assert query is not None and update.effective_user is not None
+    if await refuse_unless_admin(update, context) or context.user_data is None:
+        return
+    # Taken out at once: a second press of the same button finds nothing to send.
+    draft = context.user_data.pop(DRAFT_KEY, None) or {}
+    text, audience = draft.get("text"), draft.get("audience")
+    if not text or not audience or not is_valid_audience(audience):
+        await query.answer(plain("broadcast.nothing_to_confirm", context.lang), show_alert=True)
+        return
+    await query.answer()
+    lang = context.lang
+    # The progress message is shown before queueing, so the sender's edits always come after.
+    shown = await show(
+        update, View(t("broadcast.queued", lang, audience=audience_label(audience, lang)))
+    )
+    target = shown or query.message
+    queued = await context.services.broadcasts.enqueue(
+        admin_id=update.effective_user.id,
+        text=text,
+        audience=audience,
+        language=lang,
+        progress_chat_id=target.chat.id if target else None,
+        progress_message_id=target.message_id if target else None,
+    )
+    if queued.recipients == 0:
+        report = await context.services.broadcasts.report(queued.broadcast_id)
+        if report is not None:
+            await show(update, View(report_text(report, lang)))
+
+
+async def cancel(update: Update, context: FocusContext) -> None:
+    """Drop the draft; nothing is sent."""
+    query = update.callback_query
+    assert query is not None
+    if await refuse_unless_admin(update, context):
+        return
+    if context.user_data is not None:
+        context.user_data.pop(DRAFT_KEY, None)
+    await query.answer()
+    await show(update, View(t("broadcast.cancelled", context.lang)))
+
+
+# -- reports, stats, reload --------------------------------------------------------------------
+
+
+async def broadcasts_command(update: Update, context: FocusContext) -> None:
+    """/broadcasts: the recent ones with their reports."""
+    if await refuse_unless_admin(update, context):
+        return
+    reports = await context.services.broadcasts.recent(RECENT_LIMIT)
+    await show(update, recent_view(reports, context.lang), edit=False)
+
+
+async def stats_command(update: Update, context: FocusContext) -> None:
+    """/stats: subscribers, speaking requests, broadcasts."""
+    if await refuse_unless_admin(update, context):
+        return
+    lang = context.lang
+    services = context.services
+    people = await services.users.subscriber_stats()
+    count, delivered = await services.broadcasts.totals()
+    languages = " · ".join(
+        f"{LANGUAGE_NAMES[code]} {people.by_language[code]}" for code in LANGUAGES
+    )
+    lines = [
+        t(
+            "stats.subscribers",
+            lang,
+            active=people.active,
+            unsubscribed=people.unsubscribed,
+            blocked=people.blocked,
+        ),
+        t("stats.languages", lang, languages=languages),
+    ]
+    requests = await services.proposals.counts()
+    states = " · ".join(f"{state_label(state, lang)} {n}" for state, n in requests.items())
+    lines.append(t("stats.requests", lang, total=sum(requests.values()), states=states))
+    lines.append(t("stats.broadcasts", lang, count=count, delivered=delivered))
+    await show(update, View(f"{t('stats.title', lang)}\n\n" + "\n".join(lines)), edit=False)
+
+
+async def reload_command(update: Update, context: FocusContext) -> None:
+    """/reload: re-read the content; if it is broken, keep the old and list the problems."""
+    if await refuse_unless_admin(update, context):
+        return
+    lang = context.lang
+    try:
+        content = context.services.content.reload()
+    except ContentInvalid as error:
+        problems = "\n".join(f"• {problem}" for problem in error.errors)
+        text = t("reload.invalid", lang, count=len(error.errors), errors=problems)
+        await show(update, View(fit(text)), edit=False)
+        return
+    text = t(
+        "reload.ok",
+        lang,
+        sessions=len(content.sessions),
+        organizations=len(content.organizations),
+        faqs=len(content.faqs),
+    )
+    await show(update, View(text), edit=False)
+
+
+# -- the sender's Telegram side ----------------------------------------------------------------
+
+
+def retry_seconds(error: RetryAfter) -> float:
+    """RetryAfter's wait in seconds, whichever type this PTB version hands out."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        value = error.retry_after
+    return value.total_seconds() if isinstance(value, dt.timedelta) else float(value)
+
+
+def telegram_send(bot: Bot) -> SendMessage:
+    """`send(chat_id, text)` for the BroadcastSender: plain text, Telegram errors translated."""
+
+    async def send(chat_id: int, text: str) -> None:
+        try:
+            await bot.send_message(chat_id, text)
+        except RetryAfter as error:
+            raise RetryLater(retry_seconds(error)) from error
+        except Forbidden as error:
+            raise RecipientGone(error.message) from error
+        except BadRequest as error:
+            if any(marker in error.message.lower() for marker in GONE_MARKERS):
+                raise RecipientGone(error.message) from error
+            raise DeliveryRejected(error.message) from error
+        except TimedOut as error:
+            if "pool" in error.message.lower():
+                raise  # never left this process: retried like any other failure
+            raise OutcomeUnknown(error.message) from error
+
+    return send
+
+
+def progress_reporter(bot: Bot) -> Progress:
+    """Edit the admin's progress message; the final report replaces it."""
+
+    async def report(progress: BroadcastReport) -> None:
+        if progress.progress_chat_id is None or progress.progress_message_id is None:
+            return
+        text = report_text(progress, progress.language)
+        try:
+            await bot.edit_message_text(
+                text,
+                chat_id=progress.progress_chat_id,
+                message_id=progress.progress_message_id,
+                parse_mode=ParseMode.HTML,
+            )
+        except BadRequest as error:
+            if "not modified" in error.message.lower():
+                return
+            if progress.done:  # the message is gone: the report must still arrive
+                await bot.send_message(progress.progress_chat_id, text, parse_mode=ParseMode.HTML)
+
+    return report

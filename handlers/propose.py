@@ -1,0 +1,384 @@
+"""The floor is yours: the speaking-slot request conversation, one step at a time.
+
+No state is kept in memory: every answer goes to ProposalService, which saves it to the
+person's draft with the next step. Each handler reads the draft back, so a restarted bot picks
+up exactly where the person left off.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Awaitable, Callable
+from typing import Final
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import ChatType
+
+from bot.i18n import Html, plain, t
+from bot.models import ProposalDraft
+from bot.proposals import (
+    AGREE,
+    EDITABLE_STEPS,
+    NO_PREFERENCE,
+    SECTORS,
+    SKIP,
+    STEPS,
+    SUMMARY_LENGTH,
+    TITLE_LENGTH,
+    InvalidAnswer,
+    NoDraft,
+    ProposalError,
+    ProposalService,
+    StaleButton,
+    Step,
+    TooManyOpen,
+    step_of,
+)
+from bot.services import FocusContext
+from handlers import organize, views
+from handlers.common import show
+from handlers.organize import error_text, format_label, spot_label
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Update, FocusContext], Awaitable[None]]
+
+START: Final = views.PROPOSE_START
+DEEP_LINK: Final = "floor"
+CANCEL: Final = "fl:x"
+START_PATTERN: Final = re.compile(rf"^{START}$")
+CHOICE_PATTERN: Final = re.compile(r"^fl:c:([a-z]{1,16}):([a-z0-9_-]{1,32})$")
+BACK_PATTERN: Final = re.compile(r"^fl:b:([a-z]{1,16})$")
+EDIT_PATTERN: Final = re.compile(r"^fl:e:([a-z]{1,16})$")
+SUBMIT_PATTERN: Final = re.compile(r"^fl:s:(\d{1,10})$")
+CANCEL_PATTERN: Final = re.compile(rf"^{CANCEL}$")
+QUESTION_STEPS: Final = len(STEPS) - 1  # the summary is not a question
+
+
+def choice_data(step: Step, value: str) -> str:
+    return f"fl:c:{step.value}:{value}"
+
+
+def back_data(step: Step) -> str:
+    return f"fl:b:{step.value}"
+
+
+def edit_data(step: Step) -> str:
+    return f"fl:e:{step.value}"
+
+
+def submit_data(draft_id: int) -> str:
+    return f"fl:s:{draft_id}"
+
+
+# -- rendering ----------------------------------------------------------------------------------
+
+
+def _choice_rows(
+    service: ProposalService, draft: ProposalDraft, lang: str
+) -> list[tuple[str, str]]:
+    """(label, value) pairs, one per row, for a step answered with buttons."""
+    step = step_of(draft)
+    content = service.content
+    if step is Step.SECTOR:
+        return [(plain(f"proposals.sector.{s}", lang), s) for s in SECTORS]
+    if step is Step.FORMAT:
+        return [(f.label.get(lang), f.id) for f in content.proposal_formats]
+    if step is Step.LINK:
+        return [(plain("proposals.button.skip", lang), SKIP)]
+    if step is Step.CONSENT:
+        return [(plain("proposals.button.agree", lang), AGREE)]
+    if step is Step.SPOT:
+        spots = [
+            (f"{s.start:%H:%M} · {s.title.get(lang)}", s.id) for s in service.suggestions(draft)
+        ]
+        return [*spots, (plain("proposals.no_preference", lang), NO_PREFERENCE)]
+    return []
+
+
+def _nav_row(step: Step, lang: str) -> list[InlineKeyboardButton]:
+    cancel_button = views.button(plain("proposals.button.cancel", lang), CANCEL)
+    if step is Step.NAME:
+        return [cancel_button]
+    return [views.button(plain("proposals.button.back", lang), back_data(step)), cancel_button]
+
+
+def _prompt(service: ProposalService, draft: ProposalDraft, lang: str) -> Html:
+    step = step_of(draft)
+    if step is Step.TITLE:
+        return t("proposals.ask.title", lang, high=TITLE_LENGTH[1])
+    if step is Step.SUMMARY:
+        return t("proposals.ask.summary", lang, low=SUMMARY_LENGTH[0], high=SUMMARY_LENGTH[1])
+    if step is Step.SPOT and not service.suggestions(draft):
+        return t("proposals.ask.spot_none_open", lang)
+    return t(f"proposals.ask.{step.value}", lang)
+
+
+def question_view(
+    service: ProposalService, draft: ProposalDraft, lang: str, lead: str | None = None
+) -> views.View:
+    """The current step's question (or the summary), with its buttons."""
+    step = step_of(draft)
+    if step is Step.REVIEW:
+        return review_view(service, draft, lang, lead)
+    progress = t("proposals.progress", lang, number=STEPS.index(step) + 1, total=QUESTION_STEPS)
+    text = "\n\n".join(part for part in (lead, progress, _prompt(service, draft, lang)) if part)
+    rows = [
+        [views.button(label, choice_data(step, value))]
+        for label, value in _choice_rows(service, draft, lang)
+    ]
+    rows.append(_nav_row(step, lang))
+    return views.View(text, InlineKeyboardMarkup(rows))
+
+
+def review_view(
+    service: ProposalService, draft: ProposalDraft, lang: str, lead: str | None = None
+) -> views.View:
+    """Everything entered, with submit, change-one-field, back and cancel buttons."""
+    content = service.content
+    none = plain("proposals.none", lang)
+    text = t(
+        "proposals.review",
+        lang,
+        name=draft.name or none,
+        organization=draft.organization or none,
+        sector=plain(f"proposals.sector.{draft.sector}", lang) if draft.sector else none,
+        email=draft.email or none,
+        format=format_label(content, draft.format_id, lang),
+        title=draft.title or none,
+        summary=draft.summary or none,
+        link=draft.link or none,
+        spot=spot_label(content, draft.session_id, lang),
+    )
+    edits = [
+        views.button(
+            plain("proposals.button.edit", lang, field=plain(f"proposals.field.{s.value}", lang)),
+            edit_data(s),
+        )
+        for s in EDITABLE_STEPS
+    ]
+    rows = [[views.button(plain("proposals.button.submit", lang), submit_data(draft.id))]]
+    rows += [edits[i : i + 3] for i in range(0, len(edits), 3)]
+    rows.append(_nav_row(Step.REVIEW, lang))
+    body = f"{lead}\n\n{text}" if lead else text
+    return views.View(views.fit(body), InlineKeyboardMarkup(rows))
+
+
+def _private(update: Update) -> bool:
+    chat = update.effective_chat
+    return chat is not None and chat.type == ChatType.PRIVATE
+
+
+def _match(update: Update, pattern: re.Pattern[str]) -> re.Match[str] | None:
+    query = update.callback_query
+    return pattern.match(query.data) if query is not None and query.data else None
+
+
+# -- entry points -------------------------------------------------------------------------------
+
+
+async def propose(update: Update, context: FocusContext) -> None:
+    """/propose, the menu button and /start floor: start a request, or resume the open one."""
+    query = update.callback_query
+    user = update.effective_user
+    lang = context.lang
+    if user is None:
+        return
+    if not _private(update):
+        if query:
+            await query.answer()
+        await _invite_to_private(update, context)
+        return
+    service = context.services.proposals
+    existing = await service.draft_of(user.id)
+    try:
+        draft = await service.open_draft(user.id)
+    except TooManyOpen as error:
+        if query:
+            await query.answer()
+        await show(update, views.View(error_text(error, lang), views.main_menu(lang)), edit=False)
+        return
+    if query:
+        await query.answer()
+    lead = t("proposals.resume" if existing else "proposals.intro", lang)
+    await show(update, question_view(service, draft, lang, lead), edit=False)
+
+
+async def _invite_to_private(update: Update, context: FocusContext) -> None:
+    """In a group: a link to the private chat, where the request is made."""
+    chat = update.effective_chat
+    if chat is None:
+        return
+    url = f"https://t.me/{context.bot.username}?start={DEEP_LINK}"
+    keyboard = InlineKeyboardMarkup(
+        [[InlineKeyboardButton(plain("proposals.button.start", context.lang), url=url)]]
+    )
+    await chat.send_message(t("proposals.private_only", context.lang), reply_markup=keyboard)
+
+
+def answer_or(fallback: Handler) -> Handler:
+    """Private text answers the open draft's step; without a recent draft, `fallback` runs."""
+
+    async def typed_answer(update: Update, context: FocusContext) -> None:
+        user, message = update.effective_user, update.effective_message
+        if user is None or message is None or message.text is None or not _private(update):
+            await fallback(update, context)
+            return
+        service = context.services.proposals
+        draft = await service.draft_of(user.id)
+        if draft is None or not service.is_active(draft):
+            await fallback(update, context)
+            if draft is not None:
+                await message.reply_text(t("proposals.dormant", context.lang))
+            return
+        await _answer_text(update, context, message.text)
+
+    typed_answer.__doc__ = f"A flow answer, else {fallback.__name__}."
+    return typed_answer
+
+
+async def _answer_text(update: Update, context: FocusContext, text: str) -> None:
+    """Validate and save one typed answer, then ask the next step (or the same again)."""
+    assert update.effective_user is not None
+    service, lang = context.services.proposals, context.lang
+    lead: Html | None = None
+    draft: ProposalDraft | None
+    try:
+        draft = await service.answer(update.effective_user.id, text)
+    except NoDraft:
+        return
+    except InvalidAnswer as error:
+        # The same question again, under the reason: nothing typed before is lost.
+        draft = await service.draft_of(update.effective_user.id)
+        lead = error_text(error, lang)
+    if draft is not None:
+        await show(update, question_view(service, draft, lang, lead), edit=False)
+
+
+def not_text_or(fallback: Handler) -> Handler:
+    """A photo or sticker during the flow: say so and ask the same question again."""
+
+    async def media_answer(update: Update, context: FocusContext) -> None:
+        user = update.effective_user
+        service = context.services.proposals
+        draft = await service.active_draft(user.id) if user and _private(update) else None
+        if draft is None:
+            await fallback(update, context)
+            return
+        lead = t("proposals.not_text", context.lang)
+        await show(update, question_view(service, draft, context.lang, lead), edit=False)
+
+    media_answer.__doc__ = f"A media flow answer, else {fallback.__name__}."
+    return media_answer
+
+
+# -- buttons ------------------------------------------------------------------------------------
+
+
+async def _after_button(
+    update: Update,
+    context: FocusContext,
+    action: Callable[[ProposalService, int], Awaitable[ProposalDraft]],
+) -> None:
+    """Run one draft change for a button; stale or forged buttons show the current step."""
+    query = update.callback_query
+    user = update.effective_user
+    assert query is not None
+    if user is None:
+        await query.answer()
+        return
+    service, lang = context.services.proposals, context.lang
+    try:
+        draft = await action(service, user.id)
+    except NoDraft as error:
+        await query.answer(plain(f"proposals.error.{error.code}", lang), show_alert=True)
+        return
+    except ProposalError as error:
+        draft_now = await service.draft_of(user.id)
+        await query.answer()
+        if draft_now is not None:
+            view = question_view(service, draft_now, lang, error_text(error, lang))
+            await show(update, view, edit=False)
+        return
+    await query.answer()
+    await show(update, question_view(service, draft, lang))
+
+
+async def choose(update: Update, context: FocusContext) -> None:
+    """A button answer: sector, format, skip link, consent, best spot."""
+    match = _match(update, CHOICE_PATTERN)
+    if match is None:
+        await _refuse_forged(update, context)
+        return
+    step, value = match.group(1), match.group(2)
+    await _after_button(update, context, lambda s, uid: s.choose(uid, step, value))
+
+
+async def back(update: Update, context: FocusContext) -> None:
+    """The previous step (or the summary while changing one field)."""
+    match = _match(update, BACK_PATTERN)
+    if match is None:
+        await _refuse_forged(update, context)
+        return
+    step = match.group(1)
+    await _after_button(update, context, lambda s, uid: s.back(uid, step))
+
+
+async def edit(update: Update, context: FocusContext) -> None:
+    """Change one field from the summary."""
+    match = _match(update, EDIT_PATTERN)
+    if match is None:
+        await _refuse_forged(update, context)
+        return
+    step = match.group(1)
+    await _after_button(update, context, lambda s, uid: s.edit(uid, step))
+
+
+async def _refuse_forged(update: Update, context: FocusContext) -> None:
+    if update.callback_query:
+        await update.callback_query.answer(plain("button.expired", context.lang))
+
+
+async def submit(update: Update, context: FocusContext) -> None:
+    """Turn the draft into a request (once), confirm with its reference, tell the organizers."""
+    query, user = update.callback_query, update.effective_user
+    match = _match(update, SUBMIT_PATTERN)
+    if query is None or user is None or match is None:
+        await _refuse_forged(update, context)
+        return
+    service, lang = context.services.proposals, context.lang
+    try:
+        proposal = await service.submit(user.id, int(match.group(1)), lang)
+    except NoDraft as error:
+        await query.answer(plain(f"proposals.error.{error.code}", lang), show_alert=True)
+        return
+    except TooManyOpen as error:
+        await query.answer()
+        await show(update, views.View(error_text(error, lang), views.main_menu(lang)))
+        return
+    except StaleButton as error:
+        await query.answer()
+        draft = await service.draft_of(user.id)
+        if draft is not None:
+            view = question_view(service, draft, lang, error_text(error, lang))
+            await show(update, view, edit=False)
+        return
+    await query.answer()
+    text = t("proposals.submitted", lang, reference=proposal.reference)
+    await show(update, views.View(text, views.main_menu(lang)))
+    # After the transaction: the organizers' group is told over the network.
+    await organize.post_to_organizers(context, proposal)
+
+
+async def cancel(update: Update, context: FocusContext) -> None:
+    """/cancel or the Cancel button: delete the draft and everything typed so far."""
+    user = update.effective_user
+    if update.callback_query:
+        await update.callback_query.answer()
+    if user is None:
+        return
+    lang = context.lang
+    cancelled = await context.services.proposals.cancel(user.id)
+    key = "proposals.cancelled" if cancelled else "proposals.nothing_to_cancel"
+    await show(update, views.View(t(key, lang), views.main_menu(lang)))

@@ -1,0 +1,148 @@
+"""Everyone: /stop and /subscribe (and the "🔔 Updates" menu entry), /privacy, /forget."""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Final
+
+from telegram import InlineKeyboardMarkup, Update
+from telegram.constants import ChatType, ParseMode
+from telegram.error import TelegramError
+
+from bot.i18n import Html, plain, t
+from bot.services import FocusContext
+from handlers.common import show
+from handlers.views import UPDATES_MENU, View, back_row, button
+
+log = logging.getLogger(__name__)
+
+# Callback data: "sub:menu", "sub:on", "sub:off", "forget:yes", "forget:no".
+UPDATES: Final = UPDATES_MENU
+SUBSCRIBE_PATTERN: Final = re.compile(r"^sub:(on|off)$")
+FORGET_PATTERN: Final = re.compile(r"^forget:(yes|no)$")
+
+
+def updates_view(subscribed: bool, lang: str) -> View:
+    """Whether this person gets the organizers' updates, and the button to change it."""
+    if subscribed:
+        text, label, data = "subscription.status_on", "subscription.stop_button", "sub:off"
+    else:
+        text, label, data = "subscription.status_off", "subscription.start_button", "sub:on"
+    rows = [[button(plain(label, lang), data)], back_row(lang)]
+    return View(t(text, lang), InlineKeyboardMarkup(rows))
+
+
+async def updates_menu(update: Update, context: FocusContext) -> None:
+    """The "🔔 Updates" menu entry."""
+    if update.callback_query is not None:
+        await update.callback_query.answer()
+    if update.effective_user is None:
+        return
+    subscribed = await context.services.users.is_subscribed(update.effective_user.id)
+    await show(update, updates_view(subscribed, context.lang))
+
+
+async def set_subscription(update: Update, context: FocusContext, subscribed: bool) -> None:
+    """Store the choice and confirm it (in place when it came from a button)."""
+    user = update.effective_user
+    if user is None:
+        return
+    await context.services.users.set_subscribed(user.id, subscribed)
+    lang = context.lang
+    key = "subscription.started" if subscribed else "subscription.stopped"
+    if update.callback_query is not None:
+        await update.callback_query.answer(plain(key, lang))
+        await show(update, updates_view(subscribed, lang))
+    else:
+        await show(update, View(t(key, lang)), edit=False)
+
+
+async def stop(update: Update, context: FocusContext) -> None:
+    """/stop: no more broadcasts."""
+    await set_subscription(update, context, False)
+
+
+async def subscribe(update: Update, context: FocusContext) -> None:
+    """/subscribe: broadcasts again."""
+    await set_subscription(update, context, True)
+
+
+async def toggle(update: Update, context: FocusContext) -> None:
+    """The button under the updates view: sub:on / sub:off (only ever about the presser)."""
+    query = update.callback_query
+    assert query is not None
+    match = SUBSCRIBE_PATTERN.match(query.data or "")
+    if match is None:
+        await query.answer()
+        return
+    await set_subscription(update, context, match.group(1) == "on")
+
+
+async def privacy(update: Update, context: FocusContext) -> None:
+    """/privacy: what is stored, why, for how long, and how to have it deleted."""
+    await show(update, View(t("privacy.text", context.lang)), edit=False)
+
+
+def in_private_chat(update: Update) -> bool:
+    chat, user = update.effective_chat, update.effective_user
+    return chat is not None and user is not None and chat.type == ChatType.PRIVATE
+
+
+async def forget(update: Update, context: FocusContext) -> None:
+    """/forget: ask for confirmation first."""
+    lang = context.lang
+    if not in_private_chat(update):
+        await show(update, View(t("forget.private_only", lang)), edit=False)
+        return
+    keyboard = InlineKeyboardMarkup(
+        [
+            [button(plain("forget.yes_button", lang), "forget:yes")],
+            [button(plain("forget.no_button", lang), "forget:no")],
+        ]
+    )
+    await show(update, View(t("forget.confirm", lang), keyboard), edit=False)
+
+
+async def forget_answer(update: Update, context: FocusContext) -> None:
+    """The confirmation button: delete everything about the person who pressed it."""
+    query = update.callback_query
+    assert query is not None
+    match = FORGET_PATTERN.match(query.data or "")
+    lang = context.lang
+    user = update.effective_user
+    # Only in the person's own private chat: never someone else's button in a group.
+    if match is None or user is None or not in_private_chat(update):
+        await query.answer(plain("forget.private_only", lang), show_alert=True)
+        return
+    await query.answer()
+    if match.group(1) == "no":
+        await show(update, View(t("forget.kept", lang)))
+        return
+    withdrawn = await context.services.privacy.forget(user.id, context.services.proposals)
+    # Their in-memory conversation state goes too.
+    if context.user_data is not None:
+        context.user_data.clear()
+    if context.chat_data is not None:
+        context.chat_data.clear()
+    text = t("forget.done", lang)
+    if withdrawn:
+        text = Html(f"{text}\n\n{t('forget.withdrawn', lang, references=', '.join(withdrawn))}")
+    await show(update, View(text))
+    await tell_organizers(context, withdrawn)
+
+
+async def tell_organizers(context: FocusContext, references: list[str]) -> None:
+    """The organizers' chat learns which open requests were withdrawn (no one is named)."""
+    chat_id = context.services.settings.organizer_chat_id
+    if chat_id is None:
+        return
+    for reference in references:
+        try:
+            await context.bot.send_message(
+                chat_id,
+                t("forget.organizers_notice", "en", reference=reference),
+                parse_mode=ParseMode.HTML,
+            )
+        except TelegramError as error:
+            log.warning("Could not tell the organizers about %s: %s", reference, error)

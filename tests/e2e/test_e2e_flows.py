@@ -1,0 +1,105 @@
+"""The whole features over real HTTP: a speaking-slot request and its decision, a broadcast,
+and a restart in the middle of a conversation."""
+
+from __future__ import annotations
+
+from bot.local_api import Call, buttons_of, sent_texts
+from tests.conftest import ADMIN_ID, ORGANIZER_CHAT_ID, ORGANIZER_ID
+from tests.e2e.conftest import Launch, person
+from tests.e2e.fake_bot_api import FakeBotApiServer, HttpChat
+
+TITLE = "Community broadband in rural villages"
+SUMMARY = (
+    "We connected forty rural villages with community broadband and trained local volunteers "
+    "to run the network."
+)
+
+
+def text_of(calls: list[Call]) -> str:
+    return "\n".join(sent_texts(calls))
+
+
+def button_starting(chat: HttpChat, prefix: str) -> str:
+    """The callback data of the first button on the latest keyboard that starts with `prefix`."""
+    message = chat.last_bot_message(with_buttons=True) or {}
+    return next(
+        b["callback_data"]
+        for b in buttons_of(message)
+        if b.get("callback_data", "").startswith(prefix)
+    )
+
+
+async def answer_the_rest(chat: HttpChat) -> list[Call]:
+    """From the sector question to the summary of the request (buttons in any language)."""
+    await chat.press_data("fl:c:sector:government")
+    await chat.send("ana@example.org")
+    await chat.press_data("fl:c:format:short-talk")
+    await chat.send(TITLE)
+    await chat.send(SUMMARY)
+    await chat.press_data("fl:c:link:skip")
+    await chat.press_data("fl:c:consent:yes")
+    return await chat.press_data(button_starting(chat, "fl:c:spot:"))
+
+
+async def test_a_speaking_slot_request_reaches_the_organizers_and_the_decision_comes_back(
+    launch: Launch, fake_api: FakeBotApiServer
+) -> None:
+    bot = await launch()
+    speaker = person(fake_api, 51, language_code="es")
+    organizers = person(fake_api, ORGANIZER_ID, chat_id=ORGANIZER_CHAT_ID, first_name="Olga")
+
+    await speaker.send("/propose")
+    await speaker.send("Ana Pérez")
+    await speaker.send("Ajuntament de Vic")
+    await answer_the_rest(speaker)
+    submitted = text_of(await speaker.press_data(button_starting(speaker, "fl:s:")))
+    (card,) = fake_api.api.calls_to("sendMessage", ORGANIZER_CHAT_ID)
+    decided = await organizers.press("Accept")
+
+    assert "FS-0001" in submitted
+    assert "FS-0001" in card.text and TITLE in card.text
+    (told,) = [c for c in decided if c.method == "sendMessage" and c.chat_id == 51]
+    assert "aceptada" in told.text and "FS-0001" in told.text
+    assert await bot.terminate() == 0
+
+
+async def test_sigterm_mid_conversation_then_the_restart_continues_it(
+    launch: Launch, fake_api: FakeBotApiServer
+) -> None:
+    bot = await launch()
+    speaker = person(fake_api, 52)
+    await speaker.send("/propose")
+    await speaker.send("Ana Pérez")
+    asked_sector = text_of(await speaker.send("Ajuntament de Vic"))
+    assert "sector" in asked_sector
+    assert await bot.terminate() == 0
+
+    await launch()
+    summary = text_of(await answer_the_rest(speaker))
+
+    for part in ("Ana Pérez", "Ajuntament de Vic", "ana@example.org", TITLE):
+        assert part in summary
+
+
+async def test_an_admin_broadcast_reaches_every_subscriber(
+    launch: Launch, fake_api: FakeBotApiServer
+) -> None:
+    await launch()
+    attendees = [person(fake_api, user_id) for user_id in (61, 62)]
+    admin = person(fake_api, ADMIN_ID)
+    for attendee in attendees:
+        await attendee.send("/start")
+    announcement = "The keynote moves to room B at 10:00."
+
+    await admin.send(f"/broadcast {announcement}")
+    await admin.press("All subscribers")
+    send = next(b for b in buttons_of(admin.last_bot_message(with_buttons=True) or {}))
+    assert "Send" in send["text"]
+    await admin.press("Send")
+    await fake_api.wait_for(
+        lambda: all(
+            any(c.text == announcement for c in fake_api.api.calls_to("sendMessage", a.user_id))
+            for a in attendees
+        ),
+        "the announcement to reach both attendees",
+    )

@@ -1,0 +1,83 @@
+"""Operations logging: secrets never reach a log line; one line per update handled."""
+
+from __future__ import annotations
+
+import io
+import logging
+from collections.abc import Iterator
+
+import pytest
+
+from bot.local_api import ApiError, LocalBotApi, LocalChat
+from bot.logging_setup import REDACTED, RedactSecrets, level_number, settings_secrets
+from tests.conftest import TOKEN, make_settings
+
+WEBHOOK_SECRET = "hook-secret_123"
+
+
+@pytest.fixture
+def redacted_log() -> Iterator[tuple[logging.Logger, io.StringIO]]:
+    """A logger writing through a handler that carries the redaction filter, as in main.py."""
+    settings = make_settings("sqlite+aiosqlite://", WEBHOOK_SECRET=WEBHOOK_SECRET)
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.addFilter(RedactSecrets(settings_secrets(settings)))
+    logger = logging.getLogger("tests.redaction")
+    logger.addHandler(handler)
+    logger.propagate = False
+    logger.setLevel(logging.DEBUG)
+    yield logger, stream
+    logger.removeHandler(handler)
+
+
+def test_the_token_and_webhook_secret_never_appear_in_logs(
+    redacted_log: tuple[logging.Logger, io.StringIO],
+) -> None:
+    logger, stream = redacted_log
+    logger.warning("POST https://api.telegram.org/bot%s/getMe failed", TOKEN)
+    logger.error("secret in the message itself: " + WEBHOOK_SECRET)
+    logger.info("only the secret half: %s", TOKEN.partition(":")[2])
+    try:
+        raise RuntimeError(f"connection to /bot{TOKEN}/sendMessage refused")
+    except RuntimeError:
+        logger.exception("traceback with the token")
+
+    output = stream.getvalue()
+    assert TOKEN not in output and TOKEN.partition(":")[2] not in output
+    assert WEBHOOK_SECRET not in output
+    assert output.count(REDACTED) == 4  # each secret replaced, the text around it kept
+    assert "RuntimeError: connection to /bot[REDACTED]/sendMessage refused" in output
+
+
+def test_unknown_log_level_names_are_recognized_as_unknown() -> None:
+    assert level_number("debug") == logging.DEBUG
+    assert level_number(" WARNING ") == logging.WARNING
+    assert level_number("verbose") is None
+
+
+async def test_one_log_line_per_update_names_the_handler(
+    chat: LocalChat, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.INFO, logger="bot.updates"):
+        await chat.send("/start")
+        await chat.send("how many employees does Huawei have")
+
+    lines = [r.getMessage() for r in caplog.records if r.name == "bot.updates"]
+    assert len(lines) == 2
+    assert " message -> handlers.start.start in " in lines[0]
+    assert " message -> handlers." in lines[1]  # free text may pass through several areas
+    assert lines[1].endswith(" ms")
+
+
+async def test_a_failing_handler_is_marked_in_its_log_line(
+    chat: LocalChat, api: LocalBotApi, caplog: pytest.LogCaptureFixture
+) -> None:
+    def refuse(method: str, params: dict[str, object]) -> ApiError | None:
+        return ApiError(400, "Bad Request: chat not found") if method == "sendMessage" else None
+
+    api.interceptors.append(refuse)
+    with caplog.at_level(logging.INFO, logger="bot.updates"):
+        await chat.send("/start")
+
+    (line,) = [r.getMessage() for r in caplog.records if r.name == "bot.updates"]
+    assert "handlers.start.start (failed: BadRequest)" in line

@@ -1,0 +1,125 @@
+"""/privacy and /forget: after forgetting, no row anywhere holds the person's id."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from sqlalchemy import BigInteger, Integer, String, Text, func, select
+from telegram.ext import Application
+
+from bot.app import SENDER_KEY
+from bot.broadcasts import ALL
+from bot.local_api import LocalBotApi, sent_texts
+from bot.models import Base, Proposal, ProposalDraft
+from bot.services import Services, services_of
+from tests.conftest import ADMIN_ID, ORGANIZER_CHAT_ID, chat_for
+
+PERSON = 987_654_321
+
+
+@pytest.fixture(autouse=True)
+def timedelta_periods(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PTB_TIMEDELTA", "true")
+
+
+async def rows_naming(services: Services, value: int) -> list[str]:
+    """Every (table.column) whose rows hold `value`, as a number or inside a text."""
+    found = []
+    async with services.sessions() as session:
+        for table in Base.metadata.sorted_tables:
+            for column in table.columns:
+                if isinstance(column.type, BigInteger | Integer):
+                    condition = column == value
+                elif isinstance(column.type, String | Text):
+                    condition = column.contains(str(value))
+                else:
+                    continue
+                count = await session.scalar(
+                    select(func.count()).select_from(table).where(condition)
+                )
+                if count:
+                    found.append(f"{table.name}.{column.name}")
+    return found
+
+
+async def test_privacy_note_in_three_languages(app: Application, api: LocalBotApi) -> None:
+    languages = (("en", "numeric id"), ("es", "id numérico"), ("ca", "id numèric"))
+    for user_id, (lang, words) in enumerate(languages, start=20):
+        calls = await chat_for(app, api, user_id, language_code=lang).send("/privacy")
+        text = sent_texts(calls)[0]
+        assert words in text and "/forget" in text
+
+
+async def test_forget_can_be_declined(app: Application, api: LocalBotApi) -> None:
+    person = chat_for(app, api, PERSON)
+    await person.send("/start")
+    calls = await person.send("/forget")
+    assert "cannot be undone" in sent_texts(calls)[0]
+    calls = await person.press("Keep my data")
+    assert "Nothing was deleted" in sent_texts(calls)[-1]
+    assert await services_of(app).users.get(PERSON) is not None
+
+
+async def test_forget_leaves_no_row_naming_the_person(app: Application, api: LocalBotApi) -> None:
+    services = services_of(app)
+    person = chat_for(app, api, PERSON)
+    await person.send("/start")
+    async with services.sessions.begin() as session:
+        session.add(
+            Proposal(
+                user_id=PERSON,
+                language="en",
+                name="Ada",
+                email="ada@example.org",
+                sector="company",
+                format_id="talk",
+                title="Village broadband",
+                summary="A long enough summary " * 3,
+                state="submitted",
+            )
+        )
+        session.add(ProposalDraft(user_id=PERSON, step="title"))
+    # A broadcast reached them, so a delivery row names them too.
+    await services.broadcasts.enqueue(admin_id=ADMIN_ID, text="Hello", audience=ALL, language="en")
+    await asyncio.wait_for(app.bot_data[SENDER_KEY].wait_idle(), timeout=20)
+    assert "deliveries.user_id" in await rows_naming(services, PERSON)
+
+    await person.send("/forget")
+    calls = await person.press("Yes, forget me")
+    texts = sent_texts([c for c in calls if c.chat_id == PERSON])
+    assert "everything I stored about you is deleted" in texts[-1]
+    assert "FS-0001" in texts[-1]
+    notices = [c.text for c in api.calls_to("sendMessage", ORGANIZER_CHAT_ID)]
+    assert any("FS-0001" in text and "withdrawn" in text for text in notices)
+    assert await rows_naming(services, PERSON) == []
+    async with services.sessions() as session:
+        proposal = await session.scalar(select(Proposal))
+    assert proposal is not None and proposal.state == "withdrawn" and proposal.email is None
+
+
+async def test_an_admin_can_be_forgotten_too(app: Application, api: LocalBotApi) -> None:
+    services = services_of(app)
+    admin = chat_for(app, api, ADMIN_ID)
+    await admin.send("/start")
+    await chat_for(app, api, 1).send("/start")
+    await admin.send("/broadcast Doors open at 9:00")
+    await admin.press("All subscribers")
+    await admin.press("Send to")
+    await asyncio.wait_for(app.bot_data[SENDER_KEY].wait_idle(), timeout=20)
+    await admin.send("/forget")
+    await admin.press("Yes, forget me")
+    assert await rows_naming(services, ADMIN_ID) == []
+    report = (await services.broadcasts.recent())[0]
+    # The announcement's record stays, without their id (and without their own delivery).
+    assert report.total == 2 and report.delivered == 1
+
+
+async def test_forget_button_outside_a_private_chat_does_nothing(
+    app: Application, api: LocalBotApi
+) -> None:
+    await chat_for(app, api, PERSON).send("/start")
+    group = chat_for(app, api, PERSON, chat_id=-4242)
+    calls = await group.press_data("forget:yes")
+    assert await services_of(app).users.get(PERSON) is not None
+    assert any(c.method == "answerCallbackQuery" for c in calls)

@@ -1,0 +1,351 @@
+"""ProposalService on its own: validation, steps, submit once, decisions, forgetting, export."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from collections.abc import AsyncIterator
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.best_spot import rank_sessions
+from bot.content.store import ContentStore
+from bot.db import create_engine, session_factory
+from bot.i18n import catalog
+from bot.models import Base, Proposal, ProposalDraft, ProposalEvent
+from bot.proposals import (
+    ERROR_CODES,
+    MAX_OPEN_PER_PERSON,
+    InvalidAnswer,
+    NoDraft,
+    ProposalNotFound,
+    ProposalService,
+    ProposalState,
+    StaleButton,
+    Step,
+    TooManyOpen,
+    WrongState,
+)
+from tests.conftest import CONTENT_DIR
+
+PERSON = 501
+ORGANIZER = 800
+SUMMARY = (
+    "We connected forty rural villages with community broadband and trained local volunteers "
+    "to run the network."
+)
+
+
+@pytest.fixture(scope="module")
+def store() -> ContentStore:
+    return ContentStore(CONTENT_DIR)
+
+
+@pytest.fixture
+async def service(database_url: str, store: ContentStore) -> AsyncIterator[ProposalService]:
+    engine = create_engine(database_url)
+    async with engine.begin() as connection:
+        await connection.run_sync(Base.metadata.create_all)
+    yield ProposalService(session_factory(engine), store)
+    await engine.dispose()
+
+
+async def fill(service: ProposalService, user_id: int = PERSON, **answers: str) -> ProposalDraft:
+    """Answer every step up to the summary, with `answers` overriding the defaults."""
+    values = {
+        "name": "Ana Pérez",
+        "organization": "Ajuntament de Vic",
+        "sector": "government",
+        "email": "ana@example.org",
+        "format": "short-talk",
+        "title": "Community broadband in rural villages",
+        "summary": SUMMARY,
+        "link": "skip",
+        "consent": "yes",
+        "spot": "panel-connectivity",
+        **answers,
+    }
+    draft = await service.open_draft(user_id)
+    for step in Step:
+        if step is Step.REVIEW:
+            break
+        value = values[step.value]
+        if step in {Step.SECTOR, Step.FORMAT, Step.CONSENT, Step.SPOT} or value == "skip":
+            draft = await service.choose(user_id, step.value, value)
+        else:
+            draft = await service.answer(user_id, value)
+    assert draft.step == Step.REVIEW.value
+    return draft
+
+
+async def submit(service: ProposalService, user_id: int = PERSON, **answers: str) -> Proposal:
+    draft = await fill(service, user_id, **answers)
+    return await service.submit(user_id, draft.id, "en")
+
+
+async def count(service: ProposalService, model: type[Base]) -> int:
+    async with service._sessions() as session:
+        return int(await session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+@pytest.mark.parametrize(
+    ("step_answers", "bad", "code"),
+    [
+        ([], "A", "name_length"),
+        (["Ana"], "x" * 151, "organization_length"),
+        (["Ana", "Org"], "ana@example.org", "use_buttons"),  # the sector is a button
+    ],
+)
+async def test_text_answers_are_validated(
+    service: ProposalService, step_answers: list[str], bad: str, code: str
+) -> None:
+    await service.open_draft(PERSON)
+    for answer in step_answers:
+        await service.answer(PERSON, answer)
+    before = await service.draft_of(PERSON)
+    with pytest.raises(InvalidAnswer) as error:
+        await service.answer(PERSON, bad)
+    assert error.value.code == code
+    after = await service.draft_of(PERSON)
+    assert before is not None and after is not None and after.step == before.step
+
+
+@pytest.mark.parametrize(
+    "address",
+    ["ana", "ana@", "ana@example", "ana example@x.org", "ana@@x.org", ".ana@x.org", "a..b@x.org"],
+)
+async def test_bad_email_is_refused(service: ProposalService, address: str) -> None:
+    await service.open_draft(PERSON)
+    await service.answer(PERSON, "Ana")
+    await service.answer(PERSON, "Org")
+    await service.choose(PERSON, "sector", "company")
+    with pytest.raises(InvalidAnswer) as error:
+        await service.answer(PERSON, address)
+    assert error.value.code == "email_invalid"
+
+
+async def test_email_domain_is_lower_cased_and_link_gets_https(service: ProposalService) -> None:
+    draft = await fill(service, email="Ana.P+focus@Example.ORG", link="www.example.org/project")
+    assert draft.email == "Ana.P+focus@example.org"
+    assert draft.link == "https://www.example.org/project"
+
+
+@pytest.mark.parametrize(
+    ("field", "bad", "code"),
+    [
+        ("title", "t" * 121, "title_length"),
+        ("summary", "Too short to say anything.", "summary_too_short"),
+        ("summary", "s" * 1001, "summary_too_long"),
+        ("link", "ftp://example.org/file", "link_invalid"),
+        ("link", "my website", "link_invalid"),
+    ],
+)
+async def test_length_and_link_rules(
+    service: ProposalService, field: str, bad: str, code: str
+) -> None:
+    await fill(service)
+    await service.edit(PERSON, field)
+    with pytest.raises(InvalidAnswer) as error:
+        await service.answer(PERSON, bad)
+    assert error.value.code == code
+    draft = await service.draft_of(PERSON)
+    assert draft is not None and draft.step == field  # the same question again
+
+
+async def test_back_and_edit_return_where_expected(service: ProposalService) -> None:
+    draft = await service.open_draft(PERSON)
+    await service.answer(PERSON, "Ana")
+    draft = await service.back(PERSON, "organization")
+    assert draft.step == "name" and draft.name == "Ana"  # nothing typed is lost
+    with pytest.raises(StaleButton):
+        await service.back(PERSON, "organization")  # a button from the step we left
+    draft = await fill(service)
+    draft = await service.edit(PERSON, "title")
+    assert draft.step == "title" and draft.editing
+    draft = await service.answer(PERSON, "A new title")
+    assert draft.step == "review" and draft.title == "A new title" and not draft.editing
+    await service.edit(PERSON, "sector")
+    draft = await service.back(PERSON, "sector")
+    assert draft.step == "review" and draft.sector == "government"
+
+
+async def test_forged_choices_change_nothing(service: ProposalService) -> None:
+    await service.open_draft(PERSON)
+    await service.answer(PERSON, "Ana")
+    await service.answer(PERSON, "Org")
+    for step, value in [
+        ("sector", "pirates"),
+        ("format", "keynote"),
+        ("consent", "yes"),
+        ("spot", "coffee-break"),
+    ]:
+        with pytest.raises(StaleButton):
+            await service.choose(PERSON, step, value)
+    draft = await service.draft_of(PERSON)
+    assert draft is not None and draft.step == "sector" and draft.sector is None
+    await service.cancel(PERSON)
+    await fill(service)
+    await service.edit(PERSON, "spot")
+    with pytest.raises(StaleButton):
+        await service.choose(PERSON, "spot", "coffee-break")  # not open to contributions
+    with pytest.raises(StaleButton):
+        await service.edit(PERSON, "consent")
+
+
+async def test_submit_consumes_the_draft_once(service: ProposalService) -> None:
+    draft = await fill(service)
+    proposal = await service.submit(PERSON, draft.id, "es")
+    assert proposal.reference == f"FS-{proposal.id:04d}" and len(proposal.reference) == 7
+    assert proposal.state == "submitted" and proposal.session_id == "panel-connectivity"
+    with pytest.raises(NoDraft):
+        await service.submit(PERSON, draft.id, "es")
+    assert await count(service, Proposal) == 1
+    assert await count(service, ProposalDraft) == 0
+    stored = await service.get(proposal.id)
+    assert stored is not None and [(e.state, e.actor_id) for e in stored.events] == [
+        ("submitted", PERSON)
+    ]
+
+
+async def test_stale_summary_of_an_older_draft_is_refused(service: ProposalService) -> None:
+    old = await fill(service)
+    await service.cancel(PERSON)
+    await fill(service)
+    with pytest.raises(StaleButton):
+        await service.submit(PERSON, old.id, "en")
+    assert await count(service, Proposal) == 0
+
+
+async def test_at_most_five_open_requests(service: ProposalService) -> None:
+    proposals = [await submit(service) for _ in range(MAX_OPEN_PER_PERSON)]
+    with pytest.raises(TooManyOpen):
+        await service.open_draft(PERSON)
+    await service.decide(proposals[0].id, ORGANIZER, "Org", accept=True)
+    with pytest.raises(TooManyOpen):
+        await service.open_draft(PERSON)  # accepted still counts as open
+    await service.decide(proposals[1].id, ORGANIZER, "Org", accept=False)
+    assert (await submit(service)).state == "submitted"
+
+
+async def test_decide_once_and_withdraw_rules(service: ProposalService) -> None:
+    first, second = await submit(service), await submit(service)
+    decided = await service.decide(first.id, ORGANIZER, "Olga", accept=True)
+    assert decided.state == "accepted"
+    assert [(e.state, e.actor_id, e.actor_name) for e in decided.events][-1] == (
+        "accepted",
+        ORGANIZER,
+        "Olga",
+    )
+    with pytest.raises(WrongState) as error:
+        await service.decide(first.id, ORGANIZER, "Olga", accept=False)
+    assert error.value.state == "accepted"
+    with pytest.raises(WrongState):
+        await service.withdraw(first.id, PERSON)
+    with pytest.raises(ProposalNotFound):
+        await service.withdraw(second.id, PERSON + 1)  # not theirs
+    with pytest.raises(ProposalNotFound):
+        await service.decide(9999, ORGANIZER, "Olga", accept=True)
+    withdrawn = await service.withdraw(second.id, PERSON)
+    assert withdrawn.state == "withdrawn"
+    with pytest.raises(WrongState):
+        await service.decide(second.id, ORGANIZER, "Olga", accept=True)
+    counts = await service.counts()
+    assert counts[ProposalState.ACCEPTED] == 1 and counts[ProposalState.WITHDRAWN] == 1
+
+
+async def test_forget_person_withdraws_and_erases(service: ProposalService) -> None:
+    open_one, accepted, declined = (
+        await submit(service),
+        await submit(service),
+        await submit(service),
+    )
+    await service.decide(accepted.id, ORGANIZER, "Olga", accept=True)
+    await service.decide(declined.id, ORGANIZER, "Olga", accept=False)
+    other = await submit(service, user_id=PERSON + 1)
+    await service.open_draft(PERSON)
+    await service.answer(PERSON, "Ana")
+
+    refs = await service.forget_person(PERSON)
+
+    assert refs == [open_one.reference, accepted.reference]
+    assert await service.draft_of(PERSON) is None
+    assert await service.of_person(PERSON) == []
+    for proposal_id in (open_one.id, accepted.id, declined.id):
+        stored = await service.get(proposal_id)
+        assert stored is not None and stored.forgotten_at is not None
+        assert (stored.user_id, stored.name, stored.organization, stored.email, stored.link) == (
+            None,
+            None,
+            None,
+            None,
+            None,
+        )
+        assert PERSON not in {e.actor_id for e in stored.events}
+    assert (await service.get(open_one.id)).state == "withdrawn"  # type: ignore[union-attr]
+    assert (await service.get(declined.id)).state == "declined"  # type: ignore[union-attr]
+    kept = await service.get(other.id)
+    assert kept is not None and kept.name == "Ana Pérez" and kept.user_id == PERSON + 1
+    async with service._sessions() as session:
+        organizer_events = await session.scalar(
+            select(func.count()).select_from(ProposalEvent).where(ProposalEvent.actor_id == 800)
+        )
+    assert organizer_events == 2  # who decided is kept
+    assert await service.forget_person(PERSON) == []
+
+
+async def test_export_csv_has_every_request_and_defuses_formulas(service: ProposalService) -> None:
+    first = await submit(service, name='=HYPERLINK("http://evil")', title="Ünïcode title")
+    await service.decide(first.id, ORGANIZER, "Olga", accept=True)
+    await submit(service, user_id=PERSON + 1, spot="none")
+    data = await service.export_csv()
+    assert data.startswith(b"\xef\xbb\xbf")  # BOM: spreadsheets read the accents
+    rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
+    assert [r["reference"] for r in rows] == ["FS-0001", "FS-0002"]
+    assert rows[0]["name"].startswith("'=")
+    assert rows[0]["title"] == "Ünïcode title" and rows[0]["state"] == "accepted"
+    assert rows[0]["last_change_by"] == "Olga"
+    assert rows[0]["session_title"] == "Improving connectivity from a territorial vision"
+    assert rows[1]["session_id"] == "" and rows[1]["email"] == "ana@example.org"
+
+
+async def test_dormant_draft_is_not_active(service: ProposalService) -> None:
+    draft = await service.open_draft(PERSON)
+    assert service.is_active(draft)
+    later = draft.updated_at + dt.timedelta(hours=13)
+    assert await service.active_draft(PERSON, now=later) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Fibre broadband for rural villages and mountain territories", "panel-connectivity"),
+        ("Inclusive digital policies for older people", "panel-digital-divide"),
+        ("Reducir la brecha digital de las personas mayores", "panel-digital-divide"),
+        ("Training shop owners and local businesses in digital skills", "panel-digital-skills"),
+        ("Formación en competencias digitales para pequeños comercios", "panel-digital-skills"),
+        ("Open APIs and shared data models for city services", "side-event-oasc"),
+        ("Interoperabilitat i models de dades oberts per a ciutats", "side-event-oasc"),
+        ("A network of cities exchanging good practices in urban policy", "side-event-urbact"),
+        ("Replicating a small pilot at a bigger scale: bottom-up change", "panel-scaling-up"),
+    ],
+)
+def test_best_spot_picks_the_obvious_session(
+    store: ContentStore, text: str, expected: str
+) -> None:
+    ranked = rank_sessions(store.content, text)
+    assert len(ranked) == 3 and ranked[0].id == expected
+    assert all(s.open_for_contributions for s in ranked)
+
+
+def test_best_spot_without_a_match_keeps_programme_order(store: ContentStore) -> None:
+    ranked = rank_sessions(store.content, "I like turtles and cooking pasta")
+    open_sessions = [s for s in store.content.sessions if s.open_for_contributions]
+    assert ranked == open_sessions[:3]
+
+
+def test_every_error_has_a_message() -> None:
+    keys = catalog()
+    assert [c for c in ERROR_CODES if f"proposals.error.{c}" not in keys] == []
+    assert all(f"proposals.state.{s.value}" in keys for s in ProposalState)
