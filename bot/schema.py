@@ -15,8 +15,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from alembic import command
-from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -99,6 +97,8 @@ async def read_state(engine: AsyncEngine) -> SchemaState:
 def _run_command(connection: Connection, name: str, revision: str) -> None:
     config = alembic_config()
     config.attributes["connection"] = connection
+    from alembic import command  # imported when upgrading only: it is slow to import
+
     getattr(command, name)(config, revision)
 
 
@@ -118,6 +118,8 @@ def _differences(connection: Connection) -> list[Any]:
     context = MigrationContext.configure(
         connection, opts=migration_options(connection.dialect.name)
     )
+    from alembic.autogenerate import compare_metadata  # slow to import, rarely needed
+
     return list(compare_metadata(context, Base.metadata))
 
 
