@@ -18,15 +18,12 @@ import contextlib
 import random
 import tempfile
 import time
-import warnings
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import func, insert, select
-from telegram import Bot, Update
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
+from telegram import Update
 from telegram.ext import Application
 
 from bench.harness import ADMIN_ID, ErrorCounter, bench_settings, create_schema, sqlite_url
@@ -37,16 +34,13 @@ from bot.app import build_application, running
 from bot.broadcasts import (
     BroadcastSender,
     BroadcastService,
-    DeliveryRejected,
-    OutcomeUnknown,
-    RecipientGone,
-    RetryLater,
 )
 from bot.db import create_engine
 from bot.local_api import LocalRequest
 from bot.models import Delivery, User
 from bot.models.base import utcnow
 from bot.services import services_of
+from handlers import admin
 
 FIRST_SUBSCRIBER = 2_000_000
 FIRST_ASKER = 3_000_000
@@ -96,35 +90,6 @@ async def seed_subscribers(database_url: str, count: int) -> None:
     await engine.dispose()
 
 
-def retry_seconds(error: RetryAfter) -> float:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # PTB 22 deprecates the int form; either is fine here
-        value: Any = error.retry_after
-    return float(value.total_seconds() if hasattr(value, "total_seconds") else value)
-
-
-def telegram_send(bot: Bot) -> Any:
-    """The sender's `send`: Telegram's answers as the sender's exceptions (bench fallback)."""
-
-    async def send(chat_id: int, text: str) -> None:
-        try:
-            await bot.send_message(chat_id, text)
-        except RetryAfter as exc:
-            raise RetryLater(retry_seconds(exc)) from exc
-        except Forbidden as exc:
-            raise RecipientGone(str(exc)) from exc
-        except BadRequest as exc:
-            if "chat not found" in str(exc).lower():
-                raise RecipientGone(str(exc)) from exc
-            raise DeliveryRejected(str(exc)) from exc
-        except TimedOut as exc:
-            raise OutcomeUnknown(str(exc)) from exc
-        except NetworkError:
-            raise
-
-    return send
-
-
 def find_sender(application: Application) -> tuple[BroadcastSender, str]:  # type: ignore[type-arg]
     """The sender the bot started in post_init, or one built here the same way."""
     services = services_of(application)
@@ -134,7 +99,9 @@ def find_sender(application: Application) -> tuple[BroadcastSender, str]:  # typ
             if isinstance(found, BroadcastSender):
                 return found, "the sender started by the bot (post_init)"
     sender = BroadcastSender(
-        services.sessions, telegram_send(application.bot), rate=services.settings.broadcast_rate
+        services.sessions,
+        admin.telegram_send(application.bot),
+        rate=services.settings.broadcast_rate,
     )
     sender.start()
     return sender, "a BroadcastSender built by the benchmark (the bot does not start one yet)"

@@ -24,6 +24,7 @@ from bot.broadcasts import BroadcastSender, BroadcastService
 from bot.content.store import ContentStore
 from bot.db import create_engine, session_factory
 from bot.i18n import LANGUAGES, plain
+from bot.outgoing import OutgoingRateLimiter
 from bot.privacy import PrivacyService
 from bot.proposals import ProposalService
 from bot.schema import ensure_schema
@@ -148,6 +149,7 @@ def build_application(
         .post_init(post_init)
         .post_stop(post_stop)
         .post_shutdown(post_shutdown)
+        .rate_limiter(OutgoingRateLimiter(settings.send_rate_limit))
     )
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
@@ -242,7 +244,9 @@ def build_application(
             # -- end of speaking-slot requests.
             MessageHandler(filters.TEXT & ~filters.COMMAND & ADDRESSED_TO_BOT, ask.question),
             MessageHandler(
-                filters.ChatType.PRIVATE & ~filters.TEXT & ~filters.COMMAND
+                filters.ChatType.PRIVATE
+                & ~filters.TEXT
+                & ~filters.COMMAND
                 & ~filters.StatusUpdate.ALL,
                 ask.not_text,
             ),

@@ -31,6 +31,8 @@ class Settings(BaseSettings):
     content_dir: Path = Field(default=Path("content"), validation_alias="CONTENT_DIR")
     log_level: str = Field(default="INFO", validation_alias="LOG_LEVEL")
     broadcast_rate: float = Field(default=25.0, gt=0, le=30, validation_alias="BROADCAST_RATE")
+    # Everything the bot sends, replies and broadcasts together (Telegram allows about 30/s).
+    send_rate_limit: float = Field(default=29.0, gt=0, validation_alias="SEND_RATE_LIMIT")
     webhook_url: str | None = Field(default=None, validation_alias="WEBHOOK_URL")
     webhook_secret: SecretStr | None = Field(default=None, validation_alias="WEBHOOK_SECRET")
     webhook_listen: str = Field(default="127.0.0.1", validation_alias="WEBHOOK_LISTEN")

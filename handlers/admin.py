@@ -18,7 +18,7 @@ from typing import Any, Final
 from telegram import Bot, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, RetryAfter, TimedOut
-from telegram.ext import Application, filters
+from telegram.ext import Application, ExtBot, filters
 from telegram.warnings import PTBDeprecationWarning
 
 from bot.broadcasts import (
@@ -37,6 +37,7 @@ from bot.broadcasts import (
 )
 from bot.content import ContentInvalid
 from bot.i18n import LANGUAGE_NAMES, LANGUAGES, Html, plain, t
+from bot.outgoing import BACKGROUND
 from bot.services import FocusContext
 from handlers.common import show
 from handlers.organize import state_label
@@ -384,12 +385,12 @@ def retry_seconds(error: RetryAfter) -> float:
     return value.total_seconds() if isinstance(value, dt.timedelta) else float(value)
 
 
-def telegram_send(bot: Bot) -> SendMessage:
+def telegram_send(bot: ExtBot[Any]) -> SendMessage:
     """`send(chat_id, text)` for the BroadcastSender: plain text, Telegram errors translated."""
 
     async def send(chat_id: int, text: str) -> None:
         try:
-            await bot.send_message(chat_id, text)
+            await bot.send_message(chat_id, text, rate_limit_args=BACKGROUND)
         except RetryAfter as error:
             raise RetryLater(retry_seconds(error)) from error
         except Forbidden as error:

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Awaitable, Callable
-from typing import Final
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any, Final
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatType
@@ -42,7 +42,7 @@ from handlers.organize import error_text, format_label, spot_label
 
 log = logging.getLogger(__name__)
 
-Handler = Callable[[Update, FocusContext], Awaitable[None]]
+Handler = Callable[[Update, FocusContext], Coroutine[Any, Any, None]]
 
 START: Final = views.PROPOSE_START
 DEEP_LINK: Final = "floor"

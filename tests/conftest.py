@@ -62,6 +62,9 @@ def make_settings(database_url: str, **overrides: object) -> Settings:
         "ORGANIZER_IDS": str(ORGANIZER_ID),
         "ORGANIZER_CHAT_ID": ORGANIZER_CHAT_ID,
         "BOT_TOKEN": TOKEN,
+        # The shared send budget is tested on its own (test_outgoing.py); here it must not
+        # slow the suite down.
+        "SEND_RATE_LIMIT": 1_000_000,
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
