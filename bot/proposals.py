@@ -470,12 +470,15 @@ class ProposalService:
                 if proposal.state in OPEN_STATES:
                     self._change_state(proposal, ProposalState.WITHDRAWN, None, None)
                     withdrawn.append(proposal.reference)
-                for event in proposal.events:
-                    if event.actor_id == user_id:
-                        event.actor_id = None
                 proposal.user_id = None
                 proposal.name = proposal.organization = proposal.email = proposal.link = None
                 proposal.forgotten_at = now
+            # Their name on any history, their own requests' or those they decided on.
+            await session.execute(
+                update(ProposalEvent)
+                .where(ProposalEvent.actor_id == user_id)
+                .values(actor_id=None, actor_name=None)
+            )
             return withdrawn
 
     # -- internals --------------------------------------------------------------------------

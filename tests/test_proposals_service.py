@@ -349,3 +349,16 @@ def test_every_error_has_a_message() -> None:
     keys = catalog()
     assert [c for c in ERROR_CODES if f"proposals.error.{c}" not in keys] == []
     assert all(f"proposals.state.{s.value}" in keys for s in ProposalState)
+
+
+async def test_forgetting_an_organizer_erases_their_name_from_decisions(
+    service: ProposalService,
+) -> None:
+    proposal = await submit(service)
+    organizer = 4242
+    await service.decide(proposal.id, organizer, "Olga Organizer", accept=True)
+    assert await service.forget_person(organizer) == []
+    async with service._sessions() as session:
+        events = (await session.scalars(select(ProposalEvent))).all()
+    assert all(e.actor_id != organizer and e.actor_name != "Olga Organizer" for e in events)
+    assert (await service.get(proposal.id)).state == "accepted"  # the decision itself stays
