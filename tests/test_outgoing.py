@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 
 from bot.app import build_application
 from bot.outgoing import OutgoingRateLimiter
@@ -29,7 +30,7 @@ async def test_sends_are_spaced_to_the_rate() -> None:
     for _ in range(40):
         await limiter.acquire()
         times.append(clock.now)
-    assert all(b - a >= 0.05 - 1e-9 for a, b in zip(times, times[1:], strict=False))
+    assert all(b - a >= 0.05 - 1e-9 for a, b in itertools.pairwise(times))
     assert max(sum(1 for t in times if start <= t < start + 1) for start in times) <= 20
 
 
