@@ -250,6 +250,8 @@ def build_application(
                 & ~filters.StatusUpdate.ALL,
                 ask.not_text,
             ),
+            # A command none of the above knows (in groups, only one addressed to us).
+            MessageHandler(filters.COMMAND & ADDRESSED_TO_BOT, start.unknown_command),
             # Anything else pressed: a stale or forged button.
             CallbackQueryHandler(browse.expired),
         ]

@@ -65,3 +65,16 @@ async def choose_language(update: Update, context: FocusContext) -> None:
     content = context.services.content.content
     text = f"{t('language.changed', code)}\n\n{views.greeting(content, code)}"
     await show(update, views.View(text, views.main_menu(code)))
+
+
+async def unknown_command(update: Update, context: FocusContext) -> None:
+    """A command we do not have (a typo, or an old one): say so and show what there is."""
+    message = update.effective_message
+    if message is None or message.text is None:
+        return
+    command = message.text.split()[0].split("@")[0]
+    await message.reply_text(
+        t("command.unknown", context.lang, command=command),
+        parse_mode=ParseMode.HTML,
+        reply_markup=views.main_menu(context.lang),
+    )

@@ -130,3 +130,10 @@ async def test_long_programme_paginates_within_limits(tmp_path: Path) -> None:
                 break
             await chat.press("Next")
         assert len(seen) == len(programme["sessions"])
+
+
+async def test_unknown_command_says_so_and_shows_the_menu(chat: LocalChat) -> None:
+    calls = await chat.send("/frobnicate now")
+    (reply,) = [c for c in calls if c.method == "sendMessage"]
+    assert "I don't know the command /frobnicate" in reply.text
+    assert any("Programme" in b["text"] for b in reply.buttons())
