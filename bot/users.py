@@ -51,11 +51,7 @@ class UserService:
         if language not in LANGUAGES:
             raise ValueError(f"unsupported language {language!r}")
         async with self._sessions.begin() as session:
-            user = await session.get(User, user_id)
-            if user is None:
-                user = User(id=user_id)
-                session.add(user)
-            user.chosen_language = language
+            (await _get_or_create(session, user_id)).chosen_language = language
 
     async def get(self, user_id: int) -> User | None:
         async with self._sessions() as session:
@@ -68,11 +64,7 @@ class UserService:
     async def set_subscribed(self, user_id: int, subscribed: bool) -> None:
         """/stop and /subscribe: whether this person receives broadcasts."""
         async with self._sessions.begin() as session:
-            user = await session.get(User, user_id)
-            if user is None:
-                user = User(id=user_id)
-                session.add(user)
-            user.subscribed = subscribed
+            (await _get_or_create(session, user_id)).subscribed = subscribed
 
     async def is_subscribed(self, user_id: int) -> bool:
         user = await self.get(user_id)
@@ -116,3 +108,11 @@ class UserService:
     def due_for_touch(last_touch: dt.datetime | None, now: dt.datetime) -> bool:
         """Refresh `last_seen` at most every ten minutes per person: one write, not one per tap."""
         return last_touch is None or now - last_touch > dt.timedelta(minutes=10)
+
+
+async def _get_or_create(session: AsyncSession, user_id: int) -> User:
+    user = await session.get(User, user_id)
+    if user is None:
+        user = User(id=user_id)
+        session.add(user)
+    return user
