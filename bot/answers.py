@@ -42,6 +42,8 @@ class Nav(StrEnum):
     PROPOSE = "propose"
     HELP = "help"
     LANGUAGE = "language"
+    GREETING = "greeting"  # "hola", "good morning": small talk, answered by lexicon.yaml lists
+    THANKS = "thanks"
 
 
 NAV_PHRASES: dict[Nav, tuple[str, ...]] = {
@@ -57,7 +59,14 @@ NAV_PHRASES: dict[Nav, tuple[str, ...]] = {
         "full day programme",
         "what is on",
     ),
-    Nav.SIDE_EVENTS: ("side events", "side event", "parallel events", "workshops"),
+    Nav.SIDE_EVENTS: (
+        "side events",
+        "side event",
+        "parallel events",
+        "workshops",
+        "side events schedule",
+        "side events programme",
+    ),
     Nav.PARTNERS: ("partners", "who are the partners", "sponsors", "partner organizations"),
     Nav.ORGANIZERS: (
         "side event organizers",
@@ -79,7 +88,14 @@ NAV_PHRASES: dict[Nav, tuple[str, ...]] = {
         "speak at a panel",
         "speak at the event",
     ),
-    Nav.HELP: ("help", "what can you do", "how does this bot work", "commands"),
+    Nav.HELP: (
+        "help",
+        "what can you do",
+        "how does this bot work",
+        "commands",
+    ),
+    Nav.GREETING: (),
+    Nav.THANKS: (),
     Nav.LANGUAGE: ("language", "change language", "idioma", "cambiar idioma", "canviar idioma"),
 }
 
@@ -131,7 +147,8 @@ class SessionEntry:
             *(f"{topic} {kind}" for topic in self.session.topics),
         ]
         if self.host is not None:
-            phrases += [f"{name} {kind}" for name in (self.host.name, *self.host.aliases)]
+            for name in (self.host.name, *self.host.aliases):
+                phrases += [f"{name} {kind}", f"{name} session"]
         return phrases
 
 
@@ -293,6 +310,9 @@ class KnowledgeIndex:
 
     def answer(self, question: str) -> Answer:
         """Answer when one entry clearly wins; otherwise the close candidates, if any."""
+        small_talk = self.lexicon.small_talk_kind(question)
+        if small_talk is not None:
+            return Answer(Match(f"nav:{small_talk}", 1.0), [])
         ranked = [
             m for m in self.rank(question, SUGGEST_THRESHOLD) if m.score >= SUGGEST_THRESHOLD
         ]

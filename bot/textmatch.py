@@ -36,6 +36,7 @@ def _singular(token: str) -> str:
 class Lexicon:
     stopwords: frozenset[str]
     light_words: frozenset[str]
+    small_talk: dict[str, str]  # folded phrase -> "greeting" | "thanks"
     words: dict[str, str]
     phrases: dict[str, str]
     phrase_pattern: re.Pattern[str] | None
@@ -45,13 +46,33 @@ class Lexicon:
         raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         stopwords = frozenset(fold(str(w)) for w in raw.get("stopwords") or [])
         light = frozenset(_singular(fold(str(w))) for w in raw.get("light_words") or [])
+        small_talk = {fold(str(w)): "greeting" for w in raw.get("greetings") or []}
+        small_talk |= {fold(str(w)): "thanks" for w in raw.get("thanks") or []}
         synonyms = {fold(str(k)): fold(str(v)) for k, v in (raw.get("synonyms") or {}).items()}
         words = {k: v for k, v in synonyms.items() if k and " " not in k}
         phrases = {k: v for k, v in synonyms.items() if " " in k}
         # One alternation, longest phrases first, so "brecha digital" wins over "digital".
         alternation = "|".join(re.escape(k) for k in sorted(phrases, key=len, reverse=True))
         pattern = re.compile(rf"\b(?:{alternation})\b") if phrases else None
-        return cls(stopwords, light, words, phrases, pattern)
+        return cls(stopwords, light, small_talk, words, phrases, pattern)
+
+    def small_talk_kind(self, text: str) -> str | None:
+        """ "greeting" or "thanks" when the message is only that (and filler words)."""
+        words = fold(text).split()
+        kind = None
+        position = 0
+        while position < len(words):
+            for size in (4, 3, 2, 1):
+                found = self.small_talk.get(" ".join(words[position : position + size]))
+                if found:
+                    kind = kind or found
+                    position += size
+                    break
+            else:
+                if words[position] not in self.stopwords:
+                    return None
+                position += 1
+        return kind
 
     def tokens(self, text: str) -> tuple[str, ...]:
         """The content words of `text`, in order, normalized for matching."""

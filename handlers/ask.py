@@ -40,6 +40,10 @@ def render_nav(content: Content, nav: Nav, lang: str) -> views.View:
         return views.organizations(content, lang, OrganizationRole.SIDE_EVENT_ORGANIZER)
     if nav is Nav.LANGUAGE:
         return views.languages(lang)
+    if nav is Nav.GREETING:
+        return views.View(views.greeting(content, lang), views.main_menu(lang))
+    if nav is Nav.THANKS:
+        return views.View(t("ask.thanks", lang), views.main_menu(lang))
     if nav is Nav.PROPOSE:
         start_request = views.button(plain("proposals.button.start", lang), views.PROPOSE_START)
         keyboard = InlineKeyboardMarkup([[start_request], views.back_row(lang)])

@@ -274,4 +274,6 @@ NAV_LABELS = {
     Nav.PROPOSE: "menu.propose",
     Nav.HELP: "command.help",
     Nav.LANGUAGE: "menu.language",
+    Nav.GREETING: "menu.main",
+    Nav.THANKS: "menu.main",
 }

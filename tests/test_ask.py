@@ -134,3 +134,12 @@ async def test_group_chat_answers_only_when_addressed(app, api) -> None:  # type
     )
     commands = await member.send("/help")
     assert "What I can do" in " ".join(sent_texts(commands))
+
+
+async def test_small_talk_gets_a_friendly_word(chat: LocalChat) -> None:
+    greeting = await chat.send("hola!")
+    assert "Welcome to" in " ".join(sent_texts(greeting))
+    thanks = await chat.send("moltes gràcies")
+    assert "You're welcome" in " ".join(sent_texts(thanks))
+    question = await chat.send("hi, how many employees does huawei have?")
+    assert "207,000" in " ".join(sent_texts(question))  # a greeting does not hide a question
