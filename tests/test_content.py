@@ -164,3 +164,23 @@ async def test_bot_refuses_to_start_on_invalid_content(content_copy: Path, tmp_p
     )
     with pytest.raises(ContentInvalid):
         await create_services(settings)
+
+
+def test_file_not_saved_as_utf8(content_copy: Path) -> None:
+    path = content_copy / "faq.yaml"
+    path.write_bytes(path.read_text(encoding="utf-8").encode("latin-1", errors="replace"))
+    (error,) = errors_for(content_copy)
+    assert error.startswith("faq.yaml, line ") and "UTF-8" in error
+
+
+def test_control_character(content_copy: Path) -> None:
+    path = content_copy / "event.yaml"
+    path.write_text(path.read_text(encoding="utf-8") + "\n# \x00\n", encoding="utf-8")
+    (error,) = errors_for(content_copy)
+    assert error.startswith("event.yaml, line ") and "remove it" in error
+
+
+def test_empty_faq_file_is_refused(content_copy: Path) -> None:
+    (content_copy / "faq.yaml").write_text("", encoding="utf-8")
+    (error,) = errors_for(content_copy)
+    assert error.startswith("faq.yaml") and "faqs" in error and "required" in error

@@ -129,9 +129,22 @@ def _read(directory: Path, name: str) -> tuple[_Source | None, list[ContentError
     path = directory / name
     if not path.is_file():
         return None, [ContentError(name, None, "", f"file not found in {directory}")]
-    text = path.read_text(encoding="utf-8")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        line = path.read_bytes()[: exc.start].count(b"\n") + 1
+        return None, [
+            ContentError(name, line, "", "the file is not saved as UTF-8: save it again as UTF-8")
+        ]
     try:
         node, data = _parse(text)
+    except yaml.reader.ReaderError as exc:
+        line = text[: exc.position].count("\n") + 1
+        return None, [
+            ContentError(
+                name, line, "", f"a character YAML cannot hold ({exc.character!r}): remove it"
+            )
+        ]
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         line = mark.line + 1 if mark else None

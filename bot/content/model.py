@@ -155,7 +155,7 @@ class OrganizationsFile(_Strict):
 
 
 class FaqFile(_Strict):
-    faqs: list[Faq] = Field(default_factory=list)
+    faqs: list[Faq]
 
 
 class Content(BaseModel):
