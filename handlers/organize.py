@@ -311,7 +311,11 @@ async def proposals(update: Update, context: FocusContext) -> None:
 async def state_list(update: Update, context: FocusContext) -> None:
     """The requests in one state, one button each."""
     match = _match(update, STATE_PATTERN)
-    if match is None or not _is_organizer(update, context):
+    if (
+        match is None
+        or not _is_organizer(update, context)
+        or not _organizers_place(update, context)
+    ):
         await _refuse(update, context)
         return
     assert update.callback_query is not None
@@ -328,7 +332,11 @@ async def state_list(update: Update, context: FocusContext) -> None:
 async def open_card(update: Update, context: FocusContext) -> None:
     """One request's card, with Accept / Decline while it is submitted."""
     match = _match(update, OPEN_PATTERN)
-    if match is None or not _is_organizer(update, context):
+    if (
+        match is None
+        or not _is_organizer(update, context)
+        or not _organizers_place(update, context)
+    ):
         await _refuse(update, context)
         return
     proposal = await context.services.proposals.get(int(match.group(1)))
@@ -367,8 +375,12 @@ async def export(update: Update, context: FocusContext) -> None:
 
 async def my_proposals(update: Update, context: FocusContext) -> None:
     """/myproposals: the person's requests and states, with Withdraw while submitted."""
-    user = update.effective_user
-    if user is None:
+    user, chat = update.effective_user, update.effective_chat
+    if user is None or chat is None:
+        return
+    if chat.type != ChatType.PRIVATE:
+        # Someone's requests are theirs: never listed where others can read them.
+        await chat.send_message(t("proposals.mine_private_only", context.lang))
         return
     if update.callback_query:
         await update.callback_query.answer()

@@ -203,3 +203,16 @@ async def test_decision_buttons_gone_after_withdrawal(app: Application, api: Loc
     calls = await organizers_group(app, api, ORGANIZER_ID).press_data("pr:a:1", card)
     assert "already withdrawn" in " ".join(sent_texts(calls))
     assert (await stored(app)).state == "withdrawn"
+
+
+async def test_requests_are_never_shown_in_another_group(
+    app: Application, api: LocalBotApi
+) -> None:
+    await submit_request(chat_for(app, api, user_id=61))
+    elsewhere = chat_for(app, api, user_id=ORGANIZER_ID, chat_id=-999)
+    for forged in ("pr:l:submitted", "pr:o:1"):
+        calls = await elsewhere.press_data(forged)
+        assert [c for c in calls if c.chat_id == -999] == []  # nothing posted in that group
+    person_in_group = chat_for(app, api, user_id=61, chat_id=-300)
+    calls = await person_in_group.send(f"/myproposals@{api.bot_user['username']}")
+    assert "private chat" in text_of(calls) and "FS-0001" not in text_of(calls)
