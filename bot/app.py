@@ -165,6 +165,9 @@ def build_application(
     application.add_handlers(
         [
             CommandHandler("broadcast", admin.broadcast_command),
+            CommandHandler(
+                "cancel", admin.cancel, filters=admin.composing_command_filter(application)
+            ),
             CommandHandler("broadcasts", admin.broadcasts_command),
             CommandHandler("stats", admin.stats_command),
             CommandHandler("reload", admin.reload_command),

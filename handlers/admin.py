@@ -16,7 +16,7 @@ import warnings
 from typing import Any, Final
 
 from telegram import Bot, InlineKeyboardMarkup, Message, Update
-from telegram.constants import ParseMode
+from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest, Forbidden, RetryAfter, TimedOut
 from telegram.ext import Application, ExtBot, filters
 from telegram.warnings import PTBDeprecationWarning
@@ -98,6 +98,8 @@ class ComposingBroadcast(filters.MessageFilter):
 
     def filter(self, message: Message) -> bool:
         user = message.from_user
+        if message.chat.type != ChatType.PRIVATE:
+            return False  # an admin's chatter in a group is never taken for an announcement
         if user is None or user.id not in self._application.user_data:
             return False
         draft = self._application.user_data[user.id].get(DRAFT_KEY)
@@ -106,6 +108,11 @@ class ComposingBroadcast(filters.MessageFilter):
 
 def composing_filter(application: Application) -> filters.BaseFilter:  # type: ignore[type-arg]
     return filters.TEXT & ~filters.COMMAND & ComposingBroadcast(application)
+
+
+def composing_command_filter(application: Application) -> filters.BaseFilter:  # type: ignore[type-arg]
+    """/cancel while writing an announcement cancels the announcement."""
+    return ComposingBroadcast(application)
 
 
 # -- views -------------------------------------------------------------------------------------
@@ -188,6 +195,10 @@ def confirm_view(audience: str, count: int, lang: str) -> View:
 async def broadcast_command(update: Update, context: FocusContext) -> None:
     """/broadcast [TEXT]: take the text inline or ask for it."""
     if await refuse_unless_admin(update, context) or context.user_data is None:
+        return
+    chat = update.effective_chat
+    if chat is not None and chat.type != ChatType.PRIVATE:
+        await chat.send_message(t("broadcast.private_only", context.lang))
         return
     message = update.effective_message
     text = (message.text or "").partition(" ")[2].strip() if message else ""
@@ -302,14 +313,13 @@ async def confirm(update: Update, context: FocusContext) -> None:
 
 
 async def cancel(update: Update, context: FocusContext) -> None:
-    """Drop the draft; nothing is sent."""
-    query = update.callback_query
-    assert query is not None
+    """Drop the draft (Cancel button, or /cancel while writing it); nothing is sent."""
     if await refuse_unless_admin(update, context):
         return
     if context.user_data is not None:
         context.user_data.pop(DRAFT_KEY, None)
-    await query.answer()
+    if update.callback_query is not None:
+        await update.callback_query.answer()
     await show(update, View(t("broadcast.cancelled", context.lang)))
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from telegram import Update
+from telegram.constants import ChatType
 
 from bot.content import OrganizationRole
 from bot.i18n import plain
@@ -73,8 +74,13 @@ async def organization_card(update: Update, context: FocusContext) -> None:
 
 
 async def expired(update: Update, context: FocusContext) -> None:
-    """Any button we do not (or no longer) know: say so and show the menu."""
+    """Any button we do not (or no longer) know: say so, and offer the menu in private.
+
+    The message it was on is left alone: it may be a request card in the organizers' group.
+    """
     query = update.callback_query
     if query is not None:
         await query.answer(plain("button.expired", context.lang))
-    await show(update, main_menu_view(context))
+    chat = update.effective_chat
+    if chat is not None and chat.type == ChatType.PRIVATE:
+        await show(update, main_menu_view(context), edit=False)

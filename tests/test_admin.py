@@ -284,3 +284,18 @@ async def test_reload_with_broken_content_keeps_the_old_one(
         calls = await admin.send("/reload")
         assert "Content reloaded" in calls[-1].text
         assert services_of(app).content.content is not before
+
+
+async def test_broadcasts_are_prepared_in_private_and_cancel_works(
+    app: Application, api: LocalBotApi
+) -> None:
+    in_group = chat_for(app, api, ADMIN_ID, chat_id=-200)
+    calls = await in_group.send("/broadcast")
+    assert "private chat" in " ".join(sent_texts(calls))
+    assert await in_group.send("lunch is ready") == []  # group chatter is never captured
+    admin = chat_for(app, api, ADMIN_ID)
+    await admin.send("/broadcast")
+    calls = await admin.send("/cancel")
+    assert "cancel" in " ".join(sent_texts(calls)).lower()
+    calls = await admin.send("how many employees does huawei have")
+    assert "207,000" in " ".join(sent_texts(calls))  # a question again, not an announcement

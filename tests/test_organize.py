@@ -216,3 +216,19 @@ async def test_requests_are_never_shown_in_another_group(
     person_in_group = chat_for(app, api, user_id=61, chat_id=-300)
     calls = await person_in_group.send(f"/myproposals@{api.bot_user['username']}")
     assert "private chat" in text_of(calls) and "FS-0001" not in text_of(calls)
+
+
+async def test_a_forged_button_on_a_card_leaves_the_card_alone(
+    app: Application, api: LocalBotApi
+) -> None:
+    await submit_request(chat_for(app, api, user_id=62))
+    group = organizers_group(app, api, ORGANIZER_ID)
+    card = group.last_bot_message(with_buttons=True)
+    assert card is not None and "FS-0001" in card["text"]
+    before = dict(card)
+    calls = await group.press_data("pr:a:abc", card)
+    assert "no longer valid" in text_of(calls)
+    assert [c for c in calls if c.method == "editMessageText"] == []
+    assert card["text"] == before["text"] and card.get("reply_markup") == before.get(
+        "reply_markup"
+    )
