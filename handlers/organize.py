@@ -179,7 +179,7 @@ async def post_to_organizers(context: FocusContext, proposal: Proposal) -> None:
     await services.proposals.set_organizer_message(proposal.id, chat_id, message.message_id)
 
 
-async def _refresh_group_card(context: FocusContext, proposal: Proposal) -> None:
+async def refresh_group_card(context: FocusContext, proposal: Proposal) -> None:
     """Edit the request's card in the organizers' group to its current state."""
     if proposal.organizer_chat_id is None or proposal.organizer_message_id is None:
         return
@@ -271,7 +271,7 @@ async def decide(update: Update, context: FocusContext) -> None:
     if not in_group:
         content = context.services.content.content
         await show(update, card_view(content, proposal, lang, back=True))
-    await _refresh_group_card(context, proposal)
+    await refresh_group_card(context, proposal)
     await _notify_person(context, proposal)
 
 
@@ -461,7 +461,7 @@ async def _tell_organizers_of_withdrawal(context: FocusContext, proposal: Propos
     chat_id = context.services.settings.organizer_chat_id
     if chat_id is None:
         return
-    await _refresh_group_card(context, proposal)
+    await refresh_group_card(context, proposal)
     text = t(
         "proposals.withdrawn_notice",
         GROUP_LANGUAGE,

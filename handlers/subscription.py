@@ -13,6 +13,7 @@ from telegram.error import TelegramError
 from bot.i18n import Html, plain, t
 from bot.services import FocusContext
 from handlers.common import show
+from handlers.organize import refresh_group_card
 from handlers.views import UPDATES_MENU, View, back_row, button
 
 log = logging.getLogger(__name__)
@@ -119,7 +120,9 @@ async def forget_answer(update: Update, context: FocusContext) -> None:
     if match.group(1) == "no":
         await show(update, View(t("forget.kept", lang)))
         return
-    withdrawn = await context.services.privacy.forget(user.id, context.services.proposals)
+    proposals = context.services.proposals
+    theirs = [proposal.id for proposal in await proposals.of_person(user.id)]
+    withdrawn = await context.services.privacy.forget(user.id, proposals)
     # Their in-memory conversation state goes too.
     if context.user_data is not None:
         context.user_data.clear()
@@ -130,6 +133,11 @@ async def forget_answer(update: Update, context: FocusContext) -> None:
         text = Html(f"{text}\n\n{t('forget.withdrawn', lang, references=', '.join(withdrawn))}")
     await show(update, View(text))
     await tell_organizers(context, withdrawn)
+    # The cards already posted in the organizers' group named them: show them anonymized.
+    for proposal_id in theirs:
+        proposal = await proposals.get(proposal_id)
+        if proposal is not None:
+            await refresh_group_card(context, proposal)
 
 
 async def tell_organizers(context: FocusContext, references: list[str]) -> None:

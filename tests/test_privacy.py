@@ -123,3 +123,18 @@ async def test_forget_button_outside_a_private_chat_does_nothing(
     calls = await group.press_data("forget:yes")
     assert await services_of(app).users.get(PERSON) is not None
     assert any(c.method == "answerCallbackQuery" for c in calls)
+
+
+async def test_forget_anonymizes_the_card_in_the_organizers_group(
+    app: Application, api: LocalBotApi
+) -> None:
+    from tests.test_propose_flow import submit_request
+
+    person = chat_for(app, api, PERSON)
+    await submit_request(person)
+    card = next(m for (chat, _), m in api.messages.items() if chat == ORGANIZER_CHAT_ID)
+    assert "ana@example.org" in card["text"] and card.get("reply_markup")
+    await person.send("/forget")
+    await person.press("Yes, forget me")
+    assert "ana@example.org" not in card["text"] and "Ana Pérez" not in card["text"]
+    assert not card.get("reply_markup")  # no Accept / Decline on a withdrawn request
