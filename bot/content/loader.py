@@ -132,17 +132,19 @@ def _read(directory: Path, name: str) -> tuple[_Source | None, list[ContentError
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
-        line = path.read_bytes()[: exc.start].count(b"\n") + 1
+        bad_line = path.read_bytes()[: exc.start].count(b"\n") + 1
         return None, [
-            ContentError(name, line, "", "the file is not saved as UTF-8: save it again as UTF-8")
+            ContentError(
+                name, bad_line, "", "the file is not saved as UTF-8: save it again as UTF-8"
+            )
         ]
     try:
         node, data = _parse(text)
     except yaml.reader.ReaderError as exc:
-        line = text[: exc.position].count("\n") + 1
+        bad_line = text[: exc.position].count("\n") + 1
         return None, [
             ContentError(
-                name, line, "", f"a character YAML cannot hold ({exc.character!r}): remove it"
+                name, bad_line, "", f"a character YAML cannot hold ({exc.character!r}): remove it"
             )
         ]
     except yaml.MarkedYAMLError as exc:
