@@ -273,7 +273,9 @@ class KnowledgeIndex:
         """Every entry scoring at least `min_score` for the question, best first."""
         tokens = list(dict.fromkeys(self.lexicon.tokens(question)))
         if all(token in self.lexicon.light_words for token in tokens):
-            return []  # "what time is it?": a question word alone is about nothing here
+            # "where is it?": only a phrase made of the very same question words answers it;
+            # "what time is it?" matches none and gets no answer.
+            return self._exact_light_matches(tokens)
         # per phrase: question word index -> best similarity; and phrase word -> similarity
         question_hits: dict[int, dict[int, float]] = defaultdict(dict)
         phrase_hits: dict[int, dict[str, float]] = defaultdict(dict)
@@ -307,6 +309,16 @@ class KnowledgeIndex:
                 best[phrase.entry] = score
         ranked = sorted(best.items(), key=lambda item: -item[1])
         return [Match(self.keys[entry], round(score, 4)) for entry, score in ranked]
+
+    def _exact_light_matches(self, tokens: list[str]) -> list[Match]:
+        wanted = set(tokens)
+        entries = dict.fromkeys(
+            self.phrases[pid].entry
+            for token in tokens[:1]
+            for pid in self.postings.get(token, ())
+            if set(self.phrases[pid].tokens) == wanted
+        )
+        return [Match(self.keys[entry], 1.0) for entry in entries]
 
     def answer(self, question: str) -> Answer:
         """Answer when one entry clearly wins; otherwise the close candidates, if any."""
