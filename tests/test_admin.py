@@ -82,7 +82,7 @@ async def test_compose_preview_confirm_reaches_every_subscriber_once(
     previews = [c for c in calls if c.method == "sendMessage" and c.text == ANNOUNCEMENT]
     # The preview is the message itself, sent the way recipients get it: no HTML parsing.
     assert len(previews) == 1 and "parse_mode" not in previews[0].params
-    assert "5</b> recipients" in calls[-1].text
+    assert "recipients: <b>5</b>" in calls[-1].text
     assert announcements(api) == Counter({ADMIN_ID: 1})  # nothing sent to anyone yet
 
     await admin.press("Send to 5")
@@ -134,7 +134,7 @@ async def test_audience_of_people_with_a_speaking_request(
         )
     await admin.send("/broadcast Speakers: rehearsal at 8:30")
     calls = await admin.press("speaking request")
-    assert "1</b> recipients" in calls[-1].text
+    assert "recipients: <b>1</b>" in calls[-1].text
     await admin.press("Send to 1")
     await finished(app)
     assert announcements(api, "Speakers: rehearsal at 8:30") == Counter({2: 1, ADMIN_ID: 1})
