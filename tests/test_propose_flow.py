@@ -338,3 +338,15 @@ async def test_editing_an_earlier_message_does_not_answer_the_step(
     await chat.feed({"edited_message": edited})
     draft = await services_of(app).proposals.draft_of(chat.user_id)
     assert draft is not None and draft.step == "organization" and draft.organization is None
+
+
+async def test_changing_language_mid_request_asks_the_pending_question_again(
+    app: Application, api: LocalBotApi
+) -> None:
+    chat = chat_for(app, api, user_id=71)
+    await chat.send("/propose")
+    await chat.send("Ana Pérez")
+    await chat.send("/language")
+    calls = await chat.press("Català")
+    text = text_of(calls)
+    assert "et parlaré en català" in text and "2 de 10" in text  # the organization step, in ca
