@@ -87,6 +87,8 @@ NAV_PHRASES: dict[Nav, tuple[str, ...]] = {
         "be a speaker",
         "speak at a panel",
         "speak at the event",
+        "share our project",
+        "send my proposal",
     ),
     Nav.HELP: (
         "help",
