@@ -370,7 +370,7 @@ async def reload_command(update: Update, context: FocusContext) -> None:
     try:
         content = context.services.content.reload()
     except ContentInvalid as error:
-        problems = "\n".join(f"• {problem}" for problem in error.errors)
+        problems = "\n".join(f"• {problem.render(lang)}" for problem in error.errors)
         text = t("reload.invalid", lang, count=len(error.errors), errors=problems)
         await show(update, View(fit(text)), edit=False)
         return

@@ -184,3 +184,12 @@ def test_empty_faq_file_is_refused(content_copy: Path) -> None:
     (content_copy / "faq.yaml").write_text("", encoding="utf-8")
     (error,) = errors_for(content_copy)
     assert error.startswith("faq.yaml") and "faqs" in error and "required" in error
+
+
+def test_errors_are_given_in_the_organizer_language(content_copy: Path) -> None:
+    replace(content_copy / "programme.yaml", 'start: "09:30"', 'start: "25:00"')
+    with pytest.raises(ContentInvalid) as caught:
+        load_content(content_copy)
+    (error,) = caught.value.errors
+    assert "línea" in error.render("es") and "no es una hora válida" in error.render("es")
+    assert "línia" in error.render("ca") and "element 2" in error.render("ca")

@@ -7,7 +7,7 @@ time: write it as HH:MM, for example "09:30"`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +15,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from bot.content.model import Content, EventFile, FaqFile, OrganizationsFile, ProgrammeFile
+from bot.i18n import DEFAULT_LANGUAGE, plain
 
 Path_ = tuple[str | int, ...]
 
@@ -25,35 +26,61 @@ FILES: dict[str, type[BaseModel]] = {
     "faq.yaml": FaqFile,
 }
 
-_FRIENDLY = {
-    "missing": "this field is required but missing",
-    "extra_forbidden": "unknown field: check its spelling (or remove it)",
-    "string_type": "should be a text",
-    "list_type": 'should be a list (lines starting with "- ")',
-    "dict_type": "should be a group of fields",
-    "model_type": "should be a group of fields",
-    "bool_type": "should be true or false",
-    "bool_parsing": "should be true or false",
-    "date_from_datetime_parsing": "should be a date like 2026-05-20",
-    "date_parsing": "should be a date like 2026-05-20",
-    "date_type": "should be a date like 2026-05-20",
-    "string_pattern_mismatch": "should be short, lowercase letters, digits and dashes "
-    "(like panel-2), or a web address starting with https://",
+# pydantic's error types -> our catalog keys (bot/i18n/catalogs/content.yaml).
+_ERROR_KEYS = {
+    "missing": "missing",
+    "extra_forbidden": "extra_forbidden",
+    "string_type": "string_type",
+    "list_type": "list_type",
+    "dict_type": "dict_type",
+    "model_type": "dict_type",
+    "model_attributes_type": "dict_type",
+    "bool_type": "bool",
+    "bool_parsing": "bool",
+    "date_from_datetime_parsing": "date",
+    "date_parsing": "date",
+    "date_type": "date",
+    "string_pattern_mismatch": "pattern",
 }
+CUSTOM_PREFIX = "content_"  # PydanticCustomError types raised by bot/content/model.py
+
+
+@dataclass(frozen=True)
+class Item:
+    """A list entry in an error's field path: its 1-based number and id, if it has one."""
+
+    number: int
+    ident: str | None = None
 
 
 @dataclass(frozen=True)
 class ContentError:
+    """One problem: where (file, line, field path) and what, rendered in any language."""
+
     file: str
     line: int | None
-    where: str
-    message: str
+    where: tuple[str | Item, ...]
+    key: str
+    values: dict[str, Any] = field(default_factory=dict)
+
+    def render(self, lang: str) -> str:
+        place = (
+            plain("content.place_line", lang, file=self.file, line=self.line)
+            if self.line is not None
+            else self.file
+        )
+        message = plain(f"content.error.{self.key}", lang, **self.values)
+        parts = [part if isinstance(part, str) else _item_label(part, lang) for part in self.where]
+        return f"{place}: {' → '.join(parts)}: {message}" if parts else f"{place}: {message}"
 
     def __str__(self) -> str:
-        place = self.file if self.line is None else f"{self.file}, line {self.line}"
-        return (
-            f"{place}: {self.where}: {self.message}" if self.where else f"{place}: {self.message}"
-        )
+        return self.render(DEFAULT_LANGUAGE)
+
+
+def _item_label(item: Item, lang: str) -> str:
+    if item.ident:
+        return plain("content.item_id", lang, number=item.number, id=item.ident)
+    return plain("content.item", lang, number=item.number)
 
 
 class ContentInvalid(Exception):
@@ -76,17 +103,20 @@ class _Source:
                 return self.lines[path[:cut]]
         return None
 
-    def describe(self, path: Path_) -> str:
-        words: list[str] = []
+    def describe(self, path: Path_) -> tuple[str | Item, ...]:
+        parts: list[str | Item] = []
         node = self.data
         for part in path:
             if isinstance(part, int):
                 ident = node[part].get("id") if _is_item(node, part) else None
-                words.append(f"item {part + 1}" + (f' (id "{ident}")' if ident else ""))
+                parts.append(Item(part + 1, str(ident) if ident else None))
             else:
-                words.append(str(part))
+                parts.append(str(part))
             node = node[part] if _has(node, part) else None
-        return " → ".join(words)
+        return tuple(parts)
+
+    def error(self, path: Path_, key: str, **values: Any) -> ContentError:
+        return ContentError(self.name, self.line(path), self.describe(path), key, values)
 
 
 def _is_item(node: Any, index: int) -> bool:
@@ -128,43 +158,41 @@ def _parse(text: str) -> tuple[yaml.Node | None, Any]:
 def _read(directory: Path, name: str) -> tuple[_Source | None, list[ContentError]]:
     path = directory / name
     if not path.is_file():
-        return None, [ContentError(name, None, "", f"file not found in {directory}")]
+        return None, [ContentError(name, None, (), "not_found", {"directory": str(directory)})]
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
         bad_line = path.read_bytes()[: exc.start].count(b"\n") + 1
-        return None, [
-            ContentError(
-                name, bad_line, "", "the file is not saved as UTF-8: save it again as UTF-8"
-            )
-        ]
+        return None, [ContentError(name, bad_line, (), "not_utf8")]
     try:
         node, data = _parse(text)
     except yaml.reader.ReaderError as exc:
         bad_line = text[: exc.position].count("\n") + 1
         return None, [
             ContentError(
-                name, bad_line, "", f"a character YAML cannot hold ({exc.character!r}): remove it"
+                name, bad_line, (), "control_character", {"character": repr(exc.character)}
             )
         ]
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         line = mark.line + 1 if mark else None
         problem = exc.problem or "the YAML cannot be read"
-        return None, [
-            ContentError(name, line, "", f"{problem} (check indentation, colons and quotes)")
-        ]
+        return None, [ContentError(name, line, (), "yaml_syntax", {"problem": problem})]
     lines: dict[Path_, int] = {}
     if node is not None:
         _line_map(node, (), lines)
     return _Source(name, data if data is not None else {}, lines), []
 
 
-def _friendly(error: Any) -> str:
-    if error["type"] in _FRIENDLY:
-        return _FRIENDLY[error["type"]]
-    message = str(error["msg"])
-    return message.removeprefix("Value error, ")
+def _as_content_error(source: _Source, error: Any) -> ContentError:
+    # Drop pydantic's internal steps (RootModel "root", validator functions).
+    path = tuple(p for p in error["loc"] if p != "root" and not str(p).startswith("function"))
+    kind = str(error["type"])
+    if kind.startswith(CUSTOM_PREFIX):
+        return source.error(path, kind.removeprefix(CUSTOM_PREFIX), **(error.get("ctx") or {}))
+    if kind in _ERROR_KEYS:
+        return source.error(path, _ERROR_KEYS[kind])
+    return source.error(path, "invalid", message=str(error["msg"]))
 
 
 def _validate(source: _Source) -> tuple[BaseModel | None, list[ContentError]]:
@@ -172,18 +200,7 @@ def _validate(source: _Source) -> tuple[BaseModel | None, list[ContentError]]:
     try:
         return model.model_validate(source.data), []
     except ValidationError as exc:
-        errors = []
-        for error in exc.errors():
-            # Drop pydantic's internal steps (RootModel "root", union branches).
-            path = tuple(
-                p for p in error["loc"] if p != "root" and not str(p).startswith("function")
-            )
-            errors.append(
-                ContentError(
-                    source.name, source.line(path), source.describe(path), _friendly(error)
-                )
-            )
-        return None, errors
+        return None, [_as_content_error(source, error) for error in exc.errors()]
 
 
 def _cross_check(parsed: dict[str, Any], sources: dict[str, _Source]) -> list[ContentError]:
@@ -192,19 +209,14 @@ def _cross_check(parsed: dict[str, Any], sources: dict[str, _Source]) -> list[Co
     sessions = parsed["programme.yaml"].sessions
     organizations = parsed["organizations.yaml"].organizations
 
-    def add(name: str, path: Path_, message: str) -> None:
-        src = sources[name]
-        errors.append(ContentError(name, src.line(path), src.describe(path), message))
+    def add(name: str, path: Path_, key: str, **values: Any) -> None:
+        errors.append(sources[name].error(path, key, **values))
 
     def unique(name: str, key: str, items: list[Any]) -> None:
         seen: set[str] = set()
         for index, item in enumerate(items):
             if item.id in seen:
-                add(
-                    name,
-                    (key, index, "id"),
-                    f'the id "{item.id}" is used twice: ids must be unique',
-                )
+                add(name, (key, index, "id"), "duplicate_id", id=item.id)
             seen.add(item.id)
 
     unique("programme.yaml", "sessions", sessions)
@@ -218,17 +230,14 @@ def _cross_check(parsed: dict[str, Any], sources: dict[str, _Source]) -> list[Co
             add(
                 "programme.yaml",
                 ("sessions", index, "host"),
-                f'"{session.host}" is not a known organization: use one of the ids in '
-                f"organizations.yaml ({', '.join(sorted(known_orgs))})",
+                "unknown_host",
+                host=session.host,
+                known=", ".join(sorted(known_orgs)),
             )
     for index, faq in enumerate(parsed["faq.yaml"].faqs):
         for pos, ref in enumerate(faq.related):
             if ref not in known:
-                add(
-                    "faq.yaml",
-                    ("faqs", index, "related", pos),
-                    f'"{ref}" is neither an organization nor a session id',
-                )
+                add("faq.yaml", ("faqs", index, "related", pos), "unknown_related", ref=ref)
     return errors
 
 

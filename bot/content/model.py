@@ -16,6 +16,7 @@ from pydantic import (
     StringConstraints,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 
 from bot.i18n import DEFAULT_LANGUAGE, LANGUAGES
 
@@ -35,13 +36,19 @@ class Text(RootModel[dict[str, str]]):
         if isinstance(value, dict):
             unknown = sorted(set(value) - set(LANGUAGES))
             if unknown:
-                raise ValueError(
-                    f"unknown language {', '.join(map(str, unknown))}: use en, es or ca"
+                raise PydanticCustomError(
+                    "content_unknown_language",
+                    "unknown language {languages}: use en, es or ca",
+                    {"languages": ", ".join(map(str, unknown))},
                 )
             if not str(value.get(DEFAULT_LANGUAGE) or "").strip():
-                raise ValueError("the English text (en) is required")
+                raise PydanticCustomError(
+                    "content_english_required", "the English text (en) is required"
+                )
             return {lang: str(text).strip() for lang, text in value.items() if text}
-        raise ValueError("should be a text, or translations like {en: ..., es: ..., ca: ...}")
+        raise PydanticCustomError(
+            "content_text_type", "should be a text, or translations like en/es/ca"
+        )
 
     def get(self, lang: str) -> str:
         return self.root.get(lang) or self.root[DEFAULT_LANGUAGE]
@@ -60,7 +67,11 @@ def _parse_time(value: Any) -> Any:
             return dt.time(int(match.group(1)), int(match.group(2)))
     if isinstance(value, dt.time):
         return value
-    raise ValueError(f'{value!r} is not a valid time: write it as HH:MM, for example "09:30"')
+    raise PydanticCustomError(
+        "content_time",
+        '{value} is not a valid time: write it as HH:MM, for example "09:30"',
+        {"value": repr(value)},
+    )
 
 
 ClockTime = Annotated[dt.time, BeforeValidator(_parse_time)]
@@ -116,8 +127,10 @@ class Session(_Strict):
     @model_validator(mode="after")
     def _ends_after_start(self) -> Session:
         if self.end <= self.start:
-            raise ValueError(
-                f"the session ends ({self.end:%H:%M}) before it starts ({self.start:%H:%M})"
+            raise PydanticCustomError(
+                "content_ends_before_start",
+                "the session ends ({end}) before it starts ({start})",
+                {"end": f"{self.end:%H:%M}", "start": f"{self.start:%H:%M}"},
             )
         return self
 
