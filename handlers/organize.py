@@ -286,10 +286,17 @@ def _organizers_place(update: Update, context: FocusContext) -> bool:
     return chat.type == ChatType.PRIVATE or chat.id == context.services.settings.organizer_chat_id
 
 
+async def _refused(update: Update, context: FocusContext, *, valid: bool = True) -> bool:
+    """Refuse (and say so) unless the data is valid and an organizer asks in their place."""
+    if valid and _is_organizer(update, context) and _organizers_place(update, context):
+        return False
+    await _refuse(update, context)
+    return True
+
+
 async def proposals(update: Update, context: FocusContext) -> None:
     """/proposals: counts by state, with a button per state."""
-    if not _is_organizer(update, context) or not _organizers_place(update, context):
-        await _refuse(update, context)
+    if await _refused(update, context):
         return
     if update.callback_query:
         await update.callback_query.answer()
@@ -311,12 +318,7 @@ async def proposals(update: Update, context: FocusContext) -> None:
 async def state_list(update: Update, context: FocusContext) -> None:
     """The requests in one state, one button each."""
     match = _match(update, STATE_PATTERN)
-    if (
-        match is None
-        or not _is_organizer(update, context)
-        or not _organizers_place(update, context)
-    ):
-        await _refuse(update, context)
+    if await _refused(update, context, valid=match is not None) or match is None:
         return
     assert update.callback_query is not None
     await update.callback_query.answer()
@@ -332,12 +334,7 @@ async def state_list(update: Update, context: FocusContext) -> None:
 async def open_card(update: Update, context: FocusContext) -> None:
     """One request's card, with Accept / Decline while it is submitted."""
     match = _match(update, OPEN_PATTERN)
-    if (
-        match is None
-        or not _is_organizer(update, context)
-        or not _organizers_place(update, context)
-    ):
-        await _refuse(update, context)
+    if await _refused(update, context, valid=match is not None) or match is None:
         return
     proposal = await context.services.proposals.get(int(match.group(1)))
     if proposal is None:
@@ -352,12 +349,7 @@ async def open_card(update: Update, context: FocusContext) -> None:
 async def export(update: Update, context: FocusContext) -> None:
     """/export: every request as a CSV file."""
     chat = update.effective_chat
-    if (
-        chat is None
-        or not _is_organizer(update, context)
-        or not _organizers_place(update, context)
-    ):
-        await _refuse(update, context)
+    if await _refused(update, context, valid=chat is not None) or chat is None:
         return
     service = context.services.proposals
     data = await service.export_csv()

@@ -3,20 +3,11 @@ and a restart in the middle of a conversation."""
 
 from __future__ import annotations
 
-from bot.local_api import Call, buttons_of, sent_texts
+from bot.local_api import Call, buttons_of
 from tests.conftest import ADMIN_ID, ORGANIZER_CHAT_ID, ORGANIZER_ID
 from tests.e2e.conftest import Launch, person
 from tests.e2e.fake_bot_api import FakeBotApiServer, HttpChat
-
-TITLE = "Community broadband in rural villages"
-SUMMARY = (
-    "We connected forty rural villages with community broadband and trained local volunteers "
-    "to run the network."
-)
-
-
-def text_of(calls: list[Call]) -> str:
-    return "\n".join(sent_texts(calls))
+from tests.test_propose_flow import SUMMARY, TITLE, text_of
 
 
 def button_starting(chat: HttpChat, prefix: str) -> str:
