@@ -69,14 +69,18 @@ async def create_services(settings: Settings) -> Services:
         await engine.dispose()
         raise
     sessions = session_factory(engine)
+    users = UserService(sessions)
+    await users.load()
+    broadcasts = BroadcastService(sessions)
+    broadcasts.before_audience = users.flush
     return Services(
         settings=settings,
         engine=engine,
         sessions=sessions,
         content=content,
-        users=UserService(sessions),
-        broadcasts=BroadcastService(sessions),
-        privacy=PrivacyService(sessions),
+        users=users,
+        broadcasts=broadcasts,
+        privacy=PrivacyService(sessions, contacts=users),
         proposals=ProposalService(sessions, content),
     )
 
@@ -129,7 +133,10 @@ async def post_shutdown(application: Application) -> None:  # type: ignore[type-
     await post_stop(application)  # if the application stopped without post_stop
     services = application.bot_data.pop(SERVICES_KEY, None)
     if services is not None:
-        await services.engine.dispose()
+        try:
+            await services.users.close()  # the contacts still queued
+        finally:
+            await services.engine.dispose()
 
 
 def build_application(

@@ -45,18 +45,34 @@ def session_words(session: Session) -> SessionWords:
     return SessionWords(session, _words(texts) | topic_words, topic_words)
 
 
+@dataclass(frozen=True)
+class SpotIndex:
+    """The open sessions' vocabularies and word rarities, built once per content load."""
+
+    candidates: tuple[SessionWords, ...]
+    rarity: dict[str, float]
+
+    @classmethod
+    def build(cls, content: Content) -> SpotIndex:
+        candidates = tuple(session_words(s) for s in content.sessions if s.open_for_contributions)
+        frequency = Counter(word for c in candidates for word in c.words)
+        rarity = {w: math.log(1 + len(candidates) / n) for w, n in frequency.items()}
+        return cls(candidates, rarity)
+
+    def rank(self, text: str, limit: int = 3) -> list[Session]:
+        """The sessions open to contributions that fit `text` best, best first."""
+        if not self.candidates:
+            return []
+        query = _words([text])
+        scored = [(_score(query, c, self.rarity), c.session) for c in self.candidates]
+        # Ties (and requests that match nothing) keep the programme's time order.
+        scored.sort(key=lambda pair: (-pair[0], pair[1].start, pair[1].id))
+        return [session for _, session in scored[:limit]]
+
+
 def rank_sessions(content: Content, text: str, limit: int = 3) -> list[Session]:
     """The sessions open to contributions that fit `text` best, best first."""
-    candidates = [session_words(s) for s in content.sessions if s.open_for_contributions]
-    if not candidates:
-        return []
-    frequency = Counter(word for c in candidates for word in c.words)
-    rarity = {w: math.log(1 + len(candidates) / n) for w, n in frequency.items()}
-    query = _words([text])
-    scored = [(_score(query, c, rarity), c.session) for c in candidates]
-    # Ties (and requests that match nothing) keep the programme's time order.
-    scored.sort(key=lambda pair: (-pair[0], pair[1].start, pair[1].id))
-    return [session for _, session in scored[:limit]]
+    return SpotIndex.build(content).rank(text, limit)
 
 
 def _score(query: frozenset[str], candidate: SessionWords, rarity: dict[str, float]) -> float:

@@ -185,6 +185,9 @@ class BroadcastService:
         self._sessions = sessions
         # Set by the application to wake the background sender when something is queued.
         self.on_queued: Callable[[], None] | None = None
+        # Set by the application: records the contacts still queued (UserService.flush), so
+        # that an audience counts everyone who wrote to the bot until now.
+        self.before_audience: Callable[[], Awaitable[None]] | None = None
 
     @staticmethod
     def audiences() -> list[str]:
@@ -210,6 +213,8 @@ class BroadcastService:
         return [uid for uid, _, _ in rows]
 
     async def count(self, audience: str) -> int:
+        if self.before_audience is not None:
+            await self.before_audience()
         async with self._sessions() as session:
             return len(await self.recipients(session, audience))
 
@@ -227,6 +232,8 @@ class BroadcastService:
         problem = text_problem(text)
         if problem:
             raise ValueError(f"broadcast text is {problem}")
+        if self.before_audience is not None:
+            await self.before_audience()
         async with self._sessions.begin() as session:
             recipients = await self.recipients(session, audience)
             broadcast = Broadcast(
@@ -473,6 +480,9 @@ class BroadcastSender:
         task = asyncio.create_task(self._deliver(claim))
         self._in_flight.add(task)
         task.add_done_callback(self._in_flight.discard)
+        # Let the send start now, at the time its token was for: the next claim may not
+        # yield to the loop at all (SQLite runs in this thread, see bot/db.py).
+        await asyncio.sleep(0)
 
     async def _finish_in_flight(self) -> None:
         if self._in_flight:

@@ -24,12 +24,23 @@ class RequestEraser(Protocol):
         ...
 
 
+class ContactQueue(Protocol):
+    """The part of UserService that /forget needs: contacts not written yet."""
+
+    async def forget(self, user_id: int) -> None: ...
+
+
 class PrivacyService:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], contacts: ContactQueue | None = None
+    ) -> None:
         self._sessions = sessions
+        self._contacts = contacts
 
     async def forget(self, user_id: int, requests: RequestEraser | None = None) -> list[str]:
         """Delete everything naming `user_id`; return the references of withdrawn requests."""
+        if self._contacts is not None:
+            await self._contacts.forget(user_id)  # before the delete: nothing writes them back
         withdrawn = await requests.forget_person(user_id) if requests is not None else []
         async with self._sessions.begin() as session:
             await session.execute(delete(Delivery).where(Delivery.user_id == user_id))

@@ -12,7 +12,8 @@ import datetime as dt
 import io
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from enum import StrEnum
 from typing import Final, Protocol
 from urllib.parse import urlsplit
@@ -21,7 +22,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import selectinload
 
-from bot.best_spot import rank_sessions
+from bot.best_spot import SpotIndex
 from bot.content import Content, Session
 from bot.models import Proposal, ProposalDraft, ProposalEvent
 from bot.models.base import utcnow
@@ -106,6 +107,12 @@ class NoDraft(ProposalError):
 
 class StaleButton(ProposalError):
     code = "stale"
+
+
+class DormantDraft(ProposalError):
+    """The person's draft has not been touched for a while: their text is not an answer."""
+
+    code = "dormant"
 
 
 class TooManyOpen(ProposalError):
@@ -227,6 +234,12 @@ class ProposalService:
         # each of them a query. Drafts are only created by open_draft, which clears the mark;
         # after a restart the set is empty and the database is asked again.
         self._without_draft: set[int] = set()
+        # The drafts as this process last saved them (detached from their session). A step
+        # re-attaches the draft instead of reading it again: one statement (the UPDATE) per
+        # answer. Every write of a draft goes through this service, and one process serves
+        # the bot, so the copy is the row; a failed transaction drops it.
+        self._drafts: dict[int, ProposalDraft] = {}
+        self._spots: tuple[Content, SpotIndex] | None = None
 
     @property
     def content(self) -> Content:
@@ -234,11 +247,39 @@ class ProposalService:
 
     # -- the conversation -------------------------------------------------------------------
 
+    @asynccontextmanager
+    async def _draft_session(
+        self, user_id: int
+    ) -> AsyncIterator[tuple[AsyncSession, ProposalDraft | None]]:
+        """A transaction with the person's draft (None if they have none).
+
+        The kept copy is taken out for the transaction: only `_saved()`, after the commit,
+        puts it back, so an error or a deleted draft leaves nothing stale behind.
+        """
+        async with self._sessions.begin() as session:
+            draft = self._drafts.pop(user_id, None)
+            if draft is not None:
+                session.add(draft)
+            else:
+                draft = await self._draft(session, user_id)
+            try:
+                yield session, draft
+            except BaseException:
+                # Out of the session before its rollback, which would expire the draft's
+                # attributes under whoever still holds it (a view being rendered).
+                if draft is not None and draft in session:
+                    session.expunge(draft)
+                raise
+
+    def _saved(self, draft: ProposalDraft) -> ProposalDraft:
+        """Keep the committed draft for the person's next step."""
+        self._drafts[draft.user_id] = draft
+        return draft
+
     async def open_draft(self, user_id: int) -> ProposalDraft:
         """Start a draft, or resume the person's open one (refused at the open-request limit)."""
         self._without_draft.discard(user_id)
-        async with self._sessions.begin() as session:
-            draft = await self._draft(session, user_id)
+        async with self._draft_session(user_id) as (session, draft):
             if draft is None:
                 if await self._open_count(session, user_id) >= MAX_OPEN_PER_PERSON:
                     raise TooManyOpen(limit=MAX_OPEN_PER_PERSON)
@@ -246,16 +287,20 @@ class ProposalService:
                 session.add(draft)
             draft.updated_at = utcnow()
             await session.flush()
-            return draft
+        return self._saved(draft)
 
     async def draft_of(self, user_id: int) -> ProposalDraft | None:
         if user_id in self._without_draft:
             return None
+        kept = self._drafts.get(user_id)
+        if kept is not None:
+            return kept
         async with self._sessions() as session:
             draft = await self._draft(session, user_id)
         if draft is None:
             self._without_draft.add(user_id)
-        return draft
+            return None
+        return self._saved(draft)
 
     async def active_draft(
         self, user_id: int, now: dt.datetime | None = None
@@ -271,47 +316,72 @@ class ProposalService:
 
     async def answer(self, user_id: int, text: str) -> ProposalDraft:
         """A typed answer to the current step: validated, saved, and the step moves on."""
-        async with self._sessions.begin() as session:
-            draft = await self._existing_draft(session, user_id)
+        draft = await self._answer(user_id, text, only_active=False)
+        assert draft is not None
+        return draft
+
+    async def answer_if_active(self, user_id: int, text: str) -> ProposalDraft | None:
+        """`answer` for any text the person types: None if they have no draft (nothing is
+        read for people known to have none), DormantDraft if it was left a while ago.
+
+        One transaction: reading the draft and saving the answer are not two round trips.
+        """
+        if user_id in self._without_draft:
+            return None
+        return await self._answer(user_id, text, only_active=True)
+
+    async def _answer(self, user_id: int, text: str, *, only_active: bool) -> ProposalDraft | None:
+        async with self._draft_session(user_id) as (_, draft):
+            if draft is None:
+                if not only_active:
+                    raise NoDraft()
+                self._without_draft.add(user_id)
+                return None
+            if only_active and not self.is_active(draft):
+                raise DormantDraft()
             step = step_of(draft)
             if step not in TEXT_STEPS:
                 raise InvalidAnswer("use_buttons")
             value = self._validated_text(step, text)
             setattr(draft, _FIELD_OF[step], value)
             self._advance(draft)
-            return draft
+        return self._saved(draft)
 
     async def choose(self, user_id: int, step: str, value: str) -> ProposalDraft:
         """A button answer (`step` is the step the button belongs to; stale ones are refused)."""
-        async with self._sessions.begin() as session:
-            draft = await self._existing_draft(session, user_id)
+        async with self._draft_session(user_id) as (_, draft):
+            if draft is None:
+                raise NoDraft()
             if draft.step != step:
                 raise StaleButton()
             self._apply_choice(draft, Step(step), value)
             self._advance(draft)
-            return draft
+        return self._saved(draft)
 
     async def back(self, user_id: int, step: str) -> ProposalDraft:
         """Return to the previous step (or to the summary while changing one field)."""
-        async with self._sessions.begin() as session:
-            draft = await self._existing_draft(session, user_id)
+        async with self._draft_session(user_id) as (_, draft):
+            if draft is None:
+                raise NoDraft()
             if draft.step != step:
                 raise StaleButton()
             target = Step.REVIEW if draft.editing else previous_step(step_of(draft))
             draft.step, draft.editing, draft.updated_at = target.value, False, utcnow()
-            return draft
+        return self._saved(draft)
 
     async def edit(self, user_id: int, step: str) -> ProposalDraft:
         """From the summary, ask one field again; its answer returns to the summary."""
-        async with self._sessions.begin() as session:
-            draft = await self._existing_draft(session, user_id)
+        async with self._draft_session(user_id) as (_, draft):
+            if draft is None:
+                raise NoDraft()
             if draft.step != Step.REVIEW.value or step not in EDITABLE_STEPS:
                 raise StaleButton()
             draft.step, draft.editing, draft.updated_at = step, True, utcnow()
-            return draft
+        return self._saved(draft)
 
     async def cancel(self, user_id: int) -> bool:
         """Delete the person's draft and everything typed in it; False if there was none."""
+        self._drafts.pop(user_id, None)
         async with self._sessions.begin() as session:
             result = await session.execute(
                 delete(ProposalDraft).where(ProposalDraft.user_id == user_id)
@@ -324,8 +394,7 @@ class ProposalService:
         A second press (or a stale summary button) finds no draft, or another one, and is
         refused: there is never a second request for one draft.
         """
-        async with self._sessions.begin() as session:
-            draft = await self._draft(session, user_id)
+        async with self._draft_session(user_id) as (session, draft):
             if draft is None:
                 raise NoDraft()
             if draft.id != draft_id or draft.step != Step.REVIEW.value:
@@ -367,7 +436,10 @@ class ProposalService:
 
     def suggestions(self, draft: ProposalDraft) -> list[Session]:
         """The three sessions that fit the draft's title and summary best."""
-        return rank_sessions(self.content, f"{draft.title or ''}\n{draft.summary or ''}")
+        content = self.content
+        if self._spots is None or self._spots[0] is not content:
+            self._spots = (content, SpotIndex.build(content))  # a /reload brings new content
+        return self._spots[1].rank(f"{draft.title or ''}\n{draft.summary or ''}")
 
     # -- after submission -------------------------------------------------------------------
 
@@ -458,6 +530,7 @@ class ProposalService:
         Returns the references of the requests that were open, so organizers can be told.
         """
         now = utcnow()
+        self._drafts.pop(user_id, None)
         async with self._sessions.begin() as session:
             await session.execute(delete(ProposalDraft).where(ProposalDraft.user_id == user_id))
             result = await session.scalars(
@@ -486,12 +559,6 @@ class ProposalService:
     @staticmethod
     async def _draft(session: AsyncSession, user_id: int) -> ProposalDraft | None:
         return await session.scalar(select(ProposalDraft).where(ProposalDraft.user_id == user_id))
-
-    async def _existing_draft(self, session: AsyncSession, user_id: int) -> ProposalDraft:
-        draft = await self._draft(session, user_id)
-        if draft is None:
-            raise NoDraft()
-        return draft
 
     @staticmethod
     async def _proposal(session: AsyncSession, proposal_id: int) -> Proposal:
@@ -634,6 +701,7 @@ __all__ = [
     "MAX_OPEN_PER_PERSON",
     "SECTORS",
     "STEPS",
+    "DormantDraft",
     "InvalidAnswer",
     "NoDraft",
     "ProposalError",

@@ -10,7 +10,6 @@ from telegram.constants import ChatType, MessageEntityType, ParseMode
 from telegram.error import BadRequest
 from telegram.ext import filters
 
-from bot.i18n import normalize_language
 from bot.services import FocusContext
 from handlers.views import View
 
@@ -21,23 +20,24 @@ TOUCHED_KEY = "touched_at"
 
 
 async def track_user(update: Update, context: FocusContext) -> None:
-    """Runs first for every update: remember the person and their language."""
+    """Runs first for every update: remember the person and their language.
+
+    No database on the way: the language comes from memory and the contact is queued.
+    """
     user = update.effective_user
     if user is None or user.is_bot or context.user_data is None:
         return
     now = dt.datetime.now(dt.UTC)
     data = context.user_data
-    if LANG_KEY in data and not context.services.users.due_for_touch(data.get(TOUCHED_KEY), now):
+    users = context.services.users
+    if LANG_KEY in data and not users.due_for_touch(data.get(TOUCHED_KEY), now):
         return
     chat = update.effective_chat
     if chat is not None and chat.type != ChatType.PRIVATE and LANG_KEY not in data:
         # Someone talking in a group is not a subscriber: only read their language.
-        data[LANG_KEY] = await context.services.users.language_of(
-            user.id, normalize_language(user.language_code)
-        )
+        data[LANG_KEY] = users.known_language(user.id, user.language_code)
         return
-    profile = await context.services.users.touch(user.id, user.language_code)
-    data[LANG_KEY] = profile.language
+    data[LANG_KEY] = users.contact(user.id, user.language_code)
     data[TOUCHED_KEY] = now
 
 

@@ -26,6 +26,7 @@ from bot.proposals import (
     STEPS,
     SUMMARY_LENGTH,
     TITLE_LENGTH,
+    DormantDraft,
     InvalidAnswer,
     NoDraft,
     ProposalError,
@@ -225,35 +226,25 @@ def answer_or(fallback: Handler) -> Handler:
         if user is None or message is None or message.text is None or not _private(update):
             await fallback(update, context)
             return
-        service = context.services.proposals
-        draft = await service.draft_of(user.id)
-        if draft is None or not service.is_active(draft):
+        service, lang = context.services.proposals, context.lang
+        lead: Html | None = None
+        try:
+            draft = await service.answer_if_active(user.id, message.text)
+        except DormantDraft:
             await fallback(update, context)
-            if draft is not None:
-                await message.reply_text(t("proposals.dormant", context.lang))
+            await message.reply_text(t("proposals.dormant", lang))
             return
-        await _answer_text(update, context, message.text)
+        except InvalidAnswer as error:
+            # The same question again, under the reason: nothing typed before is lost.
+            draft = await service.draft_of(user.id)
+            lead = error_text(error, lang)
+        if draft is None:
+            await fallback(update, context)
+            return
+        await show(update, question_view(service, draft, lang, lead), edit=False)
 
     typed_answer.__doc__ = f"A flow answer, else {fallback.__name__}."
     return typed_answer
-
-
-async def _answer_text(update: Update, context: FocusContext, text: str) -> None:
-    """Validate and save one typed answer, then ask the next step (or the same again)."""
-    assert update.effective_user is not None
-    service, lang = context.services.proposals, context.lang
-    lead: Html | None = None
-    draft: ProposalDraft | None
-    try:
-        draft = await service.answer(update.effective_user.id, text)
-    except NoDraft:
-        return
-    except InvalidAnswer as error:
-        # The same question again, under the reason: nothing typed before is lost.
-        draft = await service.draft_of(update.effective_user.id)
-        lead = error_text(error, lang)
-    if draft is not None:
-        await show(update, question_view(service, draft, lang, lead), edit=False)
 
 
 def not_text_or(fallback: Handler) -> Handler:

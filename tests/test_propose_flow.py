@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import io
 
-from sqlalchemy import func, select, update
+import pytest
+from sqlalchemy import func, select
 from telegram.ext import Application
 
 from bot.app import build_application, running
@@ -282,13 +283,13 @@ async def test_propose_in_a_group_invites_to_the_private_chat(
     assert await count(app, ProposalDraft) == 0
 
 
-async def test_a_dormant_draft_lets_questions_through(chat: LocalChat, app: Application) -> None:
+async def test_a_dormant_draft_lets_questions_through(
+    chat: LocalChat, app: Application, monkeypatch: pytest.MonkeyPatch
+) -> None:
     await chat.send("/propose")
     await chat.send("Ana")
-    async with services_of(app).sessions.begin() as session:
-        await session.execute(
-            update(ProposalDraft).values(updated_at=dt.datetime.now(dt.UTC) - dt.timedelta(days=2))
-        )
+    two_days_later = dt.datetime.now(dt.UTC) + dt.timedelta(days=2)
+    monkeypatch.setattr("bot.proposals.utcnow", lambda: two_days_later)
     calls = await chat.send("who are the partners?")
     assert "Partners" in text_of(calls) and "unfinished" in text_of(calls)
     calls = await chat.send("/propose")
