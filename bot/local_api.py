@@ -20,6 +20,8 @@ from telegram import Update
 from telegram.ext import Application
 from telegram.request import BaseRequest, RequestData
 
+from bot.services import background_done
+
 JSON = dict[str, Any]
 BOT_ID = 7_000_000_001
 BOT_USERNAME = "focus_local_bot"
@@ -267,6 +269,7 @@ class LocalChat:
             {"update_id": self.api.next_update_id(), **payload}, self.application.bot
         )
         await self.application.process_update(update)
+        await background_done(self.application)  # e.g. the card posted to the organizers
         return self.api.calls[before:]
 
     async def send(self, text: str, *, reply_to: JSON | None = None) -> list[Call]:

@@ -249,7 +249,7 @@ class ProposalService:
 
     @asynccontextmanager
     async def _draft_session(
-        self, user_id: int
+        self, user_id: int, *, known_absent: bool = False
     ) -> AsyncIterator[tuple[AsyncSession, ProposalDraft | None]]:
         """A transaction with the person's draft (None if they have none).
 
@@ -260,7 +260,7 @@ class ProposalService:
             draft = self._drafts.pop(user_id, None)
             if draft is not None:
                 session.add(draft)
-            else:
+            elif not known_absent:
                 draft = await self._draft(session, user_id)
             try:
                 yield session, draft
@@ -278,8 +278,9 @@ class ProposalService:
 
     async def open_draft(self, user_id: int) -> ProposalDraft:
         """Start a draft, or resume the person's open one (refused at the open-request limit)."""
+        known_absent = user_id in self._without_draft
         self._without_draft.discard(user_id)
-        async with self._draft_session(user_id) as (session, draft):
+        async with self._draft_session(user_id, known_absent=known_absent) as (session, draft):
             if draft is None:
                 if await self._open_count(session, user_id) >= MAX_OPEN_PER_PERSON:
                     raise TooManyOpen(limit=MAX_OPEN_PER_PERSON)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Coroutine
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from telegram.ext import Application, CallbackContext, ExtBot
@@ -15,6 +18,7 @@ from bot.settings import Settings
 from bot.users import UserService
 
 SERVICES_KEY = "services"
+BACKGROUND_KEY = "background_tasks"
 
 
 @dataclass
@@ -48,3 +52,25 @@ def services_of(application: Application) -> Services:  # type: ignore[type-arg]
     if services is None:
         raise RuntimeError("services are created in post_init: is the application initialized?")
     return services  # type: ignore[no-any-return]
+
+
+def in_background(
+    application: Application,  # type: ignore[type-arg]
+    coroutine: Coroutine[Any, Any, Any],
+    *,
+    update: object,
+    name: str,
+) -> asyncio.Task[Any]:
+    """Work that follows an update but need not hold up the next one (the application's
+    error handlers see its failures, and `stop()` waits for it)."""
+    task = application.create_task(coroutine, update=update, name=name)
+    tasks: set[asyncio.Task[Any]] = application.bot_data.setdefault(BACKGROUND_KEY, set())
+    tasks.add(task)
+    task.add_done_callback(tasks.discard)
+    return task
+
+
+async def background_done(application: Application) -> None:  # type: ignore[type-arg]
+    """Until the work started by `in_background` is finished (tests, the terminal chat)."""
+    while tasks := application.bot_data.get(BACKGROUND_KEY):
+        await asyncio.gather(*tasks, return_exceptions=True)

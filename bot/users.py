@@ -112,13 +112,24 @@ class UserService:
                 self._pending = {**batch, **self._pending}
                 raise
 
+    async def _write_person(self, user_id: int, **values: object) -> None:
+        """Set some of a person's fields, creating them if needed: one statement.
+
+        A contact of theirs still queued does not matter: it only sets the fields of a
+        contact (Telegram's language, when), whichever is written first.
+        """
+        now = utcnow()
+        row = {"id": user_id, "subscribed": True, "first_seen": now, "last_seen": now, **values}
+        async with self._sessions.begin() as session:
+            statement = _insert(session).values(row)
+            await session.execute(
+                statement.on_conflict_do_update(index_elements=[_users().c.id], set_=values)
+            )
+
     @staticmethod
     def _upsert(session: AsyncSession) -> Executable:
-        table = User.__table__
-        assert isinstance(table, Table)
-        dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        statement = insert(table)
+        statement = _insert(session)
+        table = _users()
         return statement.on_conflict_do_update(
             index_elements=[table.c.id],
             set_={
@@ -157,9 +168,7 @@ class UserService:
     async def set_language(self, user_id: int, language: str) -> None:
         if language not in LANGUAGES:
             raise ValueError(f"unsupported language {language!r}")
-        await self.flush()
-        async with self._sessions.begin() as session:
-            (await _get_or_create(session, user_id)).chosen_language = language
+        await self._write_person(user_id, chosen_language=language)
         self._chosen[user_id] = language
 
     async def get(self, user_id: int) -> User | None:
@@ -173,9 +182,7 @@ class UserService:
 
     async def set_subscribed(self, user_id: int, subscribed: bool) -> None:
         """/stop and /subscribe: whether this person receives broadcasts."""
-        await self.flush()
-        async with self._sessions.begin() as session:
-            (await _get_or_create(session, user_id)).subscribed = subscribed
+        await self._write_person(user_id, subscribed=subscribed)
 
     async def is_subscribed(self, user_id: int) -> bool:
         user = await self.get(user_id)
@@ -242,9 +249,13 @@ def _rows(batch: dict[int, Contact]) -> list[dict[str, object]]:
     ]
 
 
-async def _get_or_create(session: AsyncSession, user_id: int) -> User:
-    user = await session.get(User, user_id)
-    if user is None:
-        user = User(id=user_id)
-        session.add(user)
-    return user
+def _users() -> Table:
+    table = User.__table__
+    assert isinstance(table, Table)
+    return table
+
+
+def _insert(session: AsyncSession) -> sqlite.Insert | postgresql.Insert:
+    """INSERT with ON CONFLICT, in the dialect of the session's database."""
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(_users())

@@ -36,7 +36,7 @@ from bot.proposals import (
     TooManyOpen,
     step_of,
 )
-from bot.services import FocusContext
+from bot.services import FocusContext, in_background
 from handlers import organize, views
 from handlers.common import show
 from handlers.organize import error_text, format_label, spot_label
@@ -358,8 +358,14 @@ async def submit(update: Update, context: FocusContext) -> None:
     await query.answer()
     text = t("proposals.submitted", lang, reference=proposal.reference)
     await show(update, views.View(text, views.main_menu(lang)))
-    # After the transaction: the organizers' group is told over the network.
-    await organize.post_to_organizers(context, proposal)
+    # After the transaction, and without holding up the next updates: the organizers'
+    # group is told over the network (the application waits for this task when it stops).
+    in_background(
+        context.application,
+        organize.post_to_organizers(context, proposal),
+        update=update,
+        name="post-to-organizers",
+    )
 
 
 async def cancel(update: Update, context: FocusContext) -> None:

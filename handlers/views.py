@@ -1,14 +1,18 @@
 """Rendering content as Telegram messages: HTML text plus an inline keyboard.
 
-Pure functions of (content, language): the handlers decide when to send them.
+Pure functions of (content, language): the handlers decide when to send them. Being pure,
+the views of content are built once per content load and language (`per_content`): a menu
+press costs a dictionary lookup, not a page of text and a dozen buttons. Views are
+immutable (python-telegram-bot's objects are frozen), so sharing them is safe.
 """
 
 from __future__ import annotations
 
+import functools
 import html
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
@@ -22,6 +26,33 @@ BUTTON_TEXT_LIMIT = 60
 PAGE_SIZE = 8
 Item = TypeVar("Item")
 PageData = Callable[[int], str]
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _key(value: object) -> Hashable:
+    """Sessions and organizations by their id (unique within one content load)."""
+    ident = getattr(value, "id", None)
+    return ident if isinstance(ident, str) else value  # type: ignore[return-value]
+
+
+def per_content(render: Callable[P, R]) -> Callable[P, R]:
+    """Memoize a view of (content, ...): kept until another content is loaded (/reload)."""
+    views: dict[tuple[Hashable, ...], Any] = {}
+    loaded: list[object] = [None]  # the content the views were made from (a strong ref)
+
+    @functools.wraps(render)
+    def cached(*args: P.args, **kwargs: P.kwargs) -> R:
+        content = args[0]
+        if content is not loaded[0]:
+            views.clear()
+            loaded[0] = content
+        key = tuple(_key(a) for a in args[1:]) + tuple(sorted(kwargs.items()))
+        if key not in views:
+            views[key] = render(*args, **kwargs)
+        return views[key]  # type: ignore[no-any-return]
+
+    return cached
 
 
 @dataclass(frozen=True)
@@ -57,6 +88,7 @@ PROPOSE_START = "fl:go"
 UPDATES_MENU = "sub:menu"
 
 
+@functools.cache
 def main_menu(lang: str) -> InlineKeyboardMarkup:
     rows = [
         [
@@ -90,6 +122,7 @@ def event_date(content: Content, lang: str) -> Html:
     return t("start.date", lang, date=f"{event.date:%d/%m/%Y}{venue}")
 
 
+@per_content
 def greeting(content: Content, lang: str) -> str:
     event = content.event
     text = t("start.greeting", lang, event=event.name, tagline=event.tagline.get(lang))
@@ -137,11 +170,13 @@ def session_list(
     return View(fit("\n".join(lines)), InlineKeyboardMarkup(rows))
 
 
+@per_content
 def programme(content: Content, lang: str, page: int = 0) -> View:
     title = t("programme.title", lang, count=len(content.sessions), date=event_date(content, lang))
     return session_list(content, lang, content.sessions, page, title, callbacks.programme)
 
 
+@per_content
 def side_events(content: Content, lang: str, page: int = 0) -> View:
     sessions = content.sessions_of_kind(SessionKind.SIDE_EVENT)
     if not sessions:
@@ -150,6 +185,7 @@ def side_events(content: Content, lang: str, page: int = 0) -> View:
     return session_list(content, lang, sessions, page, title, callbacks.side_events)
 
 
+@per_content
 def organizations(content: Content, lang: str, role: OrganizationRole, page: int = 0) -> View:
     shown, page, pages = _paginate(content.organizations_with_role(role), page)
     rows = [[button(o.name, callbacks.organization(o.id))] for o in shown]
@@ -161,6 +197,7 @@ def organizations(content: Content, lang: str, role: OrganizationRole, page: int
     return View(t(key, lang), InlineKeyboardMarkup(rows))
 
 
+@per_content
 def session_card(content: Content, session: Session, lang: str) -> View:
     lines: list[str] = [
         t(
@@ -208,6 +245,7 @@ def session_card(content: Content, session: Session, lang: str) -> View:
     return View(fit("\n".join(lines)), InlineKeyboardMarkup(rows))
 
 
+@per_content
 def organization_card(content: Content, org: Organization, lang: str) -> View:
     role = plain(f"org.role.{org.role.value}", lang)
     lines = [t("org.header", lang, name=org.name, role=role), ""]
@@ -229,6 +267,7 @@ def organization_card(content: Content, org: Organization, lang: str) -> View:
     return View(fit("\n".join(lines)), InlineKeyboardMarkup(rows))
 
 
+@per_content
 def faq_card(content: Content, faq_id: str, lang: str) -> View | None:
     faq = content.faq(faq_id)
     if faq is None:
@@ -246,6 +285,7 @@ def faq_card(content: Content, faq_id: str, lang: str) -> View | None:
     return View(fit(text), InlineKeyboardMarkup(rows))
 
 
+@functools.cache
 def languages(lang: str) -> View:
     rows = [[button(LANGUAGE_NAMES[code], callbacks.language(code))] for code in LANGUAGES]
     rows.append(back_row(lang))
