@@ -73,6 +73,8 @@ async def create_services(settings: Settings) -> Services:
     await users.load()
     broadcasts = BroadcastService(sessions)
     broadcasts.before_audience = users.flush
+    proposals = ProposalService(sessions, content)
+    await proposals.load()
     return Services(
         settings=settings,
         engine=engine,
@@ -81,7 +83,7 @@ async def create_services(settings: Settings) -> Services:
         users=users,
         broadcasts=broadcasts,
         privacy=PrivacyService(sessions, contacts=users),
-        proposals=ProposalService(sessions, content),
+        proposals=proposals,
     )
 
 

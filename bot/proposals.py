@@ -230,15 +230,16 @@ class ProposalService:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], source: ContentSource) -> None:
         self._sessions = sessions
         self._source = source
-        # People known to have no draft: most private texts are questions, and this spares
-        # each of them a query. Drafts are only created by open_draft, which clears the mark;
-        # after a restart the set is empty and the database is asked again.
-        self._without_draft: set[int] = set()
         # The drafts as this process last saved them (detached from their session). A step
         # re-attaches the draft instead of reading it again: one statement (the UPDATE) per
         # answer. Every write of a draft goes through this service, and one process serves
-        # the bot, so the copy is the row; a failed transaction drops it.
+        # the bot, so the copy is the row. After `load()` the copies are all the drafts there
+        # are: most private texts are questions, from people with no draft, and cost no
+        # query. People whose last draft transaction failed or is under way are `_unsure`:
+        # the database is asked again.
         self._drafts: dict[int, ProposalDraft] = {}
+        self._all_loaded = False
+        self._unsure: set[int] = set()
         self._spots: tuple[Content, SpotIndex] | None = None
 
     @property
@@ -247,20 +248,34 @@ class ProposalService:
 
     # -- the conversation -------------------------------------------------------------------
 
+    async def load(self) -> None:
+        """Keep every open draft (a handful: drafts end in a request or are cancelled)."""
+        async with self._sessions() as session:
+            drafts = list(await session.scalars(select(ProposalDraft)))
+        self._drafts = {draft.user_id: draft for draft in drafts}
+        self._unsure.clear()
+        self._all_loaded = True
+
+    def _known_absent(self, user_id: int) -> bool:
+        """Memory is sure this person has no draft (so no query is needed)."""
+        return self._all_loaded and user_id not in self._drafts and user_id not in self._unsure
+
     @asynccontextmanager
     async def _draft_session(
-        self, user_id: int, *, known_absent: bool = False
+        self, user_id: int
     ) -> AsyncIterator[tuple[AsyncSession, ProposalDraft | None]]:
         """A transaction with the person's draft (None if they have none).
 
         The kept copy is taken out for the transaction: only `_saved()`, after the commit,
         puts it back, so an error or a deleted draft leaves nothing stale behind.
         """
+        absent = self._known_absent(user_id)
+        self._unsure.add(user_id)  # until the transaction's outcome is known
         async with self._sessions.begin() as session:
             draft = self._drafts.pop(user_id, None)
             if draft is not None:
                 session.add(draft)
-            elif not known_absent:
+            elif not absent:
                 draft = await self._draft(session, user_id)
             try:
                 yield session, draft
@@ -270,17 +285,23 @@ class ProposalService:
                 if draft is not None and draft in session:
                     session.expunge(draft)
                 raise
+        if draft is None:
+            self._gone(user_id)  # none, and none made (or the caller saves the new one)
 
     def _saved(self, draft: ProposalDraft) -> ProposalDraft:
         """Keep the committed draft for the person's next step."""
         self._drafts[draft.user_id] = draft
+        self._unsure.discard(draft.user_id)
         return draft
+
+    def _gone(self, user_id: int) -> None:
+        """The person has no draft any more (committed)."""
+        self._drafts.pop(user_id, None)
+        self._unsure.discard(user_id)
 
     async def open_draft(self, user_id: int) -> ProposalDraft:
         """Start a draft, or resume the person's open one (refused at the open-request limit)."""
-        known_absent = user_id in self._without_draft
-        self._without_draft.discard(user_id)
-        async with self._draft_session(user_id, known_absent=known_absent) as (session, draft):
+        async with self._draft_session(user_id) as (session, draft):
             if draft is None:
                 if await self._open_count(session, user_id) >= MAX_OPEN_PER_PERSON:
                     raise TooManyOpen(limit=MAX_OPEN_PER_PERSON)
@@ -291,15 +312,13 @@ class ProposalService:
         return self._saved(draft)
 
     async def draft_of(self, user_id: int) -> ProposalDraft | None:
-        if user_id in self._without_draft:
-            return None
         kept = self._drafts.get(user_id)
-        if kept is not None:
+        if kept is not None or self._known_absent(user_id):
             return kept
         async with self._sessions() as session:
             draft = await self._draft(session, user_id)
         if draft is None:
-            self._without_draft.add(user_id)
+            self._gone(user_id)
             return None
         return self._saved(draft)
 
@@ -327,7 +346,7 @@ class ProposalService:
 
         One transaction: reading the draft and saving the answer are not two round trips.
         """
-        if user_id in self._without_draft:
+        if self._known_absent(user_id):
             return None
         return await self._answer(user_id, text, only_active=True)
 
@@ -336,7 +355,6 @@ class ProposalService:
             if draft is None:
                 if not only_active:
                     raise NoDraft()
-                self._without_draft.add(user_id)
                 return None
             if only_active and not self.is_active(draft):
                 raise DormantDraft()
@@ -383,11 +401,13 @@ class ProposalService:
     async def cancel(self, user_id: int) -> bool:
         """Delete the person's draft and everything typed in it; False if there was none."""
         self._drafts.pop(user_id, None)
+        self._unsure.add(user_id)
         async with self._sessions.begin() as session:
             result = await session.execute(
                 delete(ProposalDraft).where(ProposalDraft.user_id == user_id)
             )
-            return bool(result.rowcount)  # type: ignore[attr-defined]
+        self._gone(user_id)
+        return bool(result.rowcount)  # type: ignore[attr-defined]
 
     async def submit(self, user_id: int, draft_id: int, language: str) -> Proposal:
         """Turn the draft into a request, consuming the draft in the same transaction.
@@ -433,7 +453,8 @@ class ProposalService:
             ]
             session.add(proposal)
             await session.flush()
-            return proposal
+        self._gone(user_id)  # consumed
+        return proposal
 
     def suggestions(self, draft: ProposalDraft) -> list[Session]:
         """The three sessions that fit the draft's title and summary best."""
@@ -532,6 +553,7 @@ class ProposalService:
         """
         now = utcnow()
         self._drafts.pop(user_id, None)
+        self._unsure.add(user_id)  # until the delete is committed
         async with self._sessions.begin() as session:
             await session.execute(delete(ProposalDraft).where(ProposalDraft.user_id == user_id))
             result = await session.scalars(
@@ -553,7 +575,8 @@ class ProposalService:
                 .where(ProposalEvent.actor_id == user_id)
                 .values(actor_id=None, actor_name=None)
             )
-            return withdrawn
+        self._gone(user_id)
+        return withdrawn
 
     # -- internals --------------------------------------------------------------------------
 

@@ -23,7 +23,7 @@ from bot.content.store import ContentStore
 from bot.db import create_engine, session_factory
 from bot.local_api import LocalBotApi, LocalRequest
 from bot.models import ProposalDraft, User
-from bot.proposals import ProposalService
+from bot.proposals import InvalidAnswer, ProposalService
 from bot.schema import ensure_schema
 from bot.services import Services, services_of
 from bot.settings import Settings
@@ -129,7 +129,9 @@ async def drafts(settings: Settings) -> AsyncIterator[Drafts]:
     engine = create_engine(settings.database_url)
     await ensure_schema(engine)
     sessions = session_factory(engine)
-    yield Drafts(engine, sessions, ProposalService(sessions, ContentStore(CONTENT_DIR)))
+    service = ProposalService(sessions, ContentStore(CONTENT_DIR))
+    await service.load()  # as the bot does at start-up
+    yield Drafts(engine, sessions, service)
     await engine.dispose()
 
 
@@ -163,3 +165,24 @@ async def test_a_failed_step_keeps_no_stale_copy(drafts: Drafts) -> None:
     assert await service.draft_of(82) is None
     draft = await service.open_draft(82)
     assert draft.step == "name" and draft.name is None
+
+
+async def test_a_refused_answer_keeps_the_draft(drafts: Drafts) -> None:
+    service = drafts.service
+    await service.open_draft(83)
+    await service.answer(83, "Ana García")
+    with pytest.raises(InvalidAnswer):
+        await service.answer(83, "x")  # too short for an organization
+    draft = await service.draft_of(83)
+    assert draft is not None and draft.name == "Ana García" and draft.step == "organization"
+
+
+async def test_a_question_from_someone_without_a_draft_runs_no_query(
+    app: Application, api: LocalBotApi
+) -> None:
+    engine = services_of(app).engine
+    statements: list[str] = []
+    event.listen(engine.sync_engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+    calls = await chat_for(app, api, 91).send("who are the partners?")
+    assert "Partners" in calls[-1].text
+    assert statements == []
