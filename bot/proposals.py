@@ -131,6 +131,8 @@ class WrongState(ProposalError):
         self.state = state
 
 
+RANKED_KEPT: Final = 256  # suggestions remembered, by the request's title and summary
+
 ERROR_CODES: Final = (
     "name_length",
     "organization_length",
@@ -241,6 +243,8 @@ class ProposalService:
         self._all_loaded = False
         self._unsure: set[int] = set()
         self._spots: tuple[Content, SpotIndex] | None = None
+        # The spot step asks for the suggestions more than once (question, buttons, summary).
+        self._ranked: dict[str, list[Session]] = {}
 
     @property
     def content(self) -> Content:
@@ -461,7 +465,14 @@ class ProposalService:
         content = self.content
         if self._spots is None or self._spots[0] is not content:
             self._spots = (content, SpotIndex.build(content))  # a /reload brings new content
-        return self._spots[1].rank(f"{draft.title or ''}\n{draft.summary or ''}")
+            self._ranked.clear()
+        text = f"{draft.title or ''}\n{draft.summary or ''}"
+        ranked = self._ranked.get(text)
+        if ranked is None:
+            if len(self._ranked) >= RANKED_KEPT:
+                self._ranked.pop(next(iter(self._ranked)))  # the oldest
+            ranked = self._ranked[text] = self._spots[1].rank(text)
+        return list(ranked)
 
     # -- after submission -------------------------------------------------------------------
 

@@ -7,9 +7,10 @@ up exactly where the person left off.
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import Any, Final
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -98,11 +99,12 @@ def _choice_rows(
     return []
 
 
-def _nav_row(step: Step, lang: str) -> list[InlineKeyboardButton]:
+@functools.cache
+def _nav_row(step: Step, lang: str) -> tuple[InlineKeyboardButton, ...]:
     cancel_button = views.button(plain("proposals.button.cancel", lang), CANCEL)
     if step is Step.NAME:
-        return [cancel_button]
-    return [views.button(plain("proposals.button.back", lang), back_data(step)), cancel_button]
+        return (cancel_button,)
+    return (views.button(plain("proposals.button.back", lang), back_data(step)), cancel_button)
 
 
 def _prompt(service: ProposalService, draft: ProposalDraft, lang: str) -> Html:
@@ -125,7 +127,7 @@ def question_view(
         return review_view(service, draft, lang, lead)
     progress = t("proposals.progress", lang, number=STEPS.index(step) + 1, total=QUESTION_STEPS)
     text = "\n\n".join(part for part in (lead, progress, _prompt(service, draft, lang)) if part)
-    rows = [
+    rows: list[Sequence[InlineKeyboardButton]] = [
         [views.button(label, choice_data(step, value))]
         for label, value in _choice_rows(service, draft, lang)
     ]
@@ -159,7 +161,9 @@ def review_view(
         )
         for s in EDITABLE_STEPS
     ]
-    rows = [[views.button(plain("proposals.button.submit", lang), submit_data(draft.id))]]
+    rows: list[Sequence[InlineKeyboardButton]] = [
+        [views.button(plain("proposals.button.submit", lang), submit_data(draft.id))]
+    ]
     rows += [edits[i : i + 3] for i in range(0, len(edits), 3)]
     rows.append(_nav_row(Step.REVIEW, lang))
     body = f"{lead}\n\n{text}" if lead else text
