@@ -18,7 +18,7 @@ from enum import StrEnum
 from typing import Final, Protocol
 from urllib.parse import urlsplit
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import selectinload
 
@@ -224,6 +224,15 @@ def step_of(draft: ProposalDraft) -> Step:
 def draft_complete(draft: ProposalDraft) -> bool:
     required = (draft.name, draft.organization, draft.sector, draft.email, draft.format_id)
     return all(required) and bool(draft.title and draft.summary and draft.consent)
+
+
+# Built once (building a statement costs about as much as running it on SQLite).
+_OPEN_COUNT = (
+    select(func.count())
+    .select_from(Proposal)
+    .where(Proposal.user_id == bindparam("user_id"), Proposal.state.in_(OPEN_STATES))
+)
+_DRAFT_OF = select(ProposalDraft).where(ProposalDraft.user_id == bindparam("user_id"))
 
 
 class ProposalService:
@@ -593,7 +602,7 @@ class ProposalService:
 
     @staticmethod
     async def _draft(session: AsyncSession, user_id: int) -> ProposalDraft | None:
-        return await session.scalar(select(ProposalDraft).where(ProposalDraft.user_id == user_id))
+        return await session.scalar(_DRAFT_OF, {"user_id": user_id})
 
     @staticmethod
     async def _proposal(session: AsyncSession, proposal_id: int) -> Proposal:
@@ -609,11 +618,7 @@ class ProposalService:
 
     @staticmethod
     async def _open_count(session: AsyncSession, user_id: int) -> int:
-        count = await session.scalar(
-            select(func.count())
-            .select_from(Proposal)
-            .where(Proposal.user_id == user_id, Proposal.state.in_(OPEN_STATES))
-        )
+        count = await session.scalar(_OPEN_COUNT, {"user_id": user_id})
         return int(count or 0)
 
     @staticmethod
