@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -105,6 +106,10 @@ async def post_init(application: Application) -> None:  # type: ignore[type-arg]
         application.bot_data[SERVICES_KEY] = await create_services(settings)
     await register_commands(application)
     start_broadcast_sender(application)
+    # What start-up built (content, index, libraries) lives as long as the bot: out of the
+    # garbage collector's sight, a full collection no longer walks it (about 0.1 s of pause
+    # that would otherwise fall on some unlucky update now and then).
+    gc.freeze()
 
 
 def start_broadcast_sender(application: Application) -> None:  # type: ignore[type-arg]
