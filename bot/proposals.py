@@ -251,6 +251,9 @@ class ProposalService:
         self._drafts: dict[int, ProposalDraft] = {}
         self._all_loaded = False
         self._unsure: set[int] = set()
+        # People who ever submitted a request (after `load()`): only they can be at the
+        # open-request limit, so /propose counts nobody else's requests.
+        self._submitters: set[int] = set()
         self._spots: tuple[Content, SpotIndex] | None = None
         # The spot step asks for the suggestions more than once (question, buttons, summary).
         self._ranked: dict[str, list[Session]] = {}
@@ -265,6 +268,10 @@ class ProposalService:
         """Keep every open draft (a handful: drafts end in a request or are cancelled)."""
         async with self._sessions() as session:
             drafts = list(await session.scalars(select(ProposalDraft)))
+            submitters = await session.scalars(
+                select(Proposal.user_id).where(Proposal.user_id.is_not(None)).distinct()
+            )
+            self._submitters = {user_id for user_id in submitters if user_id is not None}
         self._drafts = {draft.user_id: draft for draft in drafts}
         self._unsure.clear()
         self._all_loaded = True
@@ -316,7 +323,11 @@ class ProposalService:
         """Start a draft, or resume the person's open one (refused at the open-request limit)."""
         async with self._draft_session(user_id) as (session, draft):
             if draft is None:
-                if await self._open_count(session, user_id) >= MAX_OPEN_PER_PERSON:
+                may_be_at_limit = not self._all_loaded or user_id in self._submitters
+                if (
+                    may_be_at_limit
+                    and await self._open_count(session, user_id) >= MAX_OPEN_PER_PERSON
+                ):
                     raise TooManyOpen(limit=MAX_OPEN_PER_PERSON)
                 draft = ProposalDraft(user_id=user_id, step=Step.NAME.value, editing=False)
                 session.add(draft)
@@ -467,6 +478,7 @@ class ProposalService:
             session.add(proposal)
             await session.flush()
         self._gone(user_id)  # consumed
+        self._submitters.add(user_id)
         return proposal
 
     def suggestions(self, draft: ProposalDraft) -> list[Session]:
@@ -596,6 +608,7 @@ class ProposalService:
                 .values(actor_id=None, actor_name=None)
             )
         self._gone(user_id)
+        self._submitters.discard(user_id)
         return withdrawn
 
     # -- internals --------------------------------------------------------------------------

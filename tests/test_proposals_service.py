@@ -48,7 +48,9 @@ async def service(database_url: str, store: ContentStore) -> AsyncIterator[Propo
     engine = create_engine(database_url)
     async with engine.begin() as connection:
         await connection.run_sync(Base.metadata.create_all)
-    yield ProposalService(session_factory(engine), store)
+    service = ProposalService(session_factory(engine), store)
+    await service.load()  # as the bot does at start-up
+    yield service
     await engine.dispose()
 
 
@@ -227,6 +229,18 @@ async def test_at_most_five_open_requests(service: ProposalService) -> None:
         await service.open_draft(PERSON)  # accepted still counts as open
     await service.decide(proposals[1].id, ORGANIZER, "Org", accept=False)
     assert (await submit(service)).state == "submitted"
+
+
+async def test_the_open_request_limit_holds_after_a_restart(
+    service: ProposalService, store: ContentStore
+) -> None:
+    for _ in range(MAX_OPEN_PER_PERSON):
+        await submit(service)
+    restarted = ProposalService(service._sessions, store)
+    await restarted.load()
+    with pytest.raises(TooManyOpen):
+        await restarted.open_draft(PERSON)
+    await restarted.open_draft(PERSON + 1)  # someone else is not concerned
 
 
 async def test_decide_once_and_withdraw_rules(service: ProposalService) -> None:
