@@ -286,6 +286,24 @@ async def test_reload_with_broken_content_keeps_the_old_one(
         assert services_of(app).content.content is not before
 
 
+async def test_views_show_the_reloaded_content(
+    database_url: str, content_copy: Path, api: LocalBotApi
+) -> None:
+    settings = make_settings(database_url, CONTENT_DIR=str(content_copy))
+    async with running(build_application(settings, request=LocalRequest(api))) as app:
+        old_title = services_of(app).content.content.sessions[0].title.get("en")
+        person = chat_for(app, api, 1)
+        assert old_title in (await person.send("/programme"))[-1].text  # built and kept
+        programme = content_copy / "programme.yaml"
+        programme.write_text(
+            programme.read_text("utf-8").replace(old_title, "Renamed opening"), encoding="utf-8"
+        )
+        calls = await chat_for(app, api, ADMIN_ID).send("/reload")
+        assert "Content reloaded" in calls[-1].text
+        text = (await person.send("/programme"))[-1].text
+        assert "Renamed opening" in text and old_title not in text
+
+
 async def test_broadcasts_are_prepared_in_private_and_cancel_works(
     app: Application, api: LocalBotApi
 ) -> None:
