@@ -44,6 +44,10 @@ async def test_a_speaking_slot_request_reaches_the_organizers_and_the_decision_c
     await speaker.send("Ajuntament de Vic")
     await answer_the_rest(speaker)
     submitted = text_of(await speaker.press_data(button_starting(speaker, "fl:s:")))
+    # Posted right after the confirmation, without holding up the bot's next updates.
+    await fake_api.wait_for(
+        lambda: fake_api.api.calls_to("sendMessage", ORGANIZER_CHAT_ID), "the organizers' card"
+    )
     (card,) = fake_api.api.calls_to("sendMessage", ORGANIZER_CHAT_ID)
     decided = await organizers.press("Accept")
 
