@@ -33,13 +33,6 @@ class SubscriberStats:
 
 
 @dataclass(frozen=True)
-class Profile:
-    user_id: int
-    language: str
-    subscribed: bool
-
-
-@dataclass(frozen=True)
 class Contact:
     telegram_language: str | None
     at: dt.datetime
@@ -75,7 +68,7 @@ class UserService:
         The write is queued (see the module docstring); the answer comes from memory.
         """
         self._pending[user_id] = Contact(telegram_language, utcnow())
-        if self._flush_handle is None and self._flush_delay >= 0:
+        if self._flush_handle is None:
             loop = asyncio.get_running_loop()
             self._flush_handle = loop.call_later(self._flush_delay, self._start_flush)
         return self.known_language(user_id, telegram_language)
@@ -148,22 +141,6 @@ class UserService:
         if self._flush_task is not None:
             await asyncio.gather(self._flush_task, return_exceptions=True)
         await self.flush()
-
-    async def touch(self, user_id: int, telegram_language: str | None) -> Profile:
-        """Record a contact (creating the person on first sight) and return their profile."""
-        await self.flush()
-        now = utcnow()
-        async with self._sessions.begin() as session:
-            user = await session.get(User, user_id)
-            if user is None:
-                user = User(id=user_id, first_seen=now)
-                session.add(user)
-            user.telegram_language = telegram_language
-            user.last_seen = now
-            if user.blocked_at is not None:
-                # They wrote to us again, so they have unblocked the bot.
-                user.blocked_at = None
-            return Profile(user.id, user.language, user.subscribed)
 
     async def set_language(self, user_id: int, language: str) -> None:
         if language not in LANGUAGES:

@@ -221,7 +221,7 @@ async def test_bot_keeps_answering_during_a_broadcast(
     async with running(application) as app:
         services = services_of(app)
         for user_id in range(1000, 1060):
-            await services.users.touch(user_id, "en")
+            services.users.contact(user_id, "en")
         admin = chat_for(app, api, ADMIN_ID)
         await admin.send(f"/broadcast {ANNOUNCEMENT}")
         await admin.press("All subscribers")

@@ -96,7 +96,8 @@ async def world(settings: Settings) -> AsyncIterator[World]:
 
 async def subscribers(services: Services, ids: range | list[int], lang: str = "en") -> None:
     for user_id in ids:
-        await services.users.touch(user_id, lang)
+        services.users.contact(user_id, lang)
+    await services.users.flush()
 
 
 async def statuses(services: Services) -> dict[int, str]:
