@@ -455,21 +455,17 @@ class Rounds:
     bare: list[Timings]
     same: list[Timings]
 
-    @staticmethod
-    def median(values: list[float]) -> float:
-        return statistics.median(values)
-
     def rate(self, runs: list[Timings]) -> float:
-        return self.median([r.per_second for r in runs])
+        return statistics.median([r.per_second for r in runs])
 
     def ratio(self, runs: list[Timings]) -> float:
         """Median over rounds of ours / other, each measured back to back."""
-        return self.median(
+        return statistics.median(
             [o.per_second / r.per_second for o, r in zip(self.ours, runs, strict=True)]
         )
 
     def p(self, runs: list[Timings], fraction: float) -> float:
-        return self.median([percentile(r.latencies, fraction) for r in runs])
+        return statistics.median([percentile(r.latencies, fraction) for r in runs])
 
 
 async def measure(users: int, per_user: int, rounds: int) -> Rounds:
