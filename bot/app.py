@@ -75,7 +75,6 @@ async def create_services(settings: Settings) -> Services:
     broadcasts = BroadcastService(sessions)
     broadcasts.before_audience = users.flush
     proposals = ProposalService(sessions, content)
-    await proposals.load()
     return Services(
         settings=settings,
         engine=engine,

@@ -131,8 +131,6 @@ class WrongState(ProposalError):
         self.state = state
 
 
-RANKED_KEPT: Final = 256  # suggestions remembered, by the request's title and summary
-
 ERROR_CODES: Final = (
     "name_length",
     "organization_length",
@@ -232,7 +230,6 @@ _OPEN_COUNT = (
     .select_from(Proposal)
     .where(Proposal.user_id == bindparam("user_id"), Proposal.state.in_(OPEN_STATES))
 )
-_DRAFT_OF = select(ProposalDraft).where(ProposalDraft.user_id == bindparam("user_id"))
 
 
 class ProposalService:
@@ -241,110 +238,41 @@ class ProposalService:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], source: ContentSource) -> None:
         self._sessions = sessions
         self._source = source
-        # The drafts as this process last saved them (detached from their session). A step
-        # re-attaches the draft instead of reading it again: one statement (the UPDATE) per
-        # answer. Every write of a draft goes through this service, and one process serves
-        # the bot, so the copy is the row. After `load()` the copies are all the drafts there
-        # are: most private texts are questions, from people with no draft, and cost no
-        # query. People whose last draft transaction failed or is under way are `_unsure`:
-        # the database is asked again.
-        self._drafts: dict[int, ProposalDraft] = {}
-        self._all_loaded = False
-        self._unsure: set[int] = set()
-        # People who ever submitted a request (after `load()`): only they can be at the
-        # open-request limit, so /propose counts nobody else's requests.
-        self._submitters: set[int] = set()
+        # Built from the content (not from anyone's data), rebuilt when a /reload brings new
+        # content: which sessions fit which topics.
         self._spots: tuple[Content, SpotIndex] | None = None
-        # The spot step asks for the suggestions more than once (question, buttons, summary).
-        self._ranked: dict[str, list[Session]] = {}
 
     @property
     def content(self) -> Content:
         return self._source.content
 
     # -- the conversation -------------------------------------------------------------------
-
-    async def load(self) -> None:
-        """Keep every open draft (a handful: drafts end in a request or are cancelled)."""
-        async with self._sessions() as session:
-            drafts = list(await session.scalars(select(ProposalDraft)))
-            submitters = await session.scalars(
-                select(Proposal.user_id).where(Proposal.user_id.is_not(None)).distinct()
-            )
-            self._submitters = {user_id for user_id in submitters if user_id is not None}
-        self._drafts = {draft.user_id: draft for draft in drafts}
-        self._unsure.clear()
-        self._all_loaded = True
-
-    def _known_absent(self, user_id: int) -> bool:
-        """Memory is sure this person has no draft (so no query is needed)."""
-        return self._all_loaded and user_id not in self._drafts and user_id not in self._unsure
+    # The draft row is read and written in each step's own transaction: any worker can take
+    # any step, and nothing about a person is kept in this process between two updates.
 
     @asynccontextmanager
     async def _draft_session(
         self, user_id: int
     ) -> AsyncIterator[tuple[AsyncSession, ProposalDraft | None]]:
-        """A transaction with the person's draft (None if they have none).
-
-        The kept copy is taken out for the transaction: only `_saved()`, after the commit,
-        puts it back, so an error or a deleted draft leaves nothing stale behind.
-        """
-        absent = self._known_absent(user_id)
-        self._unsure.add(user_id)  # until the transaction's outcome is known
+        """A transaction with the person's draft row, locked until the commit (None if none)."""
         async with self._sessions.begin() as session:
-            draft = self._drafts.pop(user_id, None)
-            if draft is not None:
-                session.add(draft)
-            elif not absent:
-                draft = await self._draft(session, user_id)
-            try:
-                yield session, draft
-            except BaseException:
-                # Out of the session before its rollback, which would expire the draft's
-                # attributes under whoever still holds it (a view being rendered).
-                if draft is not None and draft in session:
-                    session.expunge(draft)
-                raise
-        if draft is None:
-            self._gone(user_id)  # none, and none made (or the caller saves the new one)
-
-    def _saved(self, draft: ProposalDraft) -> ProposalDraft:
-        """Keep the committed draft for the person's next step."""
-        self._drafts[draft.user_id] = draft
-        self._unsure.discard(draft.user_id)
-        return draft
-
-    def _gone(self, user_id: int) -> None:
-        """The person has no draft any more (committed)."""
-        self._drafts.pop(user_id, None)
-        self._unsure.discard(user_id)
+            yield session, await self._draft(session, user_id, lock=True)
 
     async def open_draft(self, user_id: int) -> ProposalDraft:
         """Start a draft, or resume the person's open one (refused at the open-request limit)."""
         async with self._draft_session(user_id) as (session, draft):
             if draft is None:
-                may_be_at_limit = not self._all_loaded or user_id in self._submitters
-                if (
-                    may_be_at_limit
-                    and await self._open_count(session, user_id) >= MAX_OPEN_PER_PERSON
-                ):
+                if await self._open_count(session, user_id) >= MAX_OPEN_PER_PERSON:
                     raise TooManyOpen(limit=MAX_OPEN_PER_PERSON)
                 draft = ProposalDraft(user_id=user_id, step=Step.NAME.value, editing=False)
                 session.add(draft)
             draft.updated_at = utcnow()
             await session.flush()
-        return self._saved(draft)
+        return draft
 
     async def draft_of(self, user_id: int) -> ProposalDraft | None:
-        kept = self._drafts.get(user_id)
-        if kept is not None or self._known_absent(user_id):
-            return kept
         async with self._sessions() as session:
-            draft = await self._draft(session, user_id)
-        if draft is None:
-            self._gone(user_id)
-            return None
-        return self._saved(draft)
+            return await self._draft(session, user_id)
 
     async def active_draft(
         self, user_id: int, now: dt.datetime | None = None
@@ -365,13 +293,9 @@ class ProposalService:
         return draft
 
     async def answer_if_active(self, user_id: int, text: str) -> ProposalDraft | None:
-        """`answer` for any text the person types: None if they have no draft (nothing is
-        read for people known to have none), DormantDraft if it was left a while ago.
-
-        One transaction: reading the draft and saving the answer are not two round trips.
+        """`answer` for any text the person types: None if they have no draft, DormantDraft
+        if it was left a while ago. One transaction reads the draft and saves the answer.
         """
-        if self._known_absent(user_id):
-            return None
         return await self._answer(user_id, text, only_active=True)
 
     async def _answer(self, user_id: int, text: str, *, only_active: bool) -> ProposalDraft | None:
@@ -388,7 +312,7 @@ class ProposalService:
             value = self._validated_text(step, text)
             setattr(draft, _FIELD_OF[step], value)
             self._advance(draft)
-        return self._saved(draft)
+        return draft
 
     async def choose(self, user_id: int, step: str, value: str) -> ProposalDraft:
         """A button answer (`step` is the step the button belongs to; stale ones are refused)."""
@@ -399,7 +323,7 @@ class ProposalService:
                 raise StaleButton()
             self._apply_choice(draft, Step(step), value)
             self._advance(draft)
-        return self._saved(draft)
+        return draft
 
     async def back(self, user_id: int, step: str) -> ProposalDraft:
         """Return to the previous step (or to the summary while changing one field)."""
@@ -410,7 +334,7 @@ class ProposalService:
                 raise StaleButton()
             target = Step.REVIEW if draft.editing else previous_step(step_of(draft))
             draft.step, draft.editing, draft.updated_at = target.value, False, utcnow()
-        return self._saved(draft)
+        return draft
 
     async def edit(self, user_id: int, step: str) -> ProposalDraft:
         """From the summary, ask one field again; its answer returns to the summary."""
@@ -420,17 +344,14 @@ class ProposalService:
             if draft.step != Step.REVIEW.value or step not in EDITABLE_STEPS:
                 raise StaleButton()
             draft.step, draft.editing, draft.updated_at = step, True, utcnow()
-        return self._saved(draft)
+        return draft
 
     async def cancel(self, user_id: int) -> bool:
         """Delete the person's draft and everything typed in it; False if there was none."""
-        self._drafts.pop(user_id, None)
-        self._unsure.add(user_id)
         async with self._sessions.begin() as session:
             result = await session.execute(
                 delete(ProposalDraft).where(ProposalDraft.user_id == user_id)
             )
-        self._gone(user_id)
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
     async def submit(self, user_id: int, draft_id: int, language: str) -> Proposal:
@@ -477,8 +398,6 @@ class ProposalService:
             ]
             session.add(proposal)
             await session.flush()
-        self._gone(user_id)  # consumed
-        self._submitters.add(user_id)
         return proposal
 
     def suggestions(self, draft: ProposalDraft) -> list[Session]:
@@ -486,14 +405,7 @@ class ProposalService:
         content = self.content
         if self._spots is None or self._spots[0] is not content:
             self._spots = (content, SpotIndex.build(content))  # a /reload brings new content
-            self._ranked.clear()
-        text = f"{draft.title or ''}\n{draft.summary or ''}"
-        ranked = self._ranked.get(text)
-        if ranked is None:
-            if len(self._ranked) >= RANKED_KEPT:
-                self._ranked.pop(next(iter(self._ranked)))  # the oldest
-            ranked = self._ranked[text] = self._spots[1].rank(text)
-        return list(ranked)
+        return self._spots[1].rank(f"{draft.title or ''}\n{draft.summary or ''}")
 
     # -- after submission -------------------------------------------------------------------
 
@@ -584,8 +496,6 @@ class ProposalService:
         Returns the references of the requests that were open, so organizers can be told.
         """
         now = utcnow()
-        self._drafts.pop(user_id, None)
-        self._unsure.add(user_id)  # until the delete is committed
         async with self._sessions.begin() as session:
             await session.execute(delete(ProposalDraft).where(ProposalDraft.user_id == user_id))
             result = await session.scalars(
@@ -607,15 +517,18 @@ class ProposalService:
                 .where(ProposalEvent.actor_id == user_id)
                 .values(actor_id=None, actor_name=None)
             )
-        self._gone(user_id)
-        self._submitters.discard(user_id)
         return withdrawn
 
     # -- internals --------------------------------------------------------------------------
 
     @staticmethod
-    async def _draft(session: AsyncSession, user_id: int) -> ProposalDraft | None:
-        return await session.scalar(_DRAFT_OF, {"user_id": user_id})
+    async def _draft(
+        session: AsyncSession, user_id: int, *, lock: bool = False
+    ) -> ProposalDraft | None:
+        """The person's draft; `lock` holds its row until the commit (PostgreSQL), so two
+        workers handling two quick answers of one person take them one after the other."""
+        query = select(ProposalDraft).where(ProposalDraft.user_id == user_id)
+        return await session.scalar(query.with_for_update() if lock else query)
 
     @staticmethod
     async def _proposal(session: AsyncSession, proposal_id: int) -> Proposal:
