@@ -13,6 +13,7 @@ from telegram.ext import (
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
+    ChatMemberHandler,
     CommandHandler,
     ContextTypes,
     MessageHandler,
@@ -23,6 +24,7 @@ from telegram.request import BaseRequest
 
 from bot.broadcasts import BroadcastSender, BroadcastService
 from bot.content.store import ContentStore
+from bot.content.versions import SharedContent
 from bot.db import create_engine, session_factory
 from bot.i18n import LANGUAGES, plain
 from bot.outgoing import OutgoingRateLimiter
@@ -33,7 +35,17 @@ from bot.services import SERVICES_KEY, FocusContext, Services, services_of
 from bot.settings import Settings
 from bot.timed_application import TimedApplication
 from bot.users import UserService
-from handlers import admin, ask, browse, callbacks, organize, propose, start, subscription
+from handlers import (
+    admin,
+    ask,
+    browse,
+    callbacks,
+    membership,
+    organize,
+    propose,
+    start,
+    subscription,
+)
 from handlers.common import ADDRESSED_TO_BOT, track_user
 from handlers.errors import on_error
 
@@ -66,24 +78,22 @@ async def create_services(settings: Settings) -> Services:
     engine = create_engine(settings.database_url)
     try:
         await ensure_schema(engine)
+        sessions = session_factory(engine)
+        content_version = SharedContent(content, sessions)
+        await content_version.publish()
     except BaseException:
         await engine.dispose()
         raise
-    sessions = session_factory(engine)
-    users = UserService(sessions)
-    await users.load()
-    broadcasts = BroadcastService(sessions)
-    broadcasts.before_audience = users.flush
-    proposals = ProposalService(sessions, content)
     return Services(
         settings=settings,
         engine=engine,
         sessions=sessions,
         content=content,
-        users=users,
-        broadcasts=broadcasts,
-        privacy=PrivacyService(sessions, contacts=users),
-        proposals=proposals,
+        content_version=content_version,
+        users=UserService(sessions),
+        broadcasts=BroadcastService(sessions),
+        privacy=PrivacyService(sessions),
+        proposals=ProposalService(sessions, content),
     )
 
 
@@ -139,10 +149,7 @@ async def post_shutdown(application: Application) -> None:  # type: ignore[type-
     await post_stop(application)  # if the application stopped without post_stop
     services = application.bot_data.pop(SERVICES_KEY, None)
     if services is not None:
-        try:
-            await services.users.close()  # the contacts still queued
-        finally:
-            await services.engine.dispose()
+        await services.engine.dispose()
 
 
 def build_application(
@@ -169,22 +176,30 @@ def build_application(
     application = builder.build()
     application.bot_data["settings"] = settings
 
-    # Group -1 runs before everything: who is this and which language do they speak?
-    application.add_handler(TypeHandler(Update, track_user), group=-1)
-
-    # -- Admins, subscriptions, privacy: handlers/admin.py, handlers/subscription.py.
-    # First in group 0, so an admin's text after a bare /broadcast becomes the announcement
-    # (the filter matches only while that admin is composing; the handler re-checks the id).
+    # Group -2 runs before everything: which content version, who is this, which language?
+    application.add_handler(TypeHandler(Update, track_user), group=-2)
+    # Group -1: an admin asked for an announcement's text gets it taken (or cancelled) here,
+    # and the update stops (ApplicationHandlerStop); for anyone else it goes on to group 0.
+    admin_ids = settings.admin_ids
     application.add_handlers(
         [
-            CommandHandler("broadcast", admin.broadcast_command),
             CommandHandler(
-                "cancel", admin.cancel, filters=admin.composing_command_filter(application)
+                "cancel", admin.cancel_composing, filters=admin.composing_cancel_filter(admin_ids)
             ),
+            MessageHandler(admin.composing_filter(admin_ids), admin.broadcast_text),
+        ],
+        group=-1,
+    )
+
+    # -- Admins, subscriptions, privacy: handlers/admin.py, handlers/subscription.py.
+    application.add_handlers(
+        [
+            # A person blocks or unblocks the bot (private chats only).
+            ChatMemberHandler(membership.member_status, ChatMemberHandler.MY_CHAT_MEMBER),
+            CommandHandler("broadcast", admin.broadcast_command),
             CommandHandler("broadcasts", admin.broadcasts_command),
             CommandHandler("stats", admin.stats_command),
             CommandHandler("reload", admin.reload_command),
-            MessageHandler(admin.composing_filter(application), admin.broadcast_text),
             CallbackQueryHandler(admin.choose_audience, pattern=admin.AUDIENCE_PATTERN),
             CallbackQueryHandler(admin.other_audience, pattern=f"^{admin.AUDIENCES}$"),
             CallbackQueryHandler(admin.confirm, pattern=f"^{admin.SEND}$"),

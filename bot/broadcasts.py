@@ -33,11 +33,11 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from sqlalchemy import Table, func, insert, select, update
+from sqlalchemy import Table, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.i18n import LANGUAGES, normalize_language
-from bot.models import Base, Broadcast, Delivery, User
+from bot.models import Base, Broadcast, BroadcastDraft, Delivery, User
 from bot.models.base import utcnow
 from bot.models.broadcast import BroadcastStatus, DeliveryStatus
 
@@ -49,6 +49,7 @@ SPEAKERS = "speakers"
 LANGUAGE_PREFIX = "lang:"
 ERROR_PAUSE = 1.0  # seconds, real time, after an unexpected error in the loop
 PER_CHAT_INTERVAL = 1.0  # Telegram: at most one message per second to the same chat
+TEXT_WAIT = dt.timedelta(hours=1)  # after a bare /broadcast, how long the text is awaited
 OPEN = (DeliveryStatus.PENDING, DeliveryStatus.SENDING)
 
 SendMessage = Callable[[int, str], Awaitable[None]]
@@ -183,11 +184,9 @@ class BroadcastService:
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
-        # Set by the application to wake the background sender when something is queued.
+        # Set by the application to wake this worker's sender when something is queued (the
+        # sender of another worker finds it at its next look, within a second).
         self.on_queued: Callable[[], None] | None = None
-        # Set by the application: records the contacts still queued (UserService.flush), so
-        # that an audience counts everyone who wrote to the bot until now.
-        self.before_audience: Callable[[], Awaitable[None]] | None = None
 
     @staticmethod
     def audiences() -> list[str]:
@@ -213,8 +212,6 @@ class BroadcastService:
         return [uid for uid, _, _ in rows]
 
     async def count(self, audience: str) -> int:
-        if self.before_audience is not None:
-            await self.before_audience()
         async with self._sessions() as session:
             return len(await self.recipients(session, audience))
 
@@ -232,39 +229,132 @@ class BroadcastService:
         problem = text_problem(text)
         if problem:
             raise ValueError(f"broadcast text is {problem}")
-        if self.before_audience is not None:
-            await self.before_audience()
         async with self._sessions.begin() as session:
-            recipients = await self.recipients(session, audience)
-            broadcast = Broadcast(
+            queued = await self._enqueue(
+                session,
                 admin_id=admin_id,
                 text=text,
                 audience=audience,
                 language=language,
-                status=BroadcastStatus.SENDING,
-                total=len(recipients),
                 progress_chat_id=progress_chat_id,
                 progress_message_id=progress_message_id,
-                created_at=utcnow(),
             )
-            session.add(broadcast)
-            await session.flush()
-            if recipients:
-                await session.execute(
-                    insert(Delivery),
-                    [
-                        {
-                            "broadcast_id": broadcast.id,
-                            "user_id": uid,
-                            "status": DeliveryStatus.PENDING.value,
-                        }
-                        for uid in recipients
-                    ],
-                )
+        if self.on_queued is not None:
+            self.on_queued()
+        return queued
+
+    async def _enqueue(
+        self,
+        session: AsyncSession,
+        *,
+        admin_id: int,
+        text: str,
+        audience: str,
+        language: str,
+        progress_chat_id: int | None,
+        progress_message_id: int | None,
+    ) -> Queued:
+        recipients = await self.recipients(session, audience)
+        broadcast = Broadcast(
+            admin_id=admin_id,
+            text=text,
+            audience=audience,
+            language=language,
+            status=BroadcastStatus.SENDING,
+            total=len(recipients),
+            progress_chat_id=progress_chat_id,
+            progress_message_id=progress_message_id,
+            created_at=utcnow(),
+        )
+        session.add(broadcast)
+        await session.flush()
+        if recipients:
+            await session.execute(
+                insert(Delivery),
+                [
+                    {
+                        "broadcast_id": broadcast.id,
+                        "user_id": uid,
+                        "status": DeliveryStatus.PENDING.value,
+                    }
+                    for uid in recipients
+                ],
+            )
+        else:
+            broadcast.status = BroadcastStatus.DONE
+            broadcast.finished_at = utcnow()
+        return Queued(broadcast.id, len(recipients))
+
+    # -- the admin's composition (one row per admin: any worker takes the next step) ----------
+
+    async def composition(self, admin_id: int) -> BroadcastDraft | None:
+        """What this admin is composing, if anything (a text awaited only for a while)."""
+        async with self._sessions() as session:
+            draft = await session.get(BroadcastDraft, admin_id)
+        if draft is not None and draft.awaiting_text and utcnow() - draft.updated_at > TEXT_WAIT:
+            return None  # /broadcast long ago: their next message is not an announcement
+        return draft
+
+    async def compose(
+        self, admin_id: int, *, text: str | None = None, audience: str | None = None
+    ) -> BroadcastDraft | None:
+        """Start over (no text: the next message is awaited), keep the text (then choose an
+        audience), or set the audience of the text kept (None if there is no text)."""
+        async with self._sessions.begin() as session:
+            draft = await session.get(BroadcastDraft, admin_id, with_for_update=True)
+            if audience is not None:
+                if draft is None or not draft.text:
+                    return None
+                draft.audience = audience
             else:
-                broadcast.status = BroadcastStatus.DONE
-                broadcast.finished_at = utcnow()
-            queued = Queued(broadcast.id, len(recipients))
+                if draft is None:
+                    draft = BroadcastDraft(admin_id=admin_id)
+                    session.add(draft)
+                draft.awaiting_text, draft.text, draft.audience = text is None, text, None
+            draft.updated_at = utcnow()
+        return draft
+
+    async def discard(self, admin_id: int) -> bool:
+        """Drop the composition; False if there was none."""
+        async with self._sessions.begin() as session:
+            result = await session.execute(
+                delete(BroadcastDraft).where(BroadcastDraft.admin_id == admin_id)
+            )
+        return bool(getattr(result, "rowcount", 0))
+
+    async def confirm(
+        self,
+        admin_id: int,
+        *,
+        language: str,
+        progress_chat_id: int | None = None,
+        progress_message_id: int | None = None,
+    ) -> Queued | None:
+        """ "Send": the composition becomes a queued broadcast, in one transaction.
+
+        The composition is deleted in that transaction, so a second press (on any worker)
+        finds nothing to send: None.
+        """
+        async with self._sessions.begin() as session:
+            draft = await session.get(BroadcastDraft, admin_id, with_for_update=True)
+            if draft is None or not draft.text or not draft.audience:
+                return None
+            if text_problem(draft.text) or not is_valid_audience(draft.audience):
+                return None
+            consumed = await session.execute(
+                delete(BroadcastDraft).where(BroadcastDraft.admin_id == admin_id)
+            )
+            if getattr(consumed, "rowcount", 0) != 1:
+                return None
+            queued = await self._enqueue(
+                session,
+                admin_id=admin_id,
+                text=draft.text,
+                audience=draft.audience,
+                language=language,
+                progress_chat_id=progress_chat_id,
+                progress_message_id=progress_message_id,
+            )
         if self.on_queued is not None:
             self.on_queued()
         return queued

@@ -12,6 +12,7 @@ from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.broadcasts import BroadcastService
 from bot.content.store import ContentStore
+from bot.content.versions import SharedContent
 from bot.privacy import PrivacyService
 from bot.proposals import ProposalService
 from bot.settings import Settings
@@ -27,6 +28,7 @@ class Services:
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
     content: ContentStore
+    content_version: SharedContent
     users: UserService
     broadcasts: BroadcastService
     privacy: PrivacyService
@@ -34,7 +36,14 @@ class Services:
 
 
 class FocusContext(CallbackContext[ExtBot[None], dict, dict, dict]):  # type: ignore[type-arg]
-    """CallbackContext with typed access to the services created in `post_init`."""
+    """CallbackContext with typed access to the services created in `post_init`.
+
+    One context is made per update (python-telegram-bot shares it between the update's
+    handlers), so what is set on it lives exactly as long as the update: the person's
+    language, read from the database by the first handler.
+    """
+
+    person_language: str | None = None
 
     @property
     def services(self) -> Services:
@@ -42,9 +51,8 @@ class FocusContext(CallbackContext[ExtBot[None], dict, dict, dict]):  # type: ig
 
     @property
     def lang(self) -> str:
-        """The language of the person behind this update (set by the tracking handler)."""
-        data = self.user_data
-        return str(data.get("lang", "en")) if data is not None else "en"
+        """The language of the person behind this update (read by the tracking handler)."""
+        return self.person_language or "en"
 
 
 def services_of(application: Application) -> Services:  # type: ignore[type-arg]

@@ -1,21 +1,19 @@
 """UserService: who talks to the bot, in which language, and whether they want broadcasts.
 
-Recording a contact never delays a reply. `contact()` answers from memory (the languages
-people chose are loaded at start-up) and queues the write; the queue is written within
-`flush_delay` seconds, all of it in one statement. Every method that reads people writes the
-queue first, and so do /forget, a broadcast's audience and shutting down, so nothing reads a
-stale list. A hard crash loses at most the last second of first contacts: those people are
-recorded again at their next message.
+Every update reads the person's row (one primary-key lookup) and writes it only when
+something changed: their first message, Telegram's language, a return after a while, or a
+message after they had blocked the bot. Nothing about a person is kept in this process:
+any worker answers anyone.
 """
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import logging
 from dataclasses import dataclass
+from typing import Final
 
-from sqlalchemy import Executable, Table, select, update
+from sqlalchemy import Table, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -32,85 +30,70 @@ class SubscriberStats:
     by_language: dict[str, int]
 
 
-@dataclass(frozen=True)
-class Contact:
-    telegram_language: str | None
-    at: dt.datetime
-
-
 log = logging.getLogger(__name__)
-FLUSH_DELAY = 1.0  # seconds a contact may wait before it is written
+# `last_seen` is refreshed at most this often per person: one write, not one per tap.
+TOUCH_INTERVAL: Final = dt.timedelta(minutes=10)
+
+
+def known_language(code: str | None) -> str | None:
+    """Telegram's `language_code` if it is one of ours ("es-ES" -> "es"), else None.
+
+    Telegram sends what the person's app says; a forged update may send anything (20
+    characters, a NUL): only a language the bot speaks is ever stored.
+    """
+    if not code:
+        return None
+    base = code.split("-")[0].split("_")[0].lower()
+    return base if base in LANGUAGES else None
 
 
 class UserService:
-    def __init__(
-        self, sessions: async_sessionmaker[AsyncSession], flush_delay: float = FLUSH_DELAY
-    ) -> None:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
-        self._flush_delay = flush_delay
-        self._chosen: dict[int, str] = {}  # user id -> language chosen with /language
-        self._pending: dict[int, Contact] = {}
-        self._flush_handle: asyncio.TimerHandle | None = None
-        self._flush_task: asyncio.Task[None] | None = None
-        self._writing = asyncio.Lock()
 
-    async def load(self) -> None:
-        """Read the languages people chose, so that `contact()` needs no database."""
-        async with self._sessions() as session:
-            rows = await session.execute(
-                select(User.id, User.chosen_language).where(User.chosen_language.is_not(None))
-            )
-            self._chosen = {user_id: lang for user_id, lang in rows if lang}
+    async def contact(
+        self, user_id: int, telegram_language: str | None, *, private: bool = True
+    ) -> str:
+        """This person wrote to the bot: record them (in a private chat) and return their
+        language (the one chosen with /language, else the one Telegram reports).
 
-    def contact(self, user_id: int, telegram_language: str | None) -> str:
-        """Note that this person wrote (creating them on first sight); return their language.
-
-        The write is queued (see the module docstring); the answer comes from memory.
+        Someone talking in a group is not a subscriber: they are only read, never created.
         """
-        self._pending[user_id] = Contact(telegram_language, utcnow())
-        if self._flush_handle is None:
-            loop = asyncio.get_running_loop()
-            self._flush_handle = loop.call_later(self._flush_delay, self._start_flush)
-        return self.known_language(user_id, telegram_language)
+        telegram = known_language(telegram_language)
+        now = utcnow()
+        async with self._sessions.begin() as session:
+            user = await session.get(User, user_id)
+            if user is None:
+                if private:
+                    await session.execute(self._first_contact(session, user_id, telegram, now))
+                return normalize_language(telegram)
+            if private and (
+                user.blocked_at is not None  # they wrote to us again: they unblocked the bot
+                or (telegram is not None and user.telegram_language != telegram)
+                or now - user.last_seen > TOUCH_INTERVAL
+            ):
+                user.last_seen = now
+                user.blocked_at = None
+                if telegram is not None:
+                    user.telegram_language = telegram
+            return user.language
 
-    def known_language(self, user_id: int, telegram_language: str | None) -> str:
-        """The language chosen with /language, else the one Telegram reports."""
-        return self._chosen.get(user_id) or normalize_language(telegram_language)
-
-    def _start_flush(self) -> None:
-        self._flush_handle = None
-        self._flush_task = asyncio.get_running_loop().create_task(self._flush_logged())
-
-    async def _flush_logged(self) -> None:
-        try:
-            await self.flush()
-        except Exception:
-            # The contacts stay queued for the next try; the bot goes on answering.
-            log.exception("Could not record %d contact(s); will retry", len(self._pending))
-            if self._flush_handle is None and self._pending:
-                loop = asyncio.get_running_loop()
-                self._flush_handle = loop.call_later(self._flush_delay, self._start_flush)
-
-    async def flush(self) -> None:
-        """Write the queued contacts, in one statement (an upsert)."""
-        async with self._writing:
-            if not self._pending:
-                return
-            batch, self._pending = self._pending, {}
-            try:
-                async with self._sessions.begin() as session:
-                    await session.execute(self._upsert(session), _rows(batch))
-            except BaseException:
-                # Newer contacts of the same people win over the batch that failed.
-                self._pending = {**batch, **self._pending}
-                raise
+    @staticmethod
+    def _first_contact(
+        session: AsyncSession, user_id: int, telegram: str | None, now: dt.datetime
+    ) -> postgresql.Insert | sqlite.Insert:
+        """INSERT the new person; a worker that recorded them a moment earlier wins."""
+        row = {
+            "id": user_id,
+            "telegram_language": telegram,
+            "subscribed": True,
+            "first_seen": now,
+            "last_seen": now,
+        }
+        return _insert(session).values(row).on_conflict_do_nothing(index_elements=["id"])
 
     async def _write_person(self, user_id: int, **values: object) -> None:
-        """Set some of a person's fields, creating them if needed: one statement.
-
-        A contact of theirs still queued does not matter: it only sets the fields of a
-        contact (Telegram's language, when), whichever is written first.
-        """
+        """Set some of a person's fields, creating them if needed: one statement."""
         now = utcnow()
         row = {"id": user_id, "subscribed": True, "first_seen": now, "last_seen": now, **values}
         async with self._sessions.begin() as session:
@@ -119,37 +102,12 @@ class UserService:
                 statement.on_conflict_do_update(index_elements=[_users().c.id], set_=values)
             )
 
-    @staticmethod
-    def _upsert(session: AsyncSession) -> Executable:
-        statement = _insert(session)
-        table = _users()
-        return statement.on_conflict_do_update(
-            index_elements=[table.c.id],
-            set_={
-                "telegram_language": statement.excluded.telegram_language,
-                "last_seen": statement.excluded.last_seen,
-                # They wrote to us again, so they have unblocked the bot.
-                "blocked_at": None,
-            },
-        )
-
-    async def close(self) -> None:
-        """Stop the timer and write what is queued (shutting down)."""
-        if self._flush_handle is not None:
-            self._flush_handle.cancel()
-            self._flush_handle = None
-        if self._flush_task is not None:
-            await asyncio.gather(self._flush_task, return_exceptions=True)
-        await self.flush()
-
     async def set_language(self, user_id: int, language: str) -> None:
         if language not in LANGUAGES:
             raise ValueError(f"unsupported language {language!r}")
         await self._write_person(user_id, chosen_language=language)
-        self._chosen[user_id] = language
 
     async def get(self, user_id: int) -> User | None:
-        await self.flush()
         async with self._sessions() as session:
             return await session.get(User, user_id)
 
@@ -165,19 +123,28 @@ class UserService:
         user = await self.get(user_id)
         return user is None or user.subscribed
 
-    async def mark_blocked(self, user_id: int) -> None:
-        """Telegram said this person blocked the bot: skip them until they write again."""
-        await self.flush()
+    async def mark_blocked(self, user_id: int, *, unsubscribe: bool = False) -> None:
+        """Telegram refused a message to this person (or told us they blocked the bot, then
+        `unsubscribe`): skipped by broadcasts until they write again (and /subscribe).
+
+        Only a person the bot knows is changed: nobody is created (nor re-created after
+        /forget) by blocking.
+        """
+        values: dict[str, object] = {"blocked_at": utcnow()}
+        if unsubscribe:
+            values["subscribed"] = False
+        async with self._sessions.begin() as session:
+            await session.execute(update(User).where(User.id == user_id).values(**values))
+
+    async def mark_unblocked(self, user_id: int) -> None:
+        """This person unblocked the bot: reachable again, but not subscribed by that alone."""
         async with self._sessions.begin() as session:
             await session.execute(
-                update(User)
-                .where(User.id == user_id, User.blocked_at.is_(None))
-                .values(blocked_at=utcnow())
+                update(User).where(User.id == user_id).values(blocked_at=None)
             )
 
     async def subscriber_stats(self) -> SubscriberStats:
         """Counts for /stats: reachable subscribers (and their languages), the others."""
-        await self.flush()
         async with self._sessions() as session:
             rows = (
                 await session.execute(
@@ -200,30 +167,6 @@ class UserService:
                 active += 1
                 by_language[chosen or normalize_language(telegram)] += 1
         return SubscriberStats(active, unsubscribed, blocked, by_language)
-
-    async def forget(self, user_id: int) -> None:
-        """Drop what is known of this person in memory (/forget deletes the rest)."""
-        async with self._writing:  # a batch being written may hold them: wait for it
-            self._pending.pop(user_id, None)
-            self._chosen.pop(user_id, None)
-
-    @staticmethod
-    def due_for_touch(last_touch: dt.datetime | None, now: dt.datetime) -> bool:
-        """Refresh `last_seen` at most every ten minutes per person: one write, not one per tap."""
-        return last_touch is None or now - last_touch > dt.timedelta(minutes=10)
-
-
-def _rows(batch: dict[int, Contact]) -> list[dict[str, object]]:
-    return [
-        {
-            "id": user_id,
-            "telegram_language": contact.telegram_language,
-            "subscribed": True,
-            "first_seen": contact.at,
-            "last_seen": contact.at,
-        }
-        for user_id, contact in batch.items()
-    ]
 
 
 def _users() -> Table:

@@ -3,9 +3,9 @@
 Every handler re-checks `settings.is_admin` on the numeric id of whoever sent the message or
 pressed the button: a button can be forwarded, replayed or forged.
 
-The draft being composed lives in the admin's `user_data`: a restart loses an unconfirmed
-draft (the admin types /broadcast again), never a confirmed broadcast, which is in the
-database from the moment "Send" is pressed.
+The announcement being composed is a row in the database (text, then audience): any worker
+takes the admin's next step, and a restart loses nothing. "Send" turns it into a queued
+broadcast in one transaction.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from typing import Any, Final
 from telegram import Bot, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest, Forbidden, RetryAfter, TimedOut
-from telegram.ext import Application, ExtBot, filters
+from telegram.ext import ApplicationHandlerStop, ExtBot, filters
 from telegram.warnings import PTBDeprecationWarning
 
 from bot.broadcasts import (
@@ -43,7 +43,6 @@ from handlers.common import show
 from handlers.organize import state_label
 from handlers.views import View, button, fit
 
-DRAFT_KEY: Final = "broadcast_draft"
 RECENT_LIMIT: Final = 10
 EXCERPT: Final = 60
 
@@ -73,8 +72,6 @@ async def refuse_unless_admin(update: Update, context: FocusContext) -> bool:
     user = update.effective_user
     if user is not None and context.services.settings.is_admin(user.id):
         return False
-    if context.user_data is not None:
-        context.user_data.pop(DRAFT_KEY, None)
     refusal = plain("admin.refused", context.lang)
     if update.callback_query is not None:
         await update.callback_query.answer(refusal, show_alert=True)
@@ -83,36 +80,19 @@ async def refuse_unless_admin(update: Update, context: FocusContext) -> bool:
     return True
 
 
-def draft_of(context: FocusContext) -> dict[str, Any]:
-    data = context.user_data if context.user_data is not None else {}
-    draft = data.get(DRAFT_KEY)
-    return draft if isinstance(draft, dict) else {}
+def composing_filter(admin_ids: frozenset[int]) -> filters.BaseFilter:
+    """An admin's private text that may be the announcement they were asked for."""
+    return (
+        filters.UpdateType.MESSAGE
+        & filters.ChatType.PRIVATE
+        & filters.TEXT
+        & ~filters.COMMAND
+        & filters.User(user_id=admin_ids)
+    )
 
 
-class ComposingBroadcast(filters.MessageFilter):
-    """Text from someone who was asked for a broadcast's text (checked again by the handler)."""
-
-    def __init__(self, application: Application) -> None:  # type: ignore[type-arg]
-        super().__init__(name="ComposingBroadcast")
-        self._application = application
-
-    def filter(self, message: Message) -> bool:
-        user = message.from_user
-        if message.chat.type != ChatType.PRIVATE:
-            return False  # an admin's chatter in a group is never taken for an announcement
-        if user is None or user.id not in self._application.user_data:
-            return False
-        draft = self._application.user_data[user.id].get(DRAFT_KEY)
-        return isinstance(draft, dict) and bool(draft.get("awaiting_text"))
-
-
-def composing_filter(application: Application) -> filters.BaseFilter:  # type: ignore[type-arg]
-    return filters.TEXT & ~filters.COMMAND & ComposingBroadcast(application)
-
-
-def composing_command_filter(application: Application) -> filters.BaseFilter:  # type: ignore[type-arg]
-    """/cancel while writing an announcement cancels the announcement."""
-    return ComposingBroadcast(application)
+def composing_cancel_filter(admin_ids: frozenset[int]) -> filters.BaseFilter:
+    return filters.ChatType.PRIVATE & filters.User(user_id=admin_ids)
 
 
 # -- views -------------------------------------------------------------------------------------
@@ -194,7 +174,7 @@ def confirm_view(audience: str, count: int, lang: str) -> View:
 
 async def broadcast_command(update: Update, context: FocusContext) -> None:
     """/broadcast [TEXT]: take the text inline or ask for it."""
-    if await refuse_unless_admin(update, context) or context.user_data is None:
+    if await refuse_unless_admin(update, context) or update.effective_user is None:
         return
     chat = update.effective_chat
     if chat is not None and chat.type != ChatType.PRIVATE:
@@ -203,7 +183,7 @@ async def broadcast_command(update: Update, context: FocusContext) -> None:
     message = update.effective_message
     text = (message.text or "").partition(" ")[2].strip() if message else ""
     if not text:
-        context.user_data[DRAFT_KEY] = {"awaiting_text": True}
+        await context.services.broadcasts.compose(update.effective_user.id)
         keyboard = InlineKeyboardMarkup(
             [[button(plain("broadcast.cancel_button", context.lang), CANCEL)]]
         )
@@ -215,23 +195,33 @@ async def broadcast_command(update: Update, context: FocusContext) -> None:
 
 
 async def broadcast_text(update: Update, context: FocusContext) -> None:
-    """The admin's next message after a bare /broadcast: the announcement itself."""
-    if await refuse_unless_admin(update, context):
+    """An admin's private text: the announcement, if they were asked for one.
+
+    Runs in its own group before the others: when the text is the announcement, the other
+    handlers are skipped (ApplicationHandlerStop); otherwise it is a question or an answer
+    like anyone's.
+    """
+    user, message = update.effective_user, update.effective_message
+    if user is None or message is None or not context.services.settings.is_admin(user.id):
         return
-    message = update.effective_message
-    await take_text(update, context, message.text if message and message.text else "")
+    composition = await context.services.broadcasts.composition(user.id)
+    if composition is None or not composition.awaiting_text:
+        return
+    await take_text(update, context, message.text or "")
+    raise ApplicationHandlerStop
 
 
 async def take_text(update: Update, context: FocusContext, text: str) -> None:
-    """Validate the text, keep it in the draft, ask for the audience."""
-    assert context.user_data is not None
+    """Validate the text, keep it in the composition, ask for the audience."""
+    assert update.effective_user is not None
+    admin_id = update.effective_user.id
     problem = text_problem(text)
     if problem:
-        context.user_data[DRAFT_KEY] = {"awaiting_text": True}
+        await context.services.broadcasts.compose(admin_id)  # still waiting for a text
         key = "broadcast.text_empty" if problem == "empty" else "broadcast.text_too_long"
         await show(update, View(t(key, context.lang, limit=MESSAGE_LIMIT, length=len(text))))
         return
-    context.user_data[DRAFT_KEY] = {"text": text}
+    await context.services.broadcasts.compose(admin_id, text=text)
     await show(update, await audience_view(context), edit=False)
 
 
@@ -239,16 +229,17 @@ async def choose_audience(update: Update, context: FocusContext) -> None:
     """An audience was picked: show the preview exactly as it will arrive, and the count."""
     query = update.callback_query
     assert query is not None
-    if await refuse_unless_admin(update, context):
+    if await refuse_unless_admin(update, context) or update.effective_user is None:
         return
-    draft = draft_of(context)
-    match = AUDIENCE_PATTERN.match(query.data or "")
+    broadcasts = context.services.broadcasts
+    match = context.match
     audience = match.group(1) if match else ""
-    if not draft.get("text") or not is_valid_audience(audience):
+    composition = await broadcasts.composition(update.effective_user.id)
+    if composition is None or not composition.text or not is_valid_audience(audience):
         await query.answer(plain("broadcast.nothing_to_confirm", context.lang), show_alert=True)
         return
     await query.answer()
-    count = await context.services.broadcasts.count(audience)
+    count = await broadcasts.count(audience)
     if count == 0:
         await show(
             update,
@@ -257,12 +248,14 @@ async def choose_audience(update: Update, context: FocusContext) -> None:
             ),
         )
         return
-    draft["audience"] = audience
+    if await broadcasts.compose(update.effective_user.id, audience=audience) is None:
+        await show(update, View(t("broadcast.nothing_to_confirm", context.lang)))
+        return
     await show(update, View(t("broadcast.preview_intro", context.lang)))
     chat = update.effective_chat
     if chat is not None:
         # Sent exactly as the recipients will get it: plain text, no formatting to break.
-        await chat.send_message(draft["text"])
+        await chat.send_message(composition.text)
     await show(update, confirm_view(audience, count, context.lang), edit=False)
 
 
@@ -270,10 +263,11 @@ async def other_audience(update: Update, context: FocusContext) -> None:
     """Back from the confirmation to the audience buttons."""
     query = update.callback_query
     assert query is not None
-    if await refuse_unless_admin(update, context):
+    if await refuse_unless_admin(update, context) or update.effective_user is None:
         return
     await query.answer()
-    if not draft_of(context).get("text"):
+    composition = await context.services.broadcasts.composition(update.effective_user.id)
+    if composition is None or not composition.text:
         await show(update, View(t("broadcast.nothing_to_confirm", context.lang)))
         return
     await show(update, await audience_view(context))
@@ -283,44 +277,54 @@ async def confirm(update: Update, context: FocusContext) -> None:
     """ "Send": queue one delivery per recipient; the background sender does the rest."""
     query = update.callback_query
     assert query is not None and update.effective_user is not None
-    if await refuse_unless_admin(update, context) or context.user_data is None:
+    if await refuse_unless_admin(update, context):
         return
-    # Taken out at once: a second press of the same button finds nothing to send.
-    draft = context.user_data.pop(DRAFT_KEY, None) or {}
-    text, audience = draft.get("text"), draft.get("audience")
-    if not text or not audience or not is_valid_audience(audience):
-        await query.answer(plain("broadcast.nothing_to_confirm", context.lang), show_alert=True)
+    broadcasts, lang = context.services.broadcasts, context.lang
+    composition = await broadcasts.composition(update.effective_user.id)
+    if composition is None or not composition.text or not composition.audience:
+        await query.answer(plain("broadcast.nothing_to_confirm", lang), show_alert=True)
         return
     await query.answer()
-    lang = context.lang
     # The progress message is shown before queueing, so the sender's edits always come after.
     shown = await show(
-        update, View(t("broadcast.queued", lang, audience=audience_label(audience, lang)))
+        update, View(t("broadcast.queued", lang, audience=audience_label(composition.audience, lang)))
     )
     target = shown or query.message
-    queued = await context.services.broadcasts.enqueue(
-        admin_id=update.effective_user.id,
-        text=text,
-        audience=audience,
+    queued = await broadcasts.confirm(
+        update.effective_user.id,
         language=lang,
         progress_chat_id=target.chat.id if target else None,
         progress_message_id=target.message_id if target else None,
     )
+    if queued is None:  # pressed twice, on two workers at once: the other one sent it
+        return
     if queued.recipients == 0:
-        report = await context.services.broadcasts.report(queued.broadcast_id)
+        report = await broadcasts.report(queued.broadcast_id)
         if report is not None:
             await show(update, View(report_text(report, lang)))
 
 
 async def cancel(update: Update, context: FocusContext) -> None:
-    """Drop the draft (Cancel button, or /cancel while writing it); nothing is sent."""
-    if await refuse_unless_admin(update, context):
+    """Drop the composition (its Cancel button); nothing is sent."""
+    if await refuse_unless_admin(update, context) or update.effective_user is None:
         return
-    if context.user_data is not None:
-        context.user_data.pop(DRAFT_KEY, None)
+    await context.services.broadcasts.discard(update.effective_user.id)
     if update.callback_query is not None:
         await update.callback_query.answer()
     await show(update, View(t("broadcast.cancelled", context.lang)))
+
+
+async def cancel_composing(update: Update, context: FocusContext) -> None:
+    """/cancel from an admin asked for an announcement's text: drop it (and stop there)."""
+    user = update.effective_user
+    if user is None or not context.services.settings.is_admin(user.id):
+        return
+    composition = await context.services.broadcasts.composition(user.id)
+    if composition is None or not composition.awaiting_text:
+        return  # /cancel is then about something else (a speaking-slot request)
+    await context.services.broadcasts.discard(user.id)
+    await show(update, View(t("broadcast.cancelled", context.lang)))
+    raise ApplicationHandlerStop
 
 
 # -- reports, stats, reload --------------------------------------------------------------------
@@ -368,7 +372,7 @@ async def reload_command(update: Update, context: FocusContext) -> None:
         return
     lang = context.lang
     try:
-        content = context.services.content.reload()
+        content = await context.services.content_version.reload()
     except ContentInvalid as error:
         problems = "\n".join(f"• {problem.render(lang)}" for problem in error.errors)
         text = t("reload.invalid", lang, count=len(error.errors), errors=problems)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 
 from telegram import Message, Update
@@ -15,35 +14,25 @@ from handlers.views import View
 
 log = logging.getLogger(__name__)
 
-LANG_KEY = "lang"
-TOUCHED_KEY = "touched_at"
-
-
 async def track_user(update: Update, context: FocusContext) -> None:
-    """Runs first for every update: remember the person and their language.
+    """Runs first for every update: follow the content version; who is this, which language?
 
-    No database on the way: the language comes from memory and the contact is queued.
+    Both are read from the database, so any worker answers any update the same way.
     """
+    await context.services.content_version.follow()
     user = update.effective_user
-    if user is None or user.is_bot or context.user_data is None:
-        return
-    now = dt.datetime.now(dt.UTC)
-    data = context.user_data
-    users = context.services.users
-    if LANG_KEY in data and not users.due_for_touch(data.get(TOUCHED_KEY), now):
-        return
+    if user is None or user.is_bot or update.my_chat_member is not None:
+        return  # blocking and unblocking are handled on their own (handlers/subscription.py)
     chat = update.effective_chat
-    if chat is not None and chat.type != ChatType.PRIVATE and LANG_KEY not in data:
-        # Someone talking in a group is not a subscriber: only read their language.
-        data[LANG_KEY] = users.known_language(user.id, user.language_code)
-        return
-    data[LANG_KEY] = users.contact(user.id, user.language_code)
-    data[TOUCHED_KEY] = now
+    private = chat is not None and chat.type == ChatType.PRIVATE
+    context.person_language = await context.services.users.contact(
+        user.id, user.language_code, private=private
+    )
 
 
 def set_language(context: FocusContext, lang: str) -> None:
-    if context.user_data is not None:
-        context.user_data[LANG_KEY] = lang
+    """The person chose another language: the rest of this update speaks it."""
+    context.person_language = lang
 
 
 async def show(update: Update, view: View, *, edit: bool = True) -> Message | None:

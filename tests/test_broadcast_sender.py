@@ -96,8 +96,7 @@ async def world(settings: Settings) -> AsyncIterator[World]:
 
 async def subscribers(services: Services, ids: range | list[int], lang: str = "en") -> None:
     for user_id in ids:
-        services.users.contact(user_id, lang)
-    await services.users.flush()
+        await services.users.contact(user_id, lang)
 
 
 async def statuses(services: Services) -> dict[int, str]:

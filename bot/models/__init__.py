@@ -3,6 +3,18 @@
 from bot.models.base import Base
 from bot.models.broadcast import Broadcast, Delivery
 from bot.models.proposal import Proposal, ProposalDraft, ProposalEvent
+from bot.models.state import BroadcastDraft, ContentVersion, Lease
 from bot.models.user import User
 
-__all__ = ["Base", "Broadcast", "Delivery", "Proposal", "ProposalDraft", "ProposalEvent", "User"]
+__all__ = [
+    "Base",
+    "Broadcast",
+    "BroadcastDraft",
+    "ContentVersion",
+    "Delivery",
+    "Lease",
+    "Proposal",
+    "ProposalDraft",
+    "ProposalEvent",
+    "User",
+]
