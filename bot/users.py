@@ -139,9 +139,7 @@ class UserService:
     async def mark_unblocked(self, user_id: int) -> None:
         """This person unblocked the bot: reachable again, but not subscribed by that alone."""
         async with self._sessions.begin() as session:
-            await session.execute(
-                update(User).where(User.id == user_id).values(blocked_at=None)
-            )
+            await session.execute(update(User).where(User.id == user_id).values(blocked_at=None))
 
     async def subscriber_stats(self) -> SubscriberStats:
         """Counts for /stats: reachable subscribers (and their languages), the others."""

@@ -15,7 +15,7 @@ import re
 import warnings
 from typing import Any, Final
 
-from telegram import Bot, InlineKeyboardMarkup, Message, Update
+from telegram import Bot, InlineKeyboardMarkup, Update
 from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest, Forbidden, RetryAfter, TimedOut
 from telegram.ext import ApplicationHandlerStop, ExtBot, filters
@@ -286,9 +286,8 @@ async def confirm(update: Update, context: FocusContext) -> None:
         return
     await query.answer()
     # The progress message is shown before queueing, so the sender's edits always come after.
-    shown = await show(
-        update, View(t("broadcast.queued", lang, audience=audience_label(composition.audience, lang)))
-    )
+    audience = audience_label(composition.audience, lang)
+    shown = await show(update, View(t("broadcast.queued", lang, audience=audience)))
     target = shown or query.message
     queued = await broadcasts.confirm(
         update.effective_user.id,

@@ -14,6 +14,7 @@ from handlers.views import View
 
 log = logging.getLogger(__name__)
 
+
 async def track_user(update: Update, context: FocusContext) -> None:
     """Runs first for every update: follow the content version; who is this, which language?
 
