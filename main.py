@@ -15,6 +15,8 @@ from bot.logging_setup import configure_logging, settings_secrets
 from bot.schema import SchemaNotReady
 from bot.settings import Settings
 
+ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
+
 
 def print_content_errors(error: ContentInvalid, settings: Settings) -> None:
     print(
@@ -46,15 +48,29 @@ def check_content(settings: Settings) -> int:
 
 
 def run_polling(settings: Settings) -> int:
+    from telegram.error import InvalidToken, NetworkError
+
     from bot.app import build_application
+    from handlers.errors import CONFLICT_KEY
 
     if settings.bot_token is None or not settings.bot_token.get_secret_value().strip():
         print(plain("cli.no_token", "en"), file=sys.stderr)
         return 2
     application = build_application(settings)
     # SIGTERM/SIGINT stop it gracefully: updates in progress finish, then post_shutdown.
-    application.run_polling(allowed_updates=["message", "callback_query", "my_chat_member"])
-    return 0
+    try:
+        application.run_polling(allowed_updates=ALLOWED_UPDATES)
+    except InvalidToken:
+        print(plain("cli.token_refused", "en"), file=sys.stderr)
+        return 2
+    except NetworkError as error:
+        print(
+            plain("cli.api_unreachable", "en", url=settings.api_root, reason=error.message),
+            file=sys.stderr,
+        )
+        return 2
+    # Another process polls with this token (Telegram's 409): handlers/errors.py stopped us.
+    return 3 if application.bot_data.get(CONFLICT_KEY) else 0
 
 
 def run_webhook(settings: Settings) -> int:

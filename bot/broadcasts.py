@@ -37,6 +37,7 @@ from sqlalchemy import Table, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.i18n import LANGUAGES, normalize_language
+from bot.leases import LEASE_RETRY, LEASE_TTL, SendingRole, worker_name
 from bot.models import Base, Broadcast, BroadcastDraft, Delivery, User
 from bot.models.base import utcnow
 from bot.models.broadcast import BroadcastStatus, DeliveryStatus
@@ -432,7 +433,9 @@ class BroadcastSender:
         max_in_flight: int = 8,
         clock: Clock = time.monotonic,
         sleep: Sleep = asyncio.sleep,
-        idle_poll: float = 30.0,
+        idle_poll: float = 1.0,
+        holder: str | None = None,
+        lease_ttl: float = LEASE_TTL,
     ) -> None:
         self._sessions = sessions
         self._send = send
@@ -444,6 +447,8 @@ class BroadcastSender:
         self._clock = clock
         self._sleep = sleep
         self.idle_poll = idle_poll
+        self.lease = SendingRole(sessions, holder or worker_name(), lease_ttl)
+        self._renewing: asyncio.Task[None] | None = None
         self._bucket = TokenBucket(rate, clock)
         self._last_send_to: dict[int, float] = {}  # chat -> when it was last sent to
         self._retry_at: dict[int, float] = {}  # delivery -> not before (backoff)
@@ -492,14 +497,67 @@ class BroadcastSender:
         await self._idle.wait()
 
     async def run(self) -> None:
-        """Recover from a crash, then deliver until stopped."""
-        await self.recover_interrupted()
-        await self._loop(until_idle=False)
+        """Deliver while this worker holds the sending role; wait for it otherwise."""
+        try:
+            while not self._stopping:
+                try:
+                    if await self._take_role():
+                        await self._loop(until_idle=False)
+                    else:
+                        await self._nap(LEASE_RETRY, until_woken=True)
+                except Exception:
+                    # The database went away: log, breathe, try again (claims expire anyway).
+                    log.exception("Broadcast sender failed; trying again")
+                    await self._nap(ERROR_PAUSE, until_woken=True)
+        finally:
+            await self._give_up_role()
 
     async def drain(self) -> None:
         """Deliver everything pending, then return (the caller owns the loop; used in tests)."""
+        if not await self._take_role():
+            raise RuntimeError("another worker holds the sending role")
+        try:
+            await self._loop(until_idle=True)
+        finally:
+            await self._give_up_role()
+
+    async def _take_role(self) -> bool:
+        """Hold the sending role: only its holder sends broadcasts, so the whole bot keeps to
+        one pace whatever the number of workers. Taking it over from a worker that stopped
+        renewing (it died) settles what that worker had in flight."""
+        if not await self.lease.acquire():
+            return False
         await self.recover_interrupted()
-        await self._loop(until_idle=True)
+        self._renewing = asyncio.create_task(self._keep_role(), name="broadcast-lease")
+        return True
+
+    async def _keep_role(self) -> None:
+        """Renew the role in real time (also through a long flood-control pause)."""
+        while True:
+            await asyncio.sleep(self.lease.renew_every)
+            try:
+                held = await self.lease.renew()
+            except Exception:
+                log.exception("Could not renew the sending role")
+                held = not self.lease.expired()
+            if not held:
+                log.warning("Another worker took the sending role over: stopping sending")
+                self._wake.set()
+                self._resumed.set()
+                return
+
+    def _holding(self) -> bool:
+        return self._renewing is not None and not self._renewing.done()
+
+    async def _give_up_role(self) -> None:
+        if self._renewing is not None:
+            self._renewing.cancel()
+            await asyncio.gather(self._renewing, return_exceptions=True)
+            self._renewing = None
+            try:
+                await self.lease.release()  # the next worker need not wait for it to expire
+            except Exception:
+                log.exception("Could not release the sending role (it expires by itself)")
 
     async def recover_interrupted(self) -> int:
         """Rows left `sending` by a crash become `unknown`: they might have been delivered."""
@@ -507,7 +565,7 @@ class BroadcastSender:
             result = await session.execute(
                 update(Delivery)
                 .where(Delivery.status == DeliveryStatus.SENDING)
-                .values(status=DeliveryStatus.UNKNOWN, error="interrupted by a restart")
+                .values(status=DeliveryStatus.UNKNOWN, error="interrupted: its worker stopped")
             )
         count = int(getattr(result, "rowcount", 0) or 0)
         if count:
@@ -518,7 +576,7 @@ class BroadcastSender:
 
     async def _loop(self, *, until_idle: bool) -> None:
         try:
-            while not self._stopping:
+            while not self._stopping and self._holding():
                 try:
                     busy = await self._step()
                 except Exception:
@@ -541,7 +599,7 @@ class BroadcastSender:
         self._wake.clear()
         await self._resumed.wait()
         await self._report_if_due()
-        if self._stopping:
+        if self._stopping or not self._holding():
             return True
         claim = await self._claim_next()
         if claim is not None:

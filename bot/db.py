@@ -11,7 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import Table, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -49,3 +50,11 @@ def create_engine(database_url: str) -> AsyncEngine:
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+def insert_for(session: AsyncSession, table: Any) -> sqlite.Insert | postgresql.Insert:
+    """INSERT with ON CONFLICT (an upsert), in the dialect of the session's database."""
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    target = table.__table__ if hasattr(table, "__table__") else table
+    assert isinstance(target, Table)
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(target)

@@ -62,6 +62,18 @@ class RedactSecrets(logging.Filter):
         return True
 
 
+class QuietStartFailure(logging.Filter):
+    """python-telegram-bot logs a failed start-up (wrong token, no network) with two full
+    tracebacks; main.py says it in one line instead, so those records are dropped."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (
+            record.name.startswith("telegram.ext")
+            and record.exc_info is not None
+            and "Bootstrap" in str(record.msg % record.args if record.args else record.msg)
+        )
+
+
 def level_number(name: str) -> int | None:
     """The numeric level for a LOG_LEVEL name such as "info" or "DEBUG" (None if unknown)."""
     return logging.getLevelNamesMapping().get(name.strip().upper())
@@ -77,5 +89,6 @@ def configure_logging(level: str, secrets: Iterable[str] = ()) -> None:
     redaction = RedactSecrets(secrets)
     for handler in logging.getLogger().handlers:
         handler.addFilter(redaction)
+        handler.addFilter(QuietStartFailure())
     if number is None:
         logging.getLogger(__name__).warning("Unknown LOG_LEVEL %r: using INFO", level)

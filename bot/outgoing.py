@@ -7,17 +7,36 @@ limit and Telegram answers 429 to both. Every sending call goes through this lim
 python-telegram-bot's rate-limiter hook): sends are spaced at most `rate` per second; a
 reply takes the next free slot at once; a background send (the broadcast) only books a slot
 when no backlog is waiting, so replies never queue behind an announcement.
+
+A person never loses an answer to a passing problem: when Telegram answers a reply with a
+flood wait (429, RetryAfter), every send of this process waits that long and the reply goes
+again; a 5xx, a timeout or a dropped connection is tried again a few times within seconds.
+Only a refusal (400, 403...) is final. Broadcast sends are not retried here: the broadcast
+sender has its own policy (bot/broadcasts.py), and learns of the flood wait to pause.
 """
 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
+import logging
 import time
+import warnings
 from collections.abc import Callable, Coroutine
-from typing import Any
+from typing import Any, Final
 
-from telegram._utils.types import JSONDict
+from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter
 from telegram.ext import BaseRateLimiter
+from telegram.warnings import PTBDeprecationWarning
+
+log = logging.getLogger(__name__)
+Answer = bool | dict[str, Any] | list[dict[str, Any]]
+# A reply meeting a transient failure is tried again after these pauses (seconds).
+REPLY_RETRY_PAUSES: Final = (0.5, 1.0, 2.0)
+# Flood waits a reply sits through before the error is final (Telegram's waits are seconds).
+MAX_FLOOD_WAITS: Final = 3
+# Long polling is retried by python-telegram-bot itself.
+NOT_RETRIED: Final = frozenset({"getUpdates", "setWebhook", "deleteWebhook"})
 
 # What Telegram counts as a message; edits, callback answers and getUpdates are not limited
 # here (they do not use the per-bot message budget).
@@ -74,17 +93,50 @@ class OutgoingRateLimiter(BaseRateLimiter[dict[str, Any]]):
             # Replies have booked the coming slots: look again once they are used.
             await self._sleep(backlog - self.interval)
 
+    def hold_back(self, seconds: float) -> None:
+        """Telegram asked for a pause: no send of this process before it is over."""
+        self._next_slot = max(self._next_slot, self._clock() + seconds)
+
     async def process_request(
         self,
-        callback: Callable[..., Coroutine[Any, Any, bool | JSONDict | list[JSONDict]]],
+        callback: Callable[..., Coroutine[Any, Any, Answer]],
         args: Any,
         kwargs: dict[str, Any],
         endpoint: str,
         data: dict[str, Any],
         rate_limit_args: dict[str, Any] | None,
-    ) -> bool | JSONDict | list[JSONDict]:
-        if endpoint in SENDING_METHODS:
-            await self.acquire(
-                background=bool(rate_limit_args and rate_limit_args.get("background"))
-            )
-        return await callback(*args, **kwargs)
+    ) -> Answer:
+        background = bool(rate_limit_args and rate_limit_args.get("background"))
+        limited = endpoint in SENDING_METHODS
+        flood_waits = 0
+        pauses = iter(() if background or endpoint in NOT_RETRIED else REPLY_RETRY_PAUSES)
+        while True:
+            if limited:
+                await self.acquire(background=background)
+            try:
+                return await callback(*args, **kwargs)
+            except RetryAfter as error:
+                wait = retry_seconds(error)
+                self.hold_back(wait)
+                flood_waits += 1
+                if background or endpoint in NOT_RETRIED or flood_waits > MAX_FLOOD_WAITS:
+                    raise
+                log.info("Flood wait of %.0f s before %s: waiting, then sending", wait, endpoint)
+                if not limited:
+                    await self._sleep(wait)
+            except (BadRequest, Forbidden, InvalidToken):
+                raise  # refusals: final
+            except NetworkError as error:  # 5xx, timeouts, dropped connections
+                pause = next(pauses, None)
+                if pause is None:
+                    raise
+                log.info("%s failed (%s): trying again in %.1f s", endpoint, error, pause)
+                await self._sleep(pause)
+
+
+def retry_seconds(error: RetryAfter) -> float:
+    """RetryAfter's wait in seconds, whichever type this PTB version hands out."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        value = error.retry_after
+    return value.total_seconds() if isinstance(value, dt.timedelta) else float(value)

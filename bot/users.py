@@ -13,10 +13,10 @@ import logging
 from dataclasses import dataclass
 from typing import Final
 
-from sqlalchemy import Table, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Executable, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.db import insert_for
 from bot.i18n import LANGUAGES, normalize_language
 from bot.models import User
 from bot.models.base import utcnow
@@ -81,7 +81,7 @@ class UserService:
     @staticmethod
     def _first_contact(
         session: AsyncSession, user_id: int, telegram: str | None, now: dt.datetime
-    ) -> postgresql.Insert | sqlite.Insert:
+    ) -> Executable:
         """INSERT the new person; a worker that recorded them a moment earlier wins."""
         row = {
             "id": user_id,
@@ -90,16 +90,16 @@ class UserService:
             "first_seen": now,
             "last_seen": now,
         }
-        return _insert(session).values(row).on_conflict_do_nothing(index_elements=["id"])
+        return insert_for(session, User).values(row).on_conflict_do_nothing(index_elements=["id"])
 
     async def _write_person(self, user_id: int, **values: object) -> None:
         """Set some of a person's fields, creating them if needed: one statement."""
         now = utcnow()
         row = {"id": user_id, "subscribed": True, "first_seen": now, "last_seen": now, **values}
         async with self._sessions.begin() as session:
-            statement = _insert(session).values(row)
+            statement = insert_for(session, User).values(row)
             await session.execute(
-                statement.on_conflict_do_update(index_elements=[_users().c.id], set_=values)
+                statement.on_conflict_do_update(index_elements=["id"], set_=values)
             )
 
     async def set_language(self, user_id: int, language: str) -> None:
@@ -165,15 +165,3 @@ class UserService:
                 active += 1
                 by_language[chosen or normalize_language(telegram)] += 1
         return SubscriberStats(active, unsubscribed, blocked, by_language)
-
-
-def _users() -> Table:
-    table = User.__table__
-    assert isinstance(table, Table)
-    return table
-
-
-def _insert(session: AsyncSession) -> sqlite.Insert | postgresql.Insert:
-    """INSERT with ON CONFLICT, in the dialect of the session's database."""
-    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(_users())

@@ -10,16 +10,13 @@ broadcast in one transaction.
 
 from __future__ import annotations
 
-import datetime as dt
 import re
-import warnings
 from typing import Any, Final
 
 from telegram import Bot, InlineKeyboardMarkup, Update
 from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest, Forbidden, RetryAfter, TimedOut
 from telegram.ext import ApplicationHandlerStop, ExtBot, filters
-from telegram.warnings import PTBDeprecationWarning
 
 from bot.broadcasts import (
     LANGUAGE_PREFIX,
@@ -37,7 +34,7 @@ from bot.broadcasts import (
 )
 from bot.content import ContentInvalid
 from bot.i18n import LANGUAGE_NAMES, LANGUAGES, Html, plain, t
-from bot.outgoing import BACKGROUND
+from bot.outgoing import BACKGROUND, retry_seconds
 from bot.services import FocusContext
 from handlers.common import show
 from handlers.organize import state_label
@@ -388,14 +385,6 @@ async def reload_command(update: Update, context: FocusContext) -> None:
 
 
 # -- the sender's Telegram side ----------------------------------------------------------------
-
-
-def retry_seconds(error: RetryAfter) -> float:
-    """RetryAfter's wait in seconds, whichever type this PTB version hands out."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", PTBDeprecationWarning)
-        value = error.retry_after
-    return value.total_seconds() if isinstance(value, dt.timedelta) else float(value)
 
 
 def telegram_send(bot: ExtBot[Any]) -> SendMessage:

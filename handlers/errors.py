@@ -4,16 +4,46 @@ from __future__ import annotations
 
 import logging
 
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from telegram import Update
 from telegram.constants import ParseMode
-from telegram.error import NetworkError, TimedOut
+from telegram.error import Conflict, NetworkError, RetryAfter, TimedOut
 
 from bot.alerts import AlertThrottle
-from bot.i18n import t
+from bot.i18n import normalize_language, plain, t
 from bot.services import FocusContext, services_of
 
 log = logging.getLogger(__name__)
 THROTTLE_KEY = "alert_throttle"
+CONFLICT_KEY = "polling_conflict"
+
+
+def database_down(error: object) -> bool:
+    """The database cannot be reached (restarting, failing over, network): a passing outage,
+    not a bug in the bot."""
+    if isinstance(error, DBAPIError) and error.connection_invalidated:
+        return True
+    return isinstance(error, (OperationalError, InterfaceError, ConnectionError, TimeoutError))
+
+
+def stop_on_conflict(context: FocusContext) -> None:
+    """Telegram's 409: another process polls with this token. Say it once, and stop."""
+    application = context.application
+    if not application.bot_data.get(CONFLICT_KEY):
+        application.bot_data[CONFLICT_KEY] = True
+        log.error(plain("cli.polling_conflict", "en"))
+        application.stop_running()
+
+
+async def apologize(update: Update, context: FocusContext, key: str) -> None:
+    """A kind word in the person's language (the update's own, if it was read)."""
+    assert update.effective_chat is not None
+    user = update.effective_user
+    lang = context.person_language or normalize_language(user.language_code if user else None)
+    try:
+        await update.effective_chat.send_message(t(key, lang))
+    except Exception:  # the chat may be unreachable: the log has the error already
+        log.warning("Could not apologize to chat %s", update.effective_chat.id)
 
 
 def describe(update: object) -> str:
@@ -29,19 +59,21 @@ def describe(update: object) -> str:
 async def on_error(update: object, context: FocusContext) -> None:
     """Never let one update's failure go unnoticed or take the bot down."""
     error = context.error
+    if isinstance(error, Conflict):
+        stop_on_conflict(context)
+        return
     # BadRequest and Forbidden subclass NetworkError: only a real connection problem is quiet.
-    if type(error) is NetworkError or isinstance(error, TimedOut):
+    # A flood wait is Telegram pacing us (every send waits and retries it): never an error.
+    if type(error) is NetworkError or isinstance(error, (TimedOut, RetryAfter)):
         log.warning("Telegram network problem: %s", error)
         return
-    log.error("Error while handling %s", describe(update), exc_info=error)
-    lang = "en"
+    outage = database_down(error)
+    if outage:
+        log.warning("Database unreachable while handling %s: %s", describe(update), error)
+    else:
+        log.error("Error while handling %s", describe(update), exc_info=error)
     if isinstance(update, Update) and update.effective_chat is not None:
-        if context.user_data is not None:
-            lang = str(context.user_data.get("lang", "en"))
-        try:
-            await update.effective_chat.send_message(t("error.generic", lang))
-        except Exception:  # the chat may be unreachable: the log has the error already
-            log.warning("Could not apologize to chat %s", update.effective_chat.id)
+        await apologize(update, context, "error.busy" if outage else "error.generic")
     throttle = context.application.bot_data.setdefault(THROTTLE_KEY, AlertThrottle())
     kind = type(error).__name__
     if not throttle.allow(kind):
