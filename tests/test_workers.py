@@ -10,7 +10,7 @@ import asyncio
 import shutil
 from collections import Counter
 from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,6 +48,7 @@ class Workers:
         return chat
 
 
+@asynccontextmanager
 async def start_workers(settings: Settings, api: LocalBotApi) -> AsyncIterator[Workers]:
     async with AsyncExitStack() as stack:
         apps = [
@@ -61,7 +62,7 @@ async def start_workers(settings: Settings, api: LocalBotApi) -> AsyncIterator[W
 
 @pytest.fixture
 async def workers(settings: Settings, api: LocalBotApi) -> AsyncIterator[Workers]:
-    async for pair in start_workers(settings, api):
+    async with start_workers(settings, api) as pair:
         yield pair
 
 
@@ -69,6 +70,15 @@ async def count(app: Application, model: type, *where: object) -> int:  # type: 
     async with services_of(app).sessions() as session:
         query = select(func.count()).select_from(model).where(*where)  # type: ignore[arg-type]
         return int(await session.scalar(query) or 0)
+
+
+async def settled(app: Application, limit: float = 15.0) -> None:  # type: ignore[type-arg]
+    """Until no delivery is pending or being sent."""
+    for _ in range(int(limit / 0.05)):
+        if not await count(app, Delivery, Delivery.status.in_(("pending", "sending"))):
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("the broadcast never finished")
 
 
 async def test_a_speaking_request_whose_steps_alternate_workers_completes(
@@ -138,7 +148,7 @@ async def test_reload_on_one_worker_reaches_the_other(
     content = tmp_path / "content"
     shutil.copytree(CONTENT_DIR, content)
     settings = make_settings(database_url, CONTENT_DIR=str(content))
-    async for pair in start_workers(settings, api):
+    async with start_workers(settings, api) as pair:
         event = content / "event.yaml"
         event.write_text(
             event.read_text(encoding="utf-8").replace(
@@ -195,7 +205,7 @@ async def test_server_errors_on_a_reply_are_retried(settings: Settings, api: Loc
 async def test_only_one_worker_sends_and_another_takes_over_when_it_dies(
     settings: Settings, api: LocalBotApi
 ) -> None:
-    async for pair in start_workers(settings, api):
+    async with start_workers(settings, api) as pair:
         services = services_of(pair.first)
         for user_id in range(100, 130):
             await services.users.contact(user_id, "en")
@@ -242,11 +252,7 @@ async def test_only_one_worker_sends_and_another_takes_over_when_it_dies(
         await asyncio.gather(first._task, first._renewing, return_exceptions=True)
         first._renewing = None  # (so that nothing releases the lease on its behalf)
 
-        async def all_settled() -> None:
-            while await count(pair.second, Delivery, Delivery.status.in_(("pending", "sending"))):
-                await asyncio.sleep(0.05)
-
-        await asyncio.wait_for(all_settled(), 15)
+        await settled(pair.second)
         await second.stop()
         delivered = Counter(c.chat_id for c in api.calls_to("sendMessage") if c.chat_id >= 100)
         assert max(delivered.values()) == 1  # nobody twice
