@@ -16,6 +16,7 @@ from bot.schema import SchemaNotReady
 from bot.settings import Settings
 
 ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
+CHAT_DATABASE_URL = "sqlite+aiosqlite:///./data/chat.sqlite3"
 
 
 def print_content_errors(error: ContentInvalid, settings: Settings) -> None:
@@ -97,8 +98,11 @@ def run_migrate(settings: Settings) -> int:
 
 
 def run_chat(settings: Settings, args: argparse.Namespace) -> int:
+    """The terminal chat, on a SQLite file of its own: trying the bot never touches the data
+    of the bot that serves people (whatever DATABASE_URL says), unless --database asks."""
     from bot.chat import run_chat as chat
 
+    settings = settings.model_copy(update={"database_url": args.database})
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(chat(settings, user_id=args.user_id, language=args.lang))
     return 0
@@ -113,6 +117,11 @@ def main(argv: list[str] | None = None) -> int:
     chat = sub.add_parser("chat", help="talk to the bot in this terminal, no token needed")
     chat.add_argument("--user-id", type=int, default=1, help="your numeric user id (default 1)")
     chat.add_argument("--lang", default=None, help="en, es or ca (default en)")
+    chat.add_argument(
+        "--database",
+        default=CHAT_DATABASE_URL,
+        help=f"the terminal chat's own database (default {CHAT_DATABASE_URL})",
+    )
     sub.add_parser("check-content", help="validate the YAML content and list every problem")
     args = parser.parse_args(argv)
     try:

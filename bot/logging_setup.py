@@ -62,16 +62,18 @@ class RedactSecrets(logging.Filter):
         return True
 
 
-class QuietStartFailure(logging.Filter):
-    """python-telegram-bot logs a failed start-up (wrong token, no network) with two full
-    tracebacks; main.py says it in one line instead, so those records are dropped."""
+class QuietKnownFailures(logging.Filter):
+    """python-telegram-bot logs a failed start-up (wrong token, no network) and a second
+    poller's 409 Conflict with full tracebacks; the bot says each in one line of its own
+    (main.py, handlers/errors.py), so those records are dropped."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        return not (
-            record.name.startswith("telegram.ext")
-            and record.exc_info is not None
-            and "Bootstrap" in str(record.msg % record.args if record.args else record.msg)
-        )
+        if not record.name.startswith("telegram") or record.exc_info is None:
+            return True
+        error = record.exc_info[1]
+        if type(error).__name__ == "Conflict":
+            return False
+        return "Bootstrap" not in str(record.msg % record.args if record.args else record.msg)
 
 
 def level_number(name: str) -> int | None:
@@ -89,6 +91,6 @@ def configure_logging(level: str, secrets: Iterable[str] = ()) -> None:
     redaction = RedactSecrets(secrets)
     for handler in logging.getLogger().handlers:
         handler.addFilter(redaction)
-        handler.addFilter(QuietStartFailure())
+        handler.addFilter(QuietKnownFailures())
     if number is None:
         logging.getLogger(__name__).warning("Unknown LOG_LEVEL %r: using INFO", level)

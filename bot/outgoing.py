@@ -33,8 +33,9 @@ log = logging.getLogger(__name__)
 Answer = bool | dict[str, Any] | list[dict[str, Any]]
 # A reply meeting a transient failure is tried again after these pauses (seconds).
 REPLY_RETRY_PAUSES: Final = (0.5, 1.0, 2.0)
-# Flood waits a reply sits through before the error is final (Telegram's waits are seconds).
-MAX_FLOOD_WAITS: Final = 3
+# Seconds of flood waits a reply sits through before the error is final (Telegram's waits are
+# seconds; a person would rather get a late answer than none).
+MAX_FLOOD_WAIT: Final = 120.0
 # Long polling is retried by python-telegram-bot itself.
 NOT_RETRIED: Final = frozenset({"getUpdates", "setWebhook", "deleteWebhook"})
 
@@ -108,7 +109,7 @@ class OutgoingRateLimiter(BaseRateLimiter[dict[str, Any]]):
     ) -> Answer:
         background = bool(rate_limit_args and rate_limit_args.get("background"))
         limited = endpoint in SENDING_METHODS
-        flood_waits = 0
+        waited = 0.0
         pauses = iter(() if background or endpoint in NOT_RETRIED else REPLY_RETRY_PAUSES)
         while True:
             if limited:
@@ -118,8 +119,8 @@ class OutgoingRateLimiter(BaseRateLimiter[dict[str, Any]]):
             except RetryAfter as error:
                 wait = retry_seconds(error)
                 self.hold_back(wait)
-                flood_waits += 1
-                if background or endpoint in NOT_RETRIED or flood_waits > MAX_FLOOD_WAITS:
+                waited += wait
+                if background or endpoint in NOT_RETRIED or waited > MAX_FLOOD_WAIT:
                     raise
                 log.info("Flood wait of %.0f s before %s: waiting, then sending", wait, endpoint)
                 if not limited:

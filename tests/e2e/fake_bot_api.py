@@ -36,6 +36,12 @@ JSON_PARAMETERS = {
     "media",
     "menu_button",
 }
+CONFLICT = {
+    "ok": False,
+    "error_code": 409,
+    "description": "Conflict: terminated by other getUpdates request; make sure that only one "
+    "bot instance is running",
+}
 LONG_POLL_CAP = 2.0  # seconds: a getUpdates never hangs longer, so shutdowns stay quick
 WAIT_TIMEOUT = 15.0
 SETTLE = 0.3
@@ -59,6 +65,12 @@ class FakeBotApiServer:
         self.closing = False
         # Set by the test to tell when the bot has finished handling an update (its log line).
         self.handled: Callable[[int], bool] | None = None
+        # Telegram's answer to a second poller on the same token.
+        self.conflict = False
+        # Messages per second the bot may send, like Telegram's ~30; beyond: 429 retry_after.
+        self.message_rate: int | None = None
+        self.refused_for_flood = 0
+        self._sent_at: list[float] = []
 
     @property
     def url(self) -> str:
@@ -105,7 +117,13 @@ class FakeBotApiServer:
         method = request.match_info["method"]
         params, files = await read_parameters(request)
         if method.lower() == "getupdates":
+            if self.conflict:
+                self.get_updates_calls += 1
+                return web.json_response(CONFLICT, status=409)
             return web.json_response({"ok": True, "result": await self._get_updates(params)})
+        if method == "sendMessage" and self._over_the_rate():
+            self.refused_for_flood += 1
+            return web.json_response(ApiError(429, "Too Many Requests", 1).payload(), status=429)
         gate = self._holds.get(method)
         if gate is not None:
             self.held += 1
@@ -119,6 +137,17 @@ class FakeBotApiServer:
         finally:
             self._notify()
         return web.json_response({"ok": True, "result": result})
+
+    def _over_the_rate(self) -> bool:
+        """Whether one more message now would pass `message_rate` in the last second."""
+        if self.message_rate is None:
+            return False
+        now = time.monotonic()
+        self._sent_at = [at for at in self._sent_at if now - at < 1.0]
+        if len(self._sent_at) >= self.message_rate:
+            return True
+        self._sent_at.append(now)
+        return False
 
     async def _get_updates(self, params: JSON) -> list[JSON]:
         """Telegram's semantics: `offset` acknowledges every update before it."""

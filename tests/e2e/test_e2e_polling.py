@@ -63,3 +63,15 @@ async def test_restart_continues_where_the_person_left_off(
     assert any("207.000" in text for text in answer), "the language chosen before survives"
     greetings = [c for c in fake_api.api.calls_to("sendMessage") if "Welcome" in c.text]
     assert len(greetings) == 1, "updates handled before the restart are not handled again"
+
+
+async def test_a_second_poller_on_the_same_token_says_so_in_one_line_and_exits(
+    launch: Launch, fake_api: FakeBotApiServer
+) -> None:
+    fake_api.conflict = True  # Telegram's 409: another process is polling with this token
+    bot = await launch(wait=False)
+    exit_code = await bot.run_to_end()
+    log = bot.output()
+    assert exit_code == 3, log
+    assert log.count("Another instance of this bot is already polling") == 1, log
+    assert "Traceback" not in log
