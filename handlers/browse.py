@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import re
 
-from telegram import Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatType
 
 from bot.content import OrganizationRole
-from bot.i18n import plain
+from bot.i18n import LANGUAGES, plain
 from bot.services import FocusContext
 from handlers import callbacks, views
 from handlers.common import show
@@ -58,7 +58,51 @@ async def session_card(update: Update, context: FocusContext) -> None:
         await expired(update, context)
         return
     await update.callback_query.answer()  # type: ignore[union-attr]
-    await show(update, views.session_card(content, session, context.lang))
+    view = views.session_card(content, session, context.lang)
+    await show(update, _back_to_page(update, view))
+
+
+_LIST_PAGE = re.compile(r"^(prog|side):(\d{1,3})$")
+_PREVIOUS = frozenset(plain("page.previous", lang) for lang in LANGUAGES)
+
+
+def _back_to_page(update: Update, view: views.View) -> views.View:
+    """The card's Back returns to the page of the list it was opened from, not page 1.
+
+    That page is read from the list's own pager buttons (Previous n-1 / Next n+1), which came
+    with the message from Telegram: nothing is remembered between the two presses.
+    """
+    query = update.callback_query
+    message = query.message if query is not None else None
+    markup = getattr(message, "reply_markup", None)
+    if markup is None or view.keyboard is None:
+        return view
+    page: dict[str, int] = {}
+    for row in markup.inline_keyboard:
+        for button in row:
+            found = _LIST_PAGE.match(str(button.callback_data or ""))
+            if found and found.group(1) not in page:
+                number = int(found.group(2))
+                page[found.group(1)] = number + 1 if button.text in _PREVIOUS else number - 1
+    if not page:
+        return view
+    rows = [
+        [
+            InlineKeyboardButton(b.text, callback_data=_paged(str(b.callback_data), page))
+            if b.callback_data
+            else b
+            for b in row
+        ]
+        for row in view.keyboard.inline_keyboard
+    ]
+    return views.View(view.text, InlineKeyboardMarkup(rows))
+
+
+def _paged(data: str, page: dict[str, int]) -> str:
+    found = _LIST_PAGE.match(data)
+    if found is None or found.group(1) not in page:
+        return data
+    return f"{found.group(1)}:{page[found.group(1)]}"
 
 
 async def organization_card(update: Update, context: FocusContext) -> None:

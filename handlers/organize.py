@@ -152,7 +152,7 @@ def _change_line(event: ProposalEvent, lang: str) -> str:
     actor = event.actor_name or event.actor_id or plain("proposals.none", lang)
     if event.state == ProposalState.SUBMITTED.value:  # only ever an undone decision
         return t("proposals.card.undone", lang, actor=actor, time=_time(event.at))
-    line = t(
+    line: str = t(
         "proposals.card.decision",
         lang,
         state=state_label(event.state, lang),
