@@ -67,42 +67,36 @@ _PREVIOUS = frozenset(plain("page.previous", lang) for lang in LANGUAGES)
 
 
 def _back_to_page(update: Update, view: views.View) -> views.View:
-    """The card's Back returns to the page of the list it was opened from, not page 1.
+    """The card's Back returns to the list and page it was opened from, not page 1.
 
-    That page is read from the list's own pager buttons (Previous n-1 / Next n+1), which came
-    with the message from Telegram: nothing is remembered between the two presses.
+    The list and page are read from the list's own pager buttons (Previous n-1 / Next n+1),
+    which came with the message from Telegram: nothing is remembered between the two presses.
     """
     query = update.callback_query
     message = query.message if query is not None else None
     markup = getattr(message, "reply_markup", None)
     if markup is None or view.keyboard is None:
         return view
-    page: dict[str, int] = {}
-    for row in markup.inline_keyboard:
-        for button in row:
-            found = _LIST_PAGE.match(str(button.callback_data or ""))
-            if found and found.group(1) not in page:
-                number = int(found.group(2))
-                page[found.group(1)] = number + 1 if button.text in _PREVIOUS else number - 1
-    if not page:
+    source = None
+    for button in (b for row in markup.inline_keyboard for b in row):
+        found = _LIST_PAGE.match(str(button.callback_data or ""))
+        if found:
+            number = int(found.group(2))
+            page = number + 1 if button.text in _PREVIOUS else max(number - 1, 0)
+            source = f"{found.group(1)}:{page}"
+            break
+    if source is None:
         return view
     rows = [
         [
-            InlineKeyboardButton(b.text, callback_data=_paged(str(b.callback_data), page))
-            if b.callback_data
+            InlineKeyboardButton(b.text, callback_data=source)
+            if _LIST_PAGE.match(str(b.callback_data or ""))
             else b
             for b in row
         ]
         for row in view.keyboard.inline_keyboard
     ]
     return views.View(view.text, InlineKeyboardMarkup(rows))
-
-
-def _paged(data: str, page: dict[str, int]) -> str:
-    found = _LIST_PAGE.match(data)
-    if found is None or found.group(1) not in page:
-        return data
-    return f"{found.group(1)}:{page[found.group(1)]}"
 
 
 async def organization_card(update: Update, context: FocusContext) -> None:

@@ -367,8 +367,8 @@ async def _answer_aside(update: Update, context: FocusContext, key: str) -> None
     store = context.services.content
     view = render_answer(store.content, key, context.lang)
     if view is not None:
-        # Its buttons would lead away from the request: the answer alone, the step below.
-        await show(update, views.View(view.text), edit=False)
+        # With its buttons (a list's items are buttons); the step is asked again below it.
+        await show(update, view, edit=False)
 
 
 async def back_command(update: Update, context: FocusContext) -> None:
