@@ -15,7 +15,6 @@ from collections.abc import Callable, Coroutine, Sequence
 from typing import Any, Final
 
 from telegram import (
-    ForceReply,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     InputFile,
@@ -466,10 +465,12 @@ async def _ask_for_text(
             if action == DECLINE
             else "proposals.prompt.reply_message"
         )
+        # A plain message to reply to (the bot reads only replies to it in a group).
+        # ForceReply would open the reply for them, but LocalBotApi (terminal chat, tests)
+        # stores it as an inline keyboard and cannot read it back.
         await chat.send_message(
             t(key, lang, who=Html(mention), reference=proposal.reference),
             parse_mode=ParseMode.HTML,
-            reply_markup=ForceReply(selective=True),
         )
 
 
