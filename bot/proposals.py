@@ -12,7 +12,7 @@ import datetime as dt
 import io
 import re
 import unicodedata
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from enum import StrEnum
 from typing import Final, Protocol
@@ -26,7 +26,16 @@ from bot.best_spot import SpotIndex
 from bot.content import Content, Session
 from bot.models import Proposal, ProposalDraft, ProposalEvent
 from bot.models.base import utcnow
-from bot.models.proposal import reference_of
+from bot.models.proposal import DecisionPrompt, reference_of
+from bot.textmatch import fold
+
+
+class Outcome(StrEnum):
+    """What a typed message did to the draft."""
+
+    ANSWERED = "answered"  # saved as the step's answer; the draft moved on
+    BACK = "back"  # "back", "atrás", "enrere": the previous step
+    QUESTION = "question"  # a question about the event: answered elsewhere, kept aside
 
 
 class Step(StrEnum):
@@ -65,6 +74,8 @@ SECTORS: Final = ("government", "company", "academia", "civil_society", "other")
 SKIP: Final = "skip"
 AGREE: Final = "yes"
 NO_PREFERENCE: Final = "none"
+# The button that takes a held text (a question, answered) as the step's answer after all.
+KEEP: Final = "keep"
 MAX_OPEN_PER_PERSON: Final = 5
 # A draft untouched for longer is dormant: the person's next text is a question again.
 ACTIVE_WINDOW: Final = dt.timedelta(hours=12)
@@ -74,6 +85,15 @@ ORGANIZATION_LENGTH: Final = (2, 150)
 TITLE_LENGTH: Final = (3, 120)
 SUMMARY_LENGTH: Final = (50, 1000)
 LINK_MAX_LENGTH: Final = 300
+HELD_MAX_LENGTH: Final = 300
+NOTE_MAX_LENGTH: Final = 1000
+# A decision can be undone this long after it was made (the speaker gets a correction).
+UNDO_WINDOW: Final = dt.timedelta(minutes=5)
+# An organizer's pending "type the reason" lasts this long; later text is text again.
+PROMPT_WINDOW: Final = dt.timedelta(minutes=30)
+DECLINE: Final = "decline"
+MESSAGE: Final = "message"
+PROMPT_ACTIONS: Final = (DECLINE, MESSAGE)
 EMAIL_MAX_LENGTH: Final = 254
 # Deliberately strict: dot-atom local part, a dotted domain of LDH labels, a letter TLD.
 _EMAIL: Final = re.compile(
@@ -81,6 +101,10 @@ _EMAIL: Final = re.compile(
     r"@(?P<domain>(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63})$"
 )
 _SPACES: Final = re.compile(r"\s+")
+# Typed (or sent as /back) instead of an answer, in en / es / ca, folded (no accents).
+BACK_WORDS: Final = frozenset(
+    {"back", "go back", "previous", "atras", "volver", "anterior", "enrere", "tornar"}
+)
 # Spreadsheets run cells starting with these as formulas (CSV injection).
 _FORMULA_START: Final = ("=", "+", "-", "@", "\t", "\r")
 
@@ -123,6 +147,16 @@ class ProposalNotFound(ProposalError):
     code = "not_found"
 
 
+class TooLate(ProposalError):
+    """The undo window of a decision has passed."""
+
+    code = "too_late"
+
+
+class EmptyNote(ProposalError):
+    code = "note_empty"
+
+
 class WrongState(ProposalError):
     code = "wrong_state"
 
@@ -145,6 +179,8 @@ ERROR_CODES: Final = (
     TooManyOpen.code,
     ProposalNotFound.code,
     WrongState.code,
+    TooLate.code,
+    EmptyNote.code,
 )
 
 
@@ -207,6 +243,11 @@ def validate_summary(text: str) -> str:
     return text
 
 
+def is_back_word(text: str) -> bool:
+    """ "back", "Atrás", "enrere!" or "/back": go back a step, never an answer."""
+    return fold(text.removeprefix("/")) in BACK_WORDS
+
+
 def next_step(step: Step) -> Step:
     return STEPS[min(STEPS.index(step) + 1, len(STEPS) - 1)]
 
@@ -222,6 +263,26 @@ def step_of(draft: ProposalDraft) -> Step:
 def draft_complete(draft: ProposalDraft) -> bool:
     required = (draft.name, draft.organization, draft.sector, draft.email, draft.format_id)
     return all(required) and bool(draft.title and draft.summary and draft.consent)
+
+
+def finished(draft: ProposalDraft) -> bool:
+    """The person reached the summary (and may be changing one field): cancelling it would
+    throw away a whole request, so it is confirmed first."""
+    return draft.step == Step.REVIEW.value or bool(draft.editing)
+
+
+def last_decision(proposal: Proposal) -> ProposalEvent | None:
+    """The event that put the request in its current accepted / declined state."""
+    if proposal.state not in (ProposalState.ACCEPTED.value, ProposalState.DECLINED.value):
+        return None
+    last = proposal.events[-1] if proposal.events else None
+    return last if last is not None and last.state == proposal.state else None
+
+
+def undoable(proposal: Proposal, now: dt.datetime | None = None) -> bool:
+    """Decided within the undo window."""
+    decision = last_decision(proposal)
+    return decision is not None and (now or utcnow()) - decision.at <= UNDO_WINDOW
 
 
 # Built once (building a statement costs about as much as running it on SQLite).
@@ -298,6 +359,22 @@ class ProposalService:
         """
         return await self._answer(user_id, text, only_active=True)
 
+    async def reply_if_active(
+        self, user_id: int, text: str, is_question: Callable[[Step], bool] | None = None
+    ) -> tuple[ProposalDraft, Outcome] | None:
+        """Any text the person types while their draft is open, in one transaction.
+
+        "back" (and its translations) goes back a step; a text `is_question` recognizes is kept
+        aside (not saved as the answer); anything else answers the step. None without a draft,
+        DormantDraft if it was left a while ago, InvalidAnswer if the answer does not fit.
+        """
+        async with self._draft_session(user_id) as (_, draft):
+            if draft is None:
+                return None
+            if not self.is_active(draft):
+                raise DormantDraft()
+            return draft, self._reply(draft, text, is_question)
+
     async def _answer(self, user_id: int, text: str, *, only_active: bool) -> ProposalDraft | None:
         async with self._draft_session(user_id) as (_, draft):
             if draft is None:
@@ -306,12 +383,46 @@ class ProposalService:
                 return None
             if only_active and not self.is_active(draft):
                 raise DormantDraft()
-            step = step_of(draft)
-            if step not in TEXT_STEPS:
-                raise InvalidAnswer("use_buttons")
-            value = self._validated_text(step, text)
-            setattr(draft, _FIELD_OF[step], value)
-            self._advance(draft)
+            self._save_answer(draft, text)
+        return draft
+
+    def _reply(
+        self, draft: ProposalDraft, text: str, is_question: Callable[[Step], bool] | None
+    ) -> Outcome:
+        if is_back_word(text):
+            self._step_back(draft)
+            return Outcome.BACK
+        step = step_of(draft)
+        if is_question is not None and is_question(step):
+            # Kept aside at a typed step: one tap makes it the answer if it was meant as one.
+            draft.held = clean_text(text)[:HELD_MAX_LENGTH] if step in TEXT_STEPS else None
+            draft.updated_at = utcnow()
+            return Outcome.QUESTION
+        self._save_answer(draft, text)
+        return Outcome.ANSWERED
+
+    def _save_answer(self, draft: ProposalDraft, text: str) -> None:
+        step = step_of(draft)
+        if step not in TEXT_STEPS:
+            raise InvalidAnswer("use_buttons")
+        value = self._validated_text(step, text)
+        setattr(draft, _FIELD_OF[step], value)
+        self._advance(draft)
+
+    async def back_if_active(
+        self, user_id: int, *, only_active: bool = True
+    ) -> ProposalDraft | None:
+        """/back: the previous step (or the summary while changing a field).
+
+        None if the person has no draft; DormantDraft if it was left a while ago (unless
+        `only_active` is False).
+        """
+        async with self._draft_session(user_id) as (_, draft):
+            if draft is None:
+                return None
+            if only_active and not self.is_active(draft):
+                raise DormantDraft()
+            self._step_back(draft)
         return draft
 
     async def choose(self, user_id: int, step: str, value: str) -> ProposalDraft:
@@ -332,8 +443,7 @@ class ProposalService:
                 raise NoDraft()
             if draft.step != step:
                 raise StaleButton()
-            target = Step.REVIEW if draft.editing else previous_step(step_of(draft))
-            draft.step, draft.editing, draft.updated_at = target.value, False, utcnow()
+            self._step_back(draft)
         return draft
 
     async def edit(self, user_id: int, step: str) -> ProposalDraft:
@@ -344,14 +454,20 @@ class ProposalService:
             if draft.step != Step.REVIEW.value or step not in EDITABLE_STEPS:
                 raise StaleButton()
             draft.step, draft.editing, draft.updated_at = step, True, utcnow()
+            draft.held = None
         return draft
 
-    async def cancel(self, user_id: int) -> bool:
-        """Delete the person's draft and everything typed in it; False if there was none."""
+    async def cancel(self, user_id: int, draft_id: int | None = None) -> bool:
+        """Delete the person's draft and everything typed in it; False if there was none.
+
+        With `draft_id` (a confirmation button), only that draft: an old button never deletes
+        a newer one.
+        """
+        query = delete(ProposalDraft).where(ProposalDraft.user_id == user_id)
+        if draft_id is not None:
+            query = query.where(ProposalDraft.id == draft_id)
         async with self._sessions.begin() as session:
-            result = await session.execute(
-                delete(ProposalDraft).where(ProposalDraft.user_id == user_id)
-            )
+            result = await session.execute(query)
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
     async def submit(self, user_id: int, draft_id: int, language: str) -> Proposal:
@@ -410,16 +526,107 @@ class ProposalService:
     # -- after submission -------------------------------------------------------------------
 
     async def decide(
-        self, proposal_id: int, actor_id: int, actor_name: str | None, *, accept: bool
+        self,
+        proposal_id: int,
+        actor_id: int,
+        actor_name: str | None,
+        *,
+        accept: bool,
+        note: str | None = None,
     ) -> Proposal:
-        """Accept or decline a submitted request (the caller has checked who is deciding)."""
+        """Accept or decline a submitted request (the caller has checked who is deciding);
+        `note` is what the organizer tells the speaker (a decline's reason)."""
         state = ProposalState.ACCEPTED if accept else ProposalState.DECLINED
         async with self._sessions.begin() as session:
             proposal = await self._proposal(session, proposal_id)
             if proposal.state != ProposalState.SUBMITTED.value:
                 raise WrongState(proposal.state)
-            self._change_state(proposal, state, actor_id, actor_name)
+            self._change_state(proposal, state, actor_id, actor_name, note=note)
+            await session.flush()
             return proposal
+
+    async def undo(
+        self,
+        proposal_id: int,
+        actor_id: int,
+        actor_name: str | None,
+        now: dt.datetime | None = None,
+    ) -> tuple[Proposal, ProposalEvent]:
+        """Return a request decided within UNDO_WINDOW to submitted.
+
+        Returns the request and the decision undone (its `told_at` says whether the speaker
+        needs a correction).
+        """
+        async with self._sessions.begin() as session:
+            proposal = await self._proposal(session, proposal_id)
+            decision = last_decision(proposal)
+            if decision is None:
+                raise WrongState(proposal.state)
+            if not undoable(proposal, now):
+                raise TooLate(minutes=int(UNDO_WINDOW.total_seconds() // 60))
+            self._change_state(proposal, ProposalState.SUBMITTED, actor_id, actor_name)
+            await session.flush()
+            return proposal, decision
+
+    async def mark_told(self, event_id: int) -> None:
+        """The speaker has been told of this change."""
+        async with self._sessions.begin() as session:
+            await session.execute(
+                update(ProposalEvent).where(ProposalEvent.id == event_id).values(told_at=utcnow())
+            )
+
+    # -- organizers' pending prompts ----------------------------------------------------------
+
+    async def await_text(
+        self, actor_id: int, proposal_id: int, action: str, chat_id: int
+    ) -> Proposal:
+        """The organizer's next message in `chat_id` will be a decline's reason, or a message
+        for the speaker. One pending prompt per organizer: a new one replaces the old."""
+        if action not in PROMPT_ACTIONS:
+            raise StaleButton()
+        async with self._sessions.begin() as session:
+            proposal = await self._proposal(session, proposal_id)
+            if action == DECLINE and proposal.state != ProposalState.SUBMITTED.value:
+                raise WrongState(proposal.state)
+            if action == MESSAGE and proposal.user_id is None:
+                raise ProposalNotFound()
+            await session.execute(
+                delete(DecisionPrompt).where(DecisionPrompt.actor_id == actor_id)
+            )
+            session.add(
+                DecisionPrompt(
+                    actor_id=actor_id,
+                    proposal_id=proposal_id,
+                    action=action,
+                    chat_id=chat_id,
+                    created_at=utcnow(),
+                )
+            )
+            return proposal
+
+    async def drop_prompt(self, actor_id: int, proposal_id: int | None = None) -> bool:
+        """Forget the organizer's pending prompt (of that request, if given)."""
+        query = delete(DecisionPrompt).where(DecisionPrompt.actor_id == actor_id)
+        if proposal_id is not None:
+            query = query.where(DecisionPrompt.proposal_id == proposal_id)
+        async with self._sessions.begin() as session:
+            result = await session.execute(query)
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def take_prompt(
+        self, actor_id: int, chat_id: int, now: dt.datetime | None = None
+    ) -> DecisionPrompt | None:
+        """The organizer's pending prompt for this chat, consumed (None if none or too old)."""
+        async with self._sessions.begin() as session:
+            prompt = await session.scalar(
+                select(DecisionPrompt).where(DecisionPrompt.actor_id == actor_id).with_for_update()
+            )
+            if prompt is None or prompt.chat_id != chat_id:
+                return None
+            await session.delete(prompt)
+            if (now or utcnow()) - prompt.created_at > PROMPT_WINDOW:
+                return None
+            return prompt
 
     async def withdraw(self, proposal_id: int, user_id: int) -> Proposal:
         """The person withdraws their own request while it is still only submitted."""
@@ -498,6 +705,7 @@ class ProposalService:
         now = utcnow()
         async with self._sessions.begin() as session:
             await session.execute(delete(ProposalDraft).where(ProposalDraft.user_id == user_id))
+            await session.execute(delete(DecisionPrompt).where(DecisionPrompt.actor_id == user_id))
             result = await session.scalars(
                 select(Proposal)
                 .where(Proposal.user_id == user_id)
@@ -575,6 +783,9 @@ class ProposalService:
             draft.session_id = None
         elif step is Step.SPOT and self._open_session(value):
             draft.session_id = value
+        elif step in TEXT_STEPS and value == KEEP and draft.held:
+            # The text typed earlier (taken for a question) was the answer after all.
+            setattr(draft, _FIELD_OF[step], self._validated_text(step, draft.held))
         else:
             raise StaleButton()
 
@@ -587,16 +798,30 @@ class ProposalService:
         """The next step, or straight back to the summary after changing one field."""
         target = Step.REVIEW if draft.editing else next_step(step_of(draft))
         draft.step, draft.editing, draft.updated_at = target.value, False, utcnow()
+        draft.held = None
+
+    @staticmethod
+    def _step_back(draft: ProposalDraft) -> None:
+        """The previous step, or the summary while changing one field (answers are kept)."""
+        target = Step.REVIEW if draft.editing else previous_step(step_of(draft))
+        draft.step, draft.editing, draft.updated_at = target.value, False, utcnow()
+        draft.held = None
 
     @staticmethod
     def _change_state(
-        proposal: Proposal, state: ProposalState, actor_id: int | None, actor_name: str | None
+        proposal: Proposal,
+        state: ProposalState,
+        actor_id: int | None,
+        actor_name: str | None,
+        note: str | None = None,
     ) -> None:
         now = utcnow()
         proposal.state = state.value
         proposal.updated_at = now
         proposal.events.append(
-            ProposalEvent(state=state.value, actor_id=actor_id, actor_name=actor_name, at=now)
+            ProposalEvent(
+                state=state.value, actor_id=actor_id, actor_name=actor_name, at=now, note=note
+            )
         )
 
     def _export_row(self, proposal: Proposal) -> Sequence[object]:
@@ -621,6 +846,7 @@ class ProposalService:
             proposal.user_id or "",
             (decided.actor_name or decided.actor_id or "") if decided else "",
             decided.at.isoformat(timespec="seconds") if decided else "",
+            (decided.note or "") if decided else "",
         )
 
 
@@ -651,6 +877,7 @@ EXPORT_COLUMNS: Final = (
     "telegram_id",
     "last_change_by",
     "last_change_at",
+    "last_change_note",
 )
 
 
@@ -668,14 +895,17 @@ __all__ = [
     "SECTORS",
     "STEPS",
     "DormantDraft",
+    "EmptyNote",
     "InvalidAnswer",
     "NoDraft",
+    "Outcome",
     "ProposalError",
     "ProposalNotFound",
     "ProposalService",
     "ProposalState",
     "StaleButton",
     "Step",
+    "TooLate",
     "TooManyOpen",
     "WrongState",
     "reference_of",

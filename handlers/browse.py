@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import re
 
-from telegram import Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatType
 
 from bot.content import OrganizationRole
-from bot.i18n import plain
+from bot.i18n import LANGUAGES, plain
 from bot.services import FocusContext
 from handlers import callbacks, views
 from handlers.common import show
@@ -58,7 +58,45 @@ async def session_card(update: Update, context: FocusContext) -> None:
         await expired(update, context)
         return
     await update.callback_query.answer()  # type: ignore[union-attr]
-    await show(update, views.session_card(content, session, context.lang))
+    view = views.session_card(content, session, context.lang)
+    await show(update, _back_to_page(update, view))
+
+
+_LIST_PAGE = re.compile(r"^(prog|side):(\d{1,3})$")
+_PREVIOUS = frozenset(plain("page.previous", lang) for lang in LANGUAGES)
+
+
+def _back_to_page(update: Update, view: views.View) -> views.View:
+    """The card's Back returns to the list and page it was opened from, not page 1.
+
+    The list and page are read from the list's own pager buttons (Previous n-1 / Next n+1),
+    which came with the message from Telegram: nothing is remembered between the two presses.
+    """
+    query = update.callback_query
+    message = query.message if query is not None else None
+    markup = getattr(message, "reply_markup", None)
+    if markup is None or view.keyboard is None:
+        return view
+    source = None
+    for button in (b for row in markup.inline_keyboard for b in row):
+        found = _LIST_PAGE.match(str(button.callback_data or ""))
+        if found:
+            number = int(found.group(2))
+            page = number + 1 if button.text in _PREVIOUS else max(number - 1, 0)
+            source = f"{found.group(1)}:{page}"
+            break
+    if source is None:
+        return view
+    rows = [
+        [
+            InlineKeyboardButton(b.text, callback_data=source)
+            if _LIST_PAGE.match(str(b.callback_data or ""))
+            else b
+            for b in row
+        ]
+        for row in view.keyboard.inline_keyboard
+    ]
+    return views.View(view.text, InlineKeyboardMarkup(rows))
 
 
 async def organization_card(update: Update, context: FocusContext) -> None:

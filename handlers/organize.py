@@ -8,10 +8,11 @@ that do not fit the request's state.
 from __future__ import annotations
 
 import datetime as dt
+import html
 import logging
 import re
-from collections.abc import Sequence
-from typing import Final
+from collections.abc import Callable, Coroutine, Sequence
+from typing import Any, Final
 
 from telegram import (
     InlineKeyboardButton,
@@ -25,24 +26,38 @@ from telegram.error import TelegramError
 
 from bot.content import Content
 from bot.i18n import DEFAULT_LANGUAGE, Html, plain, t
-from bot.models import Proposal
+from bot.models import Proposal, ProposalEvent
 from bot.proposals import (
+    DECLINE,
+    MESSAGE,
+    NOTE_MAX_LENGTH,
+    UNDO_WINDOW,
+    EmptyNote,
     ProposalError,
     ProposalNotFound,
     ProposalState,
+    TooLate,
     WrongState,
+    clean_text,
+    last_decision,
+    undoable,
 )
 from bot.services import FocusContext
+from bot.settings import Settings
 from handlers import views
 from handlers.common import show
 
 log = logging.getLogger(__name__)
 
+Handler = Callable[[Update, FocusContext], Coroutine[Any, Any, None]]
+
 # Requests are shown in the organizers' group in one language for everyone.
 GROUP_LANGUAGE: Final = DEFAULT_LANGUAGE
 OVERVIEW: Final = "pr:l"
 MINE: Final = "pr:my"
-DECIDE_PATTERN: Final = re.compile(r"^pr:([ad]):(\d{1,10})$")
+# a / d: ask "Accept FS-0007?" / "Decline FS-0007?"; ay: accept; dy: decline without a
+# reason; dr: decline with a reason (typed next); n: not now; u: undo; m: message the speaker.
+DECIDE_PATTERN: Final = re.compile(r"^pr:(a|d|ay|dy|dr|n|u|m):(\d{1,10})$")
 STATE_PATTERN: Final = re.compile(r"^pr:l:(submitted|accepted|declined|withdrawn)$")
 OVERVIEW_PATTERN: Final = re.compile(rf"^{OVERVIEW}$")
 OPEN_PATTERN: Final = re.compile(r"^pr:o:(\d{1,10})$")
@@ -53,6 +68,23 @@ WITHDRAW_PATTERN: Final = re.compile(r"^pr:wy:(\d{1,10})$")
 
 def decide_data(proposal_id: int, *, accept: bool) -> str:
     return f"pr:{'a' if accept else 'd'}:{proposal_id}"
+
+
+def action_data(action: str, proposal_id: int) -> str:
+    return f"pr:{action}:{proposal_id}"
+
+
+def undo_minutes() -> int:
+    return int(UNDO_WINDOW.total_seconds() // 60)
+
+
+def organizer_chat_warning(settings: Settings) -> str | None:
+    """What to log at start-up when requests would be posted nowhere (None when all is set)."""
+    if settings.organizer_chat_id is not None:
+        return None
+    deciders = len(settings.organizer_ids | settings.admin_ids)
+    key = "proposals.warning.no_organizer_chat" if deciders else "proposals.warning.no_organizers"
+    return plain(key, DEFAULT_LANGUAGE, count=deciders)
 
 
 def _match(update: Update, pattern: re.Pattern[str]) -> re.Match[str] | None:
@@ -111,25 +143,32 @@ def card_text(content: Content, proposal: Proposal, lang: str) -> Html:
         language=proposal.language,
         submitted=_time(proposal.created_at),
     )
-    changes = [
-        t(
-            "proposals.card.decision",
-            lang,
-            state=state_label(event.state, lang),
-            actor=event.actor_name or event.actor_id or none,
-            time=_time(event.at),
-        )
-        for event in proposal.events
-        if event.state != ProposalState.SUBMITTED.value
-    ]
+    changes = [_change_line(event, lang) for event in proposal.events[1:]]
     return Html(views.fit("\n\n".join([text, *changes])))
 
 
+def _change_line(event: ProposalEvent, lang: str) -> str:
+    actor = event.actor_name or event.actor_id or plain("proposals.none", lang)
+    if event.state == ProposalState.SUBMITTED.value:  # only ever an undone decision
+        return t("proposals.card.undone", lang, actor=actor, time=_time(event.at))
+    line: str = t(
+        "proposals.card.decision",
+        lang,
+        state=state_label(event.state, lang),
+        actor=actor,
+        time=_time(event.at),
+    )
+    if event.note:
+        line += "\n" + t("proposals.card.note", lang, note=event.note)
+    return line
+
+
 def decision_keyboard(proposal: Proposal, lang: str) -> InlineKeyboardMarkup | None:
-    if proposal.state != ProposalState.SUBMITTED.value:
-        return None
-    return InlineKeyboardMarkup(
-        [
+    """Accept / Decline while submitted; Undo for a few minutes after a decision; a message
+    to the speaker while they can still be reached."""
+    rows: list[list[InlineKeyboardButton]] = []
+    if proposal.state == ProposalState.SUBMITTED.value:
+        rows.append(
             [
                 views.button(
                     plain("proposals.button.accept", lang), decide_data(proposal.id, accept=True)
@@ -139,8 +178,14 @@ def decision_keyboard(proposal: Proposal, lang: str) -> InlineKeyboardMarkup | N
                     decide_data(proposal.id, accept=False),
                 ),
             ]
-        ]
-    )
+        )
+    elif undoable(proposal):
+        label = plain("proposals.button.undo", lang, minutes=undo_minutes())
+        rows.append([views.button(label, action_data("u", proposal.id))])
+    if proposal.user_id is not None and proposal.state != ProposalState.WITHDRAWN.value:
+        label = plain("proposals.button.message", lang)
+        rows.append([views.button(label, action_data("m", proposal.id))])
+    return InlineKeyboardMarkup(rows) if rows else None
 
 
 def card_view(content: Content, proposal: Proposal, lang: str, *, back: bool) -> views.View:
@@ -152,6 +197,50 @@ def card_view(content: Content, proposal: Proposal, lang: str, *, back: bool) ->
     return views.View(
         card_text(content, proposal, lang), InlineKeyboardMarkup(rows) if rows else None
     )
+
+
+def confirm_view(content: Content, proposal: Proposal, lang: str, action: str) -> views.View:
+    """ "Accept FS-0007?" / "Decline FS-0007?" (with or without a reason) under the card."""
+    reference = proposal.reference
+    not_now = [
+        views.button(plain("proposals.button.not_now", lang), action_data("n", proposal.id))
+    ]
+    if action == "a":
+        question = t("proposals.confirm.accept", lang, reference=reference)
+        yes = plain("proposals.button.accept_yes", lang, reference=reference)
+        rows = [[views.button(yes, action_data("ay", proposal.id))], not_now]
+    elif action == "d":
+        question = t("proposals.confirm.decline", lang, reference=reference)
+        rows = [
+            [
+                views.button(
+                    plain("proposals.button.decline_reason", lang), action_data("dr", proposal.id)
+                )
+            ],
+            [
+                views.button(
+                    plain("proposals.button.decline_no_reason", lang, reference=reference),
+                    action_data("dy", proposal.id),
+                )
+            ],
+            not_now,
+        ]
+    elif action == "dr":
+        question = t("proposals.prompt.reason", lang, reference=reference, high=NOTE_MAX_LENGTH)
+        rows = [
+            [
+                views.button(
+                    plain("proposals.button.decline_no_reason", lang, reference=reference),
+                    action_data("dy", proposal.id),
+                )
+            ],
+            not_now,
+        ]
+    else:  # "m"
+        question = t("proposals.prompt.message", lang, reference=reference, high=NOTE_MAX_LENGTH)
+        rows = [not_now]
+    text = f"{card_text(content, proposal, lang)}\n\n{question}"
+    return views.View(views.fit(text), InlineKeyboardMarkup(rows))
 
 
 # -- the organizers' group ----------------------------------------------------------------------
@@ -197,23 +286,40 @@ async def refresh_group_card(context: FocusContext, proposal: Proposal) -> None:
         log.warning("Could not update the organizers' card of %s: %s", proposal.reference, exc)
 
 
-async def _notify_person(context: FocusContext, proposal: Proposal) -> None:
-    """Tell the person the outcome, in their language (they may have blocked the bot)."""
+async def _send_to_person(
+    context: FocusContext, proposal: Proposal, key: str, **values: object
+) -> bool:
+    """One message to the request's author, in their language; False if it did not arrive
+    (forgotten, or they blocked the bot)."""
     if proposal.user_id is None:
-        return
+        return False
     lang = await context.services.users.language_of(proposal.user_id, proposal.language)
-    text = t(
-        f"proposals.notify.{proposal.state}",
-        lang,
-        reference=proposal.reference,
-        title=proposal.title,
-    )
+    if "state" in values:
+        values["state"] = state_label(str(values["state"]), lang)
+    text = t(key, lang, reference=proposal.reference, title=proposal.title, **values)
     try:
         await context.bot.send_message(proposal.user_id, text, parse_mode=ParseMode.HTML)
     except TelegramError as exc:
-        log.warning(
-            "Could not tell %s the outcome of %s: %s", proposal.user_id, proposal.reference, exc
+        log.warning("Could not tell %s about %s: %s", proposal.user_id, proposal.reference, exc)
+        return False
+    return True
+
+
+async def _notify_person(context: FocusContext, proposal: Proposal) -> bool:
+    """Tell the person the outcome (and the organizer's reason), in their language; remember
+    that they were told, so an undo sends them a correction."""
+    decision = last_decision(proposal)
+    if decision is None:
+        return False
+    if decision.note:
+        told = await _send_to_person(
+            context, proposal, f"proposals.notify.{proposal.state}_note", note=decision.note
         )
+    else:
+        told = await _send_to_person(context, proposal, f"proposals.notify.{proposal.state}")
+    if told:
+        await context.services.proposals.mark_told(decision.id)
+    return told
 
 
 def _is_organizer(update: Update, context: FocusContext) -> bool:
@@ -237,42 +343,204 @@ async def _answer_error(update: Update, context: FocusContext, error: ProposalEr
 
 
 async def decide(update: Update, context: FocusContext) -> None:
-    """Accept / Decline: organizers only, once; the card shows who decided, the person is told."""
+    """Every decision button: organizers only, re-checked on each press.
+
+    Accept and Decline first ask "Accept FS-0007?" / "Decline FS-0007?"; a decline may carry
+    a reason typed next (the wait is stored, so any worker takes that message). A decision
+    can be undone for a few minutes; the speaker then gets a correction if they were told.
+    """
     query, user = update.callback_query, update.effective_user
     match = _match(update, DECIDE_PATTERN)
-    if query is None or user is None or match is None:
+    if query is None or user is None or match is None or not _is_organizer(update, context):
         await _refuse(update, context)
         return
-    if not _is_organizer(update, context):
-        await _refuse(update, context)
-        return
-    accept = match.group(1) == "a"
+    action, proposal_id = match.group(1), int(match.group(2))
+    service = context.services.proposals
     try:
-        proposal = await context.services.proposals.decide(
-            int(match.group(2)), user.id, user.full_name[:100], accept=accept
-        )
+        if action in ("a", "d", "n"):
+            if action == "n":
+                await service.drop_prompt(user.id, proposal_id)
+            await _show_card_or_question(update, context, proposal_id, action)
+        elif action in ("ay", "dy"):
+            await service.drop_prompt(user.id, proposal_id)
+            proposal = await service.decide(
+                proposal_id, user.id, user.full_name[:100], accept=action == "ay"
+            )
+            await query.answer(_decided_notice(proposal, context.lang))
+            await _after_change(update, context, proposal)
+            await _notify_person(context, proposal)
+        elif action in ("dr", "m"):
+            await _ask_for_text(
+                update, context, proposal_id, DECLINE if action == "dr" else MESSAGE
+            )
+        else:  # "u"
+            proposal, undone = await service.undo(proposal_id, user.id, user.full_name[:100])
+            corrected = undone.told_at is not None and await _send_to_person(
+                context, proposal, "proposals.notify.correction", state=undone.state
+            )
+            key = "proposals.undone_told" if corrected else "proposals.undone"
+            await query.answer(plain(key, context.lang, reference=proposal.reference))
+            await _after_change(update, context, proposal)
     except ProposalError as error:
         await _answer_error(update, context, error)
-        return
-    lang = context.lang
-    await query.answer(
-        plain(
-            "proposals.decided",
-            lang,
-            reference=proposal.reference,
-            state=state_label(proposal.state, lang),
-        )
+        if isinstance(error, (WrongState, TooLate)):
+            # The card is out of date (decided by someone else, undo too late): refresh it.
+            proposal_now = await service.get(proposal_id)
+            if proposal_now is not None:
+                await _after_change(update, context, proposal_now)
+
+
+def _decided_notice(proposal: Proposal, lang: str) -> str:
+    return plain(
+        "proposals.decided",
+        lang,
+        reference=proposal.reference,
+        state=state_label(proposal.state, lang),
+        minutes=undo_minutes(),
     )
-    in_group = (
-        query.message is not None
-        and query.message.chat.id == proposal.organizer_chat_id
-        and query.message.message_id == proposal.organizer_message_id
+
+
+async def _show_card_or_question(
+    update: Update, context: FocusContext, proposal_id: int, action: str
+) -> None:
+    """ "Accept FS-0007?" / "Decline FS-0007?" in place of the card's buttons, or the card
+    again ("Not now")."""
+    query = update.callback_query
+    assert query is not None
+    proposal = await context.services.proposals.get(proposal_id)
+    if proposal is None:
+        raise ProposalNotFound()
+    if action != "n" and proposal.state != ProposalState.SUBMITTED.value:
+        raise WrongState(proposal.state)
+    await query.answer()
+    content = context.services.content.content
+    lang = _card_language(update, context, proposal)
+    if action == "n":
+        view = card_view(content, proposal, lang, back=not _on_group_card(update, proposal))
+    else:
+        view = confirm_view(content, proposal, lang, action)
+    await show(update, view)
+
+
+def _on_group_card(update: Update, proposal: Proposal) -> bool:
+    message = update.callback_query.message if update.callback_query else None
+    return (
+        message is not None
+        and message.chat.id == proposal.organizer_chat_id
+        and message.message_id == proposal.organizer_message_id
     )
-    if not in_group:
-        content = context.services.content.content
-        await show(update, card_view(content, proposal, lang, back=True))
+
+
+def _card_language(update: Update, context: FocusContext, proposal: Proposal) -> str:
+    """The group's card is in one language for everyone; a private one in the organizer's."""
+    return GROUP_LANGUAGE if _on_group_card(update, proposal) else context.lang
+
+
+async def _after_change(update: Update, context: FocusContext, proposal: Proposal) -> None:
+    """Show the request as it is now: on the card pressed, and on the group's card."""
+    content = context.services.content.content
+    if not _on_group_card(update, proposal):
+        await show(update, card_view(content, proposal, context.lang, back=True))
     await refresh_group_card(context, proposal)
-    await _notify_person(context, proposal)
+
+
+async def _ask_for_text(
+    update: Update, context: FocusContext, proposal_id: int, action: str
+) -> None:
+    """Wait for the organizer's next message in this chat: a decline's reason, or a message
+    for the speaker. In a group the bot only reads replies to it: a reply is asked for."""
+    query, user, chat = update.callback_query, update.effective_user, update.effective_chat
+    assert query is not None and user is not None
+    if chat is None:
+        return
+    proposal = await context.services.proposals.await_text(user.id, proposal_id, action, chat.id)
+    await query.answer()
+    content = context.services.content.content
+    lang = _card_language(update, context, proposal)
+    await show(update, confirm_view(content, proposal, lang, "dr" if action == DECLINE else "m"))
+    if chat.type != ChatType.PRIVATE:
+        mention = f'<a href="tg://user?id={user.id}">{html.escape(user.first_name)}</a>'
+        key = (
+            "proposals.prompt.reply_reason"
+            if action == DECLINE
+            else "proposals.prompt.reply_message"
+        )
+        # A plain message to reply to (the bot reads only replies to it in a group).
+        # ForceReply would open the reply for them, but LocalBotApi (terminal chat, tests)
+        # stores it as an inline keyboard and cannot read it back.
+        await chat.send_message(
+            t(key, lang, who=Html(mention), reference=proposal.reference),
+            parse_mode=ParseMode.HTML,
+        )
+
+
+async def take_typed_note(update: Update, context: FocusContext) -> bool:
+    """An organizer's text that answers their pending prompt (a decline's reason, a message
+    for the speaker): acted on, and True. False for any other text (handled as usual)."""
+    user, chat, message = update.effective_user, update.effective_chat, update.effective_message
+    if user is None or chat is None or message is None or message.text is None:
+        return False
+    if not context.services.settings.is_organizer(user.id):
+        return False  # nobody else ever has a prompt: no database read for them
+    service = context.services.proposals
+    prompt = await service.take_prompt(user.id, chat.id)
+    if prompt is None:
+        return False
+    lang = context.lang if chat.type == ChatType.PRIVATE else GROUP_LANGUAGE
+    note = clean_text(message.text, single_line=False)[:NOTE_MAX_LENGTH]
+    try:
+        if not any(ch.isalnum() for ch in note):
+            raise EmptyNote()
+        if prompt.action == DECLINE:
+            proposal = await service.decide(
+                prompt.proposal_id, user.id, user.full_name[:100], accept=False, note=note
+            )
+            told = await _notify_person(context, proposal)
+            key = "proposals.declined_with_note" if told else "proposals.declined_not_told"
+            await message.reply_text(
+                t(key, lang, reference=proposal.reference, minutes=undo_minutes()),
+                parse_mode=ParseMode.HTML,
+            )
+            await refresh_group_card(context, proposal)
+            if chat.id != proposal.organizer_chat_id:
+                content = context.services.content.content
+                await show(update, card_view(content, proposal, lang, back=True), edit=False)
+        else:
+            found = await service.get(prompt.proposal_id)
+            if found is None:
+                raise ProposalNotFound()
+            told = await _send_to_person(context, found, "proposals.notify.message", note=note)
+            key = "proposals.message_sent" if told else "proposals.message_not_sent"
+            await message.reply_text(
+                t(key, lang, reference=found.reference), parse_mode=ParseMode.HTML
+            )
+    except ProposalError as error:
+        await message.reply_text(error_text(error, lang), parse_mode=ParseMode.HTML)
+    return True
+
+
+async def drop_typed_note(update: Update, context: FocusContext) -> bool:
+    """/cancel from an organizer with a pending prompt: nothing is sent, and True."""
+    user, message = update.effective_user, update.effective_message
+    if user is None or message is None or not context.services.settings.is_organizer(user.id):
+        return False
+    if not await context.services.proposals.drop_prompt(user.id):
+        return False
+    await message.reply_text(
+        t("proposals.prompt.dropped", context.lang), parse_mode=ParseMode.HTML
+    )
+    return True
+
+
+def note_or(fallback: Handler) -> Handler:
+    """Text in a group addressed to the bot: an organizer's reason or message first."""
+
+    async def typed_note(update: Update, context: FocusContext) -> None:
+        if not await take_typed_note(update, context):
+            await fallback(update, context)
+
+    typed_note.__doc__ = f"An organizer's typed note, else {fallback.__name__}."
+    return typed_note
 
 
 # -- /proposals and /export ---------------------------------------------------------------------
@@ -444,7 +712,9 @@ async def withdraw(update: Update, context: FocusContext) -> None:
         return
     await update.callback_query.answer()
     lang = context.lang
-    text = t("proposals.withdraw.done", lang, reference=proposal.reference)
+    told = context.services.settings.organizer_chat_id is not None
+    key = "proposals.withdraw.done" if told else "proposals.withdraw.done_listed"
+    text = t(key, lang, reference=proposal.reference)
     await show(update, views.View(text, views.main_menu(lang)))
     await _tell_organizers_of_withdrawal(context, proposal)
 

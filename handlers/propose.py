@@ -21,24 +21,30 @@ from bot.models import ProposalDraft
 from bot.proposals import (
     AGREE,
     EDITABLE_STEPS,
+    KEEP,
     NO_PREFERENCE,
     SECTORS,
     SKIP,
     STEPS,
     SUMMARY_LENGTH,
+    TEXT_STEPS,
     TITLE_LENGTH,
     DormantDraft,
     InvalidAnswer,
     NoDraft,
+    Outcome,
     ProposalError,
     ProposalService,
     StaleButton,
     Step,
     TooManyOpen,
+    finished,
     step_of,
 )
 from bot.services import FocusContext, in_background
+from bot.textmatch import fold
 from handlers import organize, views
+from handlers.ask import render_answer
 from handlers.common import show
 from handlers.organize import error_text, format_label, spot_label
 
@@ -54,8 +60,23 @@ CHOICE_PATTERN: Final = re.compile(r"^fl:c:([a-z]{1,16}):([a-z0-9_-]{1,32})$")
 BACK_PATTERN: Final = re.compile(r"^fl:b:([a-z]{1,16})$")
 EDIT_PATTERN: Final = re.compile(r"^fl:e:([a-z]{1,16})$")
 SUBMIT_PATTERN: Final = re.compile(r"^fl:s:(\d{1,10})$")
-CANCEL_PATTERN: Final = re.compile(rf"^{CANCEL}$")
+# fl:x asks (at the summary) or cancels; fl:x:y:<draft> confirms, fl:x:n:<draft> keeps it.
+CANCEL_PATTERN: Final = re.compile(rf"^{CANCEL}(?::([yn]):(\d{{1,10}}))?$")
 QUESTION_STEPS: Final = len(STEPS) - 1  # the summary is not a question
+# A typed answer "looks like a question" when it ends with "?", starts with "¿", or starts
+# with one of these (folded: lower case, no accents), in en / es / ca.
+QUESTION_OPENERS: Final = frozenset(
+    {
+        "what", "whats", "when", "where", "who", "whos", "which", "why", "how", "is", "are",
+        "can", "could", "do", "does", "will", "que", "cuando", "donde", "quien", "quienes",
+        "cual", "cuales", "como", "cuanto", "cuantos", "cuanta", "cuantas", "hay", "puedo",
+        "quan", "on", "qui", "quin", "quina", "quins", "quines", "com", "quant", "quants",
+        "quanta", "quantes", "puc",
+    }
+)  # fmt: skip
+QUESTION_MAX_LENGTH: Final = 200
+# Answers that are no answer to a question typed mid-flow: small talk, and the flow itself.
+NOT_AN_ANSWER: Final = frozenset({"nav:greeting", "nav:thanks", "nav:propose", "nav:help"})
 
 
 def choice_data(step: Step, value: str) -> str:
@@ -72,6 +93,32 @@ def edit_data(step: Step) -> str:
 
 def submit_data(draft_id: int) -> str:
     return f"fl:s:{draft_id}"
+
+
+def cancel_data(draft_id: int, *, confirm: bool) -> str:
+    return f"{CANCEL}:{'y' if confirm else 'n'}:{draft_id}"
+
+
+def looks_like_question(text: str) -> bool:
+    """Shaped like a question: "when is the event?", "¿dónde es?", "quan comença"."""
+    stripped = text.strip()
+    if not stripped or len(stripped) > QUESTION_MAX_LENGTH:
+        return False
+    if stripped.endswith("?") or stripped.startswith("¿"):
+        return True
+    words = fold(stripped).split()
+    return bool(words) and words[0] in QUESTION_OPENERS
+
+
+def question_answer(context: FocusContext, text: str) -> str | None:
+    """The answer key for a text typed mid-flow, if it is a question the content answers
+    with confidence; None for anything that should be taken as the step's answer."""
+    if not looks_like_question(text):
+        return None
+    result = context.services.content.index.answer(text)
+    if result.best is None or result.best.key in NOT_AN_ANSWER:
+        return None
+    return result.best.key
 
 
 # -- rendering ----------------------------------------------------------------------------------
@@ -91,6 +138,14 @@ def _choice_rows(
         return [(plain("proposals.button.skip", lang), SKIP)]
     if step is Step.CONSENT:
         return [(plain("proposals.button.agree", lang), AGREE)]
+    if step in TEXT_STEPS and draft.held:
+        # A text taken for a question (and answered): one tap makes it the answer after all.
+        field = plain(f"proposals.field.{step.value}", lang).lower()
+        label = plain("proposals.button.use_held", lang, text=draft.held, field=field)
+        rows: list[tuple[str, str]] = [(label, KEEP)]
+        if step is Step.LINK:
+            rows.append((plain("proposals.button.skip", lang), SKIP))
+        return rows
     if step is Step.SPOT:
         spots = [
             (f"{s.start:%H:%M} · {s.title.get(lang)}", s.id) for s in service.suggestions(draft)
@@ -100,7 +155,10 @@ def _choice_rows(
 
 
 @functools.cache
-def _nav_row(step: Step, lang: str) -> tuple[InlineKeyboardButton, ...]:
+def _nav_row(step: Step, lang: str, editing: bool = False) -> tuple[InlineKeyboardButton, ...]:
+    if editing:
+        # Changing one field of a finished request: back to the summary, nothing lost.
+        return (views.button(plain("proposals.button.back_to_summary", lang), back_data(step)),)
     cancel_button = views.button(plain("proposals.button.cancel", lang), CANCEL)
     if step is Step.NAME:
         return (cancel_button,)
@@ -125,14 +183,39 @@ def question_view(
     step = step_of(draft)
     if step is Step.REVIEW:
         return review_view(service, draft, lang, lead)
-    progress = t("proposals.progress", lang, number=STEPS.index(step) + 1, total=QUESTION_STEPS)
+    if draft.editing:
+        progress = t("proposals.progress_editing", lang)
+    else:
+        number = STEPS.index(step) + 1
+        progress = t("proposals.progress", lang, number=number, total=QUESTION_STEPS)
     text = "\n\n".join(part for part in (lead, progress, _prompt(service, draft, lang)) if part)
     rows: list[Sequence[InlineKeyboardButton]] = [
         [views.button(label, choice_data(step, value))]
         for label, value in _choice_rows(service, draft, lang)
     ]
-    rows.append(_nav_row(step, lang))
-    return views.View(text, InlineKeyboardMarkup(rows))
+    rows.append(_nav_row(step, lang, bool(draft.editing)))
+    return views.View(views.fit(text), InlineKeyboardMarkup(rows))
+
+
+def cancel_confirm_view(draft: ProposalDraft, lang: str) -> views.View:
+    """Cancel a finished request? Everything typed would be deleted."""
+    keyboard = InlineKeyboardMarkup(
+        [
+            [
+                views.button(
+                    plain("proposals.button.cancel_yes", lang),
+                    cancel_data(draft.id, confirm=True),
+                )
+            ],
+            [
+                views.button(
+                    plain("proposals.button.cancel_no", lang),
+                    cancel_data(draft.id, confirm=False),
+                )
+            ],
+        ]
+    )
+    return views.View(t("proposals.cancel_confirm", lang, title=draft.title or ""), keyboard)
 
 
 def review_view(
@@ -223,17 +306,35 @@ async def _invite_to_private(update: Update, context: FocusContext) -> None:
 
 
 def answer_or(fallback: Handler) -> Handler:
-    """Private text answers the open draft's step; without a recent draft, `fallback` runs."""
+    """Private text answers the open draft's step; without a recent draft, `fallback` runs.
+
+    "back" / "atrás" / "enrere" go back a step; a question about the event is answered and
+    the step asked again (it is not saved as the answer). An organizer asked to type a
+    decline's reason or a message to a speaker is answered first (handlers/organize.py).
+    """
 
     async def typed_answer(update: Update, context: FocusContext) -> None:
         user, message = update.effective_user, update.effective_message
         if user is None or message is None or message.text is None or not _private(update):
             await fallback(update, context)
             return
+        if await organize.take_typed_note(update, context):
+            return
         service, lang = context.services.proposals, context.lang
+        text = message.text
+        answer_key: list[str] = []
+
+        def is_question(step: Step) -> bool:
+            if step is Step.SUMMARY and len(text) >= SUMMARY_LENGTH[0]:
+                return False  # a summary may well ask something: it is the answer
+            key = question_answer(context, text)
+            if key is not None:
+                answer_key.append(key)
+            return key is not None
+
         lead: Html | None = None
         try:
-            draft = await service.answer_if_active(user.id, message.text)
+            replied = await service.reply_if_active(user.id, text, is_question)
         except DormantDraft:
             await fallback(update, context)
             await message.reply_text(t("proposals.dormant", lang))
@@ -242,6 +343,16 @@ def answer_or(fallback: Handler) -> Handler:
             # The same question again, under the reason: nothing typed before is lost.
             draft = await service.draft_of(user.id)
             lead = error_text(error, lang)
+        else:
+            if replied is None:
+                await fallback(update, context)
+                return
+            draft, outcome = replied
+            if outcome is Outcome.QUESTION:
+                await _answer_aside(update, context, answer_key[0])
+                lead = t("proposals.question_aside", lang)
+            elif outcome is Outcome.BACK and step_of(draft) is Step.NAME:
+                lead = t("proposals.first_step", lang)
         if draft is None:
             await fallback(update, context)
             return
@@ -249,6 +360,30 @@ def answer_or(fallback: Handler) -> Handler:
 
     typed_answer.__doc__ = f"A flow answer, else {fallback.__name__}."
     return typed_answer
+
+
+async def _answer_aside(update: Update, context: FocusContext, key: str) -> None:
+    """The answer to a question typed mid-flow, as its own message (the step follows)."""
+    store = context.services.content
+    view = render_answer(store.content, key, context.lang)
+    if view is not None:
+        # With its buttons (a list's items are buttons); the step is asked again below it.
+        await show(update, view, edit=False)
+
+
+async def back_command(update: Update, context: FocusContext) -> None:
+    """/back: the previous step of the open request (or the summary while changing a field)."""
+    user = update.effective_user
+    if user is None:
+        return
+    service, lang = context.services.proposals, context.lang
+    # An explicit command: it also goes back in a draft left a while ago.
+    draft = await service.back_if_active(user.id, only_active=False) if _private(update) else None
+    if draft is None:
+        await show(update, views.View(t("proposals.no_request", lang), views.main_menu(lang)))
+        return
+    lead = t("proposals.first_step", lang) if step_of(draft) is Step.NAME else None
+    await show(update, question_view(service, draft, lang, lead), edit=False)
 
 
 def not_text_or(fallback: Handler) -> Handler:
@@ -360,7 +495,11 @@ async def submit(update: Update, context: FocusContext) -> None:
             await show(update, view, edit=False)
         return
     await query.answer()
-    text = t("proposals.submitted", lang, reference=proposal.reference)
+    # Honest about where it went: without an organizers' group it is only stored, and the
+    # organizers find it with /proposals.
+    posted = context.services.settings.organizer_chat_id is not None
+    key = "proposals.submitted" if posted else "proposals.submitted_stored"
+    text = t(key, lang, reference=proposal.reference)
     await show(update, views.View(text, views.main_menu(lang)))
     # After the transaction, and without holding up the next updates: the organizers'
     # group is told over the network (the application waits for this task when it stops).
@@ -373,13 +512,53 @@ async def submit(update: Update, context: FocusContext) -> None:
 
 
 async def cancel(update: Update, context: FocusContext) -> None:
-    """/cancel or the Cancel button: delete the draft and everything typed so far."""
-    user = update.effective_user
-    if update.callback_query:
-        await update.callback_query.answer()
+    """/cancel or the Cancel button: delete the draft and everything typed so far.
+
+    A finished request (at the summary, or changing one of its fields) is deleted only after
+    a confirmation, whose buttons name the draft: an old one never deletes a newer draft.
+    """
+    user, query = update.effective_user, update.callback_query
     if user is None:
+        if query:
+            await query.answer()
         return
-    lang = context.lang
-    cancelled = await context.services.proposals.cancel(user.id)
+    service, lang = context.services.proposals, context.lang
+    match = _match(update, CANCEL_PATTERN)
+    if query is not None and match is None:
+        await _refuse_forged(update, context)
+        return
+    if query is None and await organize.drop_typed_note(update, context):
+        return
+    if match is not None and match.group(1):
+        await query.answer()  # type: ignore[union-attr]
+        await _confirmed_cancel(update, context, int(match.group(2)), match.group(1) == "y")
+        return
+    draft = await service.draft_of(user.id)
+    if query:
+        await query.answer()
+    if draft is not None and finished(draft):
+        await show(update, cancel_confirm_view(draft, lang), edit=query is not None)
+        return
+    cancelled = await service.cancel(user.id) if draft is not None else False
     key = "proposals.cancelled" if cancelled else "proposals.nothing_to_cancel"
     await show(update, views.View(t(key, lang), views.main_menu(lang)))
+
+
+async def _confirmed_cancel(
+    update: Update, context: FocusContext, draft_id: int, confirm: bool
+) -> None:
+    user = update.effective_user
+    assert user is not None
+    service, lang = context.services.proposals, context.lang
+    if confirm and await service.cancel(user.id, draft_id):
+        await show(update, views.View(t("proposals.cancelled", lang), views.main_menu(lang)))
+        return
+    draft = await service.draft_of(user.id)
+    if draft is None:
+        await show(
+            update, views.View(t("proposals.nothing_to_cancel", lang), views.main_menu(lang))
+        )
+        return
+    # "No, keep it" (or a confirmation left from an earlier draft): where the person is now.
+    lead = t("proposals.kept", lang) if draft.id == draft_id else error_text(StaleButton(), lang)
+    await show(update, question_view(service, draft, lang, lead))

@@ -37,11 +37,20 @@ async def test_organizer_accepts_and_the_person_hears_in_their_language(
     card_message = group.last_bot_message(with_buttons=True)
     assert card_message is not None
     calls = await group.press("Accept")
+    (asked,) = [c for c in calls if c.method == "editMessageText"]
+    assert "Accept FS-0001?" in asked.text
+    assert not [c for c in calls if c.chat_id == 51]  # nobody is told before the confirmation
+    assert (await stored(app)).state == "submitted"
+    calls = await group.press("Yes, accept FS-0001")
     notice = next(c for c in calls if c.method == "answerCallbackQuery")
-    assert notice.params["text"] == "FS-0001: accepted."
+    assert notice.params["text"] == "FS-0001: accepted. You can undo it for 5 minutes."
     (edit,) = [c for c in calls if c.method == "editMessageText"]
     assert edit.params["message_id"] == card_message["message_id"]
-    assert "<b>accepted</b> by Olga" in edit.text and edit.buttons() == []
+    assert "<b>accepted</b> by Olga" in edit.text
+    assert [b["text"] for b in edit.buttons()] == [
+        "↩️ Undo (for 5 minutes)",
+        "✉️ Message the speaker",
+    ]
     (told,) = [c for c in calls if c.method == "sendMessage" and c.chat_id == 51]
     assert "aceptada" in told.text and "FS-0001" in told.text
     proposal = await stored(app)
@@ -78,7 +87,9 @@ async def test_forged_and_repeated_decisions_change_nothing(
     calls = await group.press_data("pr:a:1; DROP TABLE proposals", card)
     assert "no longer valid" in text_of(calls)
     assert (await stored(app)).state == "submitted"
-    await group.press_data("pr:d:1", card)
+    await group.press_data("pr:dy:1", card)
+    calls = await group.press_data("pr:ay:1", card)
+    assert "already declined" in text_of(calls)
     calls = await group.press_data("pr:a:1", card)
     assert "already declined" in text_of(calls)
     proposal = await stored(app)
@@ -98,7 +109,9 @@ async def test_a_person_who_blocked_the_bot_does_not_break_the_decision(
             else None
         )
     )
-    calls = await organizers_group(app, api, ORGANIZER_ID).press("Decline")
+    group = organizers_group(app, api, ORGANIZER_ID)
+    await group.press("Decline")
+    calls = await group.press("without a reason")
     assert any("<b>declined</b> by Olga" in c.text for c in calls)
     assert (await stored(app)).state == "declined"
 
@@ -116,7 +129,8 @@ async def test_proposals_lists_by_state_and_decides_from_private(
     assert labels[:2] == ["FS-0001 · Fibre for the mountains", "FS-0002 · Open data for towns"]
     calls = await organizer.press("FS-0002")
     assert "Open data for towns" in text_of(calls) and "ana@example.org" in text_of(calls)
-    calls = await organizer.press("Accept")
+    await organizer.press("Accept")
+    calls = await organizer.press("Yes, accept")
     group_edits = [c for c in calls if c.method == "editMessageText"]
     assert {c.chat_id for c in group_edits} == {ORGANIZER_ID, ORGANIZER_CHAT_ID}
     assert all("<b>accepted</b> by" in c.text for c in group_edits)
@@ -160,7 +174,7 @@ async def test_myproposals_and_withdraw(app: Application, api: LocalBotApi) -> N
     await submit_request(person, title="Fibre for the mountains")
     await submit_request(person, title="Open data for towns")
     await organizers_group(app, api, ORGANIZER_ID).press_data(
-        "pr:a:2", api.messages[max(k for k in api.messages if k[0] == ORGANIZER_CHAT_ID)]
+        "pr:ay:2", api.messages[max(k for k in api.messages if k[0] == ORGANIZER_CHAT_ID)]
     )
     calls = await person.send("/myproposals")
     listing = text_of(calls)

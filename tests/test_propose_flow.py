@@ -98,7 +98,11 @@ async def test_deep_link_to_stored_request_with_suggested_session(
     assert "FS-0001" in text_of(calls) and "/myproposals" in text_of(calls)
     (card,) = api.calls_to("sendMessage", ORGANIZER_CHAT_ID)
     assert "FS-0001" in card.text and TITLE in card.text and "ana@example.org" in card.text
-    assert [b["text"] for b in card.buttons()] == ["✅ Accept", "❌ Decline"]
+    assert [b["text"] for b in card.buttons()] == [
+        "✅ Accept",
+        "❌ Decline",
+        "✉️ Message the speaker",
+    ]
     async with services_of(app).sessions() as session:
         stored = (await session.scalars(select(Proposal))).one()
     assert stored.session_id == "panel-connectivity" and stored.state == "submitted"
@@ -215,6 +219,9 @@ async def test_cancel_at_any_step_deletes_the_draft(chat: LocalChat, app: Applic
     await chat.send("/propose")
     await answer_until_review(chat)
     calls = await chat.press("Cancel")
+    assert "Everything you typed will be deleted" in text_of(calls)  # finished: asked first
+    assert await count(app, ProposalDraft) == 1
+    calls = await chat.press("Yes, delete my request")
     assert "Request cancelled" in text_of(calls)
     assert await count(app, ProposalDraft) == 0 and await count(app, Proposal) == 0
 

@@ -37,6 +37,9 @@ class ProposalDraft(Base):
     link: Mapped[str | None] = mapped_column(String(300))
     consent: Mapped[bool] = mapped_column(Boolean, default=False)
     session_id: Mapped[str | None] = mapped_column(String(32))
+    # A question typed at a text step ("when is the event?") is answered, not saved as the
+    # answer; it waits here in case the person meant it as the answer after all (one tap).
+    held: Mapped[str | None] = mapped_column(String(300))
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
 
@@ -91,8 +94,29 @@ class ProposalEvent(Base):
     actor_id: Mapped[int | None] = mapped_column(BigInteger)
     actor_name: Mapped[str | None] = mapped_column(String(100))
     at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
+    # What the organizer wrote to the speaker with this change (a decline's reason).
+    note: Mapped[str | None] = mapped_column(Text)
+    # When the speaker was told of this change (None: not told, e.g. they blocked the bot).
+    told_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
 
     proposal: Mapped[Proposal] = relationship(back_populates="events")
+
+
+class DecisionPrompt(Base):
+    """An organizer's next message is awaited: a decline's reason, or a message to the speaker.
+
+    Kept here rather than in memory, so any worker takes that message; one per organizer.
+    """
+
+    __tablename__ = "decision_prompts"
+
+    actor_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id", ondelete="CASCADE"))
+    # "decline" (the text is the reason) or "message" (the text goes to the speaker as is).
+    action: Mapped[str] = mapped_column(String(16))
+    # Where the text is expected: the private chat, or the organizers' group.
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 
 def reference_of(proposal_id: int) -> str:
