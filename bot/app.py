@@ -113,6 +113,8 @@ async def post_init(application: Application) -> None:  # type: ignore[type-arg]
     settings: Settings = application.bot_data["settings"]
     if SERVICES_KEY not in application.bot_data:
         application.bot_data[SERVICES_KEY] = await create_services(settings)
+    if warning := organize.organizer_chat_warning(settings):
+        log.warning(warning)
     await register_commands(application)
     start_broadcast_sender(application)
     # What start-up built (content, index, libraries) lives as long as the bot: out of the
@@ -239,6 +241,7 @@ def build_application(
             # The person's draft row is the conversation state. While it is open, their private
             # text and media answer its current step; otherwise the handler given runs instead.
             CommandHandler("propose", propose.propose),
+            CommandHandler("back", propose.back_command),
             CommandHandler("cancel", propose.cancel),
             CommandHandler("myproposals", organize.my_proposals),
             CommandHandler("proposals", organize.proposals),
@@ -273,7 +276,11 @@ def build_application(
                 propose.not_text_or(ask.not_text),
             ),
             # -- end of speaking-slot requests.
-            MessageHandler(filters.TEXT & ~filters.COMMAND & ADDRESSED_TO_BOT, ask.question),
+            # In the organizers' group, an organizer's reason for a decline (or message to a
+            # speaker) they were asked for; anyone else's text there is a question.
+            MessageHandler(
+                filters.TEXT & ~filters.COMMAND & ADDRESSED_TO_BOT, organize.note_or(ask.question)
+            ),
             MessageHandler(
                 filters.ChatType.PRIVATE
                 & ~filters.TEXT

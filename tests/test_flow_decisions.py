@@ -6,33 +6,22 @@ import datetime as dt
 
 import pytest
 from sqlalchemy import select
-from telegram.ext import Application, MessageHandler
+from telegram.ext import Application
 
 from bot.app import build_application, running
 from bot.local_api import LocalBotApi, LocalRequest, sent_texts
 from bot.models.proposal import DecisionPrompt
 from bot.services import services_of
 from bot.settings import Settings
-from handlers import ask, organize
+from handlers import organize
 from tests.conftest import ORGANIZER_CHAT_ID, ORGANIZER_ID, chat_for, make_settings
 from tests.test_organize import organizers_group, stored
 from tests.test_propose_flow import submit_request, text_of
 
 
-def register_group_notes(app: Application) -> None:  # type: ignore[type-arg]
-    """What bot/app.py registers: group text addressed to the bot reaches an organizer's
-    pending reason first (organize.note_or around ask.question)."""
-    handlers = app.handlers[0]
-    for i, handler in enumerate(handlers):
-        callback = getattr(handler.callback, "__wrapped__", handler.callback)
-        if isinstance(handler, MessageHandler) and callback is ask.question:
-            handlers[i] = MessageHandler(handler.filters, organize.note_or(ask.question))
-
-
 async def test_decline_with_a_reason_typed_in_the_group(
     app: Application, api: LocalBotApi
 ) -> None:
-    register_group_notes(app)
     await submit_request(chat_for(app, api, user_id=51, language_code="es"))
     group = organizers_group(app, api, ORGANIZER_ID)
     calls = await group.press("Decline")

@@ -3,25 +3,13 @@ and the programme's Back returning to the page one came from."""
 
 from __future__ import annotations
 
-from telegram.ext import Application, CommandHandler
+from telegram.ext import Application
 
 from bot.local_api import LocalBotApi, LocalChat, buttons_of
 from bot.models import Proposal, ProposalDraft
 from bot.services import services_of
-from handlers import propose
 from tests.conftest import chat_for
 from tests.test_propose_flow import TITLE, answer_until_review, count, last_button_labels, text_of
-
-
-def register_back_command(app: Application) -> None:  # type: ignore[type-arg]
-    """What bot/app.py registers: /back beside /propose, before the unknown-command reply."""
-    handlers = app.handlers[0]
-    at = next(
-        i
-        for i, h in enumerate(handlers)
-        if isinstance(h, CommandHandler) and "propose" in h.commands
-    )
-    handlers.insert(at + 1, CommandHandler("back", propose.back_command))
 
 
 async def draft_of(app: Application, chat: LocalChat) -> ProposalDraft:  # type: ignore[type-arg]
@@ -95,7 +83,6 @@ async def test_typed_back_in_three_languages_goes_back_and_is_never_an_answer(
 
 
 async def test_slash_back_goes_back(app: Application, api: LocalBotApi) -> None:
-    register_back_command(app)
     chat = chat_for(app, api, user_id=41)
     calls = await chat.send("/back")
     assert "not filling in a request" in text_of(calls)

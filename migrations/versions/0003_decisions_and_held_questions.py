@@ -6,7 +6,6 @@ Created: 2026-12-02 10:00:00.000000
 """
 
 from collections.abc import Sequence
-from pathlib import Path
 
 import sqlalchemy as sa
 from alembic import op
@@ -15,9 +14,7 @@ revision: str = "0003"
 # This revises 0002, written at the same time on another branch. Until that branch is merged
 # this one follows 0001, so the chain stays whole on both; once merged it is 0002 (the merge
 # may replace this line with the literal "0002").
-down_revision: str | None = (
-    "0002" if any(Path(__file__).resolve().parent.glob("0002_*.py")) else "0001"
-)
+down_revision: str | None = "0002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

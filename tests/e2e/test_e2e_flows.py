@@ -50,6 +50,7 @@ async def test_a_speaking_slot_request_reaches_the_organizers_and_the_decision_c
     )
     (card,) = fake_api.api.calls_to("sendMessage", ORGANIZER_CHAT_ID)
     decided = await organizers.press("Accept")
+    decided = await organizers.press("Yes, accept")
 
     assert "FS-0001" in submitted
     assert "FS-0001" in card.text and TITLE in card.text
