@@ -141,11 +141,10 @@ def figures(index: KnowledgeIndex, items: list[dict[str, Any]]) -> Figures:
     for item in items:
         result = index.answer(str(item["q"]))
         expect = set(item["expect"])
-        shown = {m.key for m in (result.best, *getattr(result, "also", ())) if m is not None}
-        if result.best is not None and result.best.key not in expect:
-            if not expect or not shown & expect:
-                wrong.append(f"`{item['q']}` -> {result.best.key}")
-                continue
+        shown = set(result.keys)
+        if result.best is not None and not shown & expect:
+            wrong.append(f"`{item['q']}` -> {result.best.key}")
+            continue
         if not expect:
             continue
         if shown & expect and set(item.get("also") or ()) <= shown:
