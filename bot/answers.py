@@ -51,7 +51,8 @@ _QUESTION_WORDS = (
     "what|when|where|who|whom|whose|how|which|why|is|are|does|do|did|can|could|will|would|"
     "que|qué|cuando|cuándo|donde|dónde|quien|quién|quienes|quiénes|como|cómo|cuanto|cuánto|"
     "cuantos|cuántos|cuantas|cuántas|cual|cuál|cuales|cuáles|hay|"
-    "què|quan|on|qui|com|quant|quants|quantes|quin|quina|quins|quines|hi"
+    "què|quan|on|qui|com|quant|quants|quantes|quin|quina|quins|quines|hi|"
+    "if|whether|si"
 )
 _CLAUSE = re.compile(
     rf",|\b(?:and|also|plus|y|e|i|o|or)\s+(?=(?:{_QUESTION_WORDS})\b)", re.IGNORECASE
@@ -407,15 +408,22 @@ class KnowledgeIndex:
         if len(parts) < 2 and (whole.best is not None or parts == [question.strip()]):
             return whole
         named = self._named(self._tokens(" ".join(parts)))
-        carried = self.org_tokens[next(iter(named))] if len(named) == 1 else ()
+        carried = next(iter(named.values())) if len(named) == 1 else frozenset()
         found: list[Match] = []
         for part in parts:
             tokens = self._tokens(part)
             if not tokens or self.lexicon.small_talk_kind(part) is not None:
                 continue
-            if carried and not self._named(tokens):
-                tokens = list(dict.fromkeys([*tokens, *carried]))
-            best = self._answer_tokens(tokens).best
+            with_subject = list(dict.fromkeys([*tokens, *carried]))
+            if carried and not self._named(tokens) and self.lexicon.refers_back(part):
+                # "what is OASC, and what will their side event be about?"
+                best = self._answer_tokens(with_subject).best
+            else:
+                best = self._answer_tokens(tokens).best
+                if best is None and carried and not self._named(tokens):
+                    # "what area, how many municipalities and how many people does the AMB
+                    # have?": "what area" is about the AMB.
+                    best = self._answer_tokens(with_subject).best
             if best is not None and all(best.key != m.key for m in found):
                 found.append(best)
         if len(found) >= 2 and len(parts) > 1:
@@ -429,23 +437,49 @@ class KnowledgeIndex:
     def _answer_tokens(self, tokens: list[str]) -> Answer:
         if not tokens:
             return Answer(None, [])
+        tokens = self._event_name_as_event(tokens)
         known = all(self._similar(t) for t in tokens if t not in self.lexicon.light_words)
         result = self._decide(self._rank_tokens(tokens, SUGGEST_THRESHOLD), known)
         named = self._named(tokens)
-        if named and (result.best is None or not self.about[result.best.key] & named):
-            # "Who is ESADE and what are they doing at Focus Sessions?": the words about the
-            # event or a part in it say little; what is asked is about ESADE.
-            context = self.lexicon.context_words
+        if not named or (result.best is not None and self.about[result.best.key] & named.keys()):
+            return result
+        # The question names an organization, but no answer about it wins. Try its main name
+        # ("where is the EC based" is asked like "where is the European Commission based"),
+        # then without the words about the event or a part in it ("who is ESADE and what are
+        # they doing at Focus Sessions?" is about ESADE).
+        canonical = list(tokens)
+        for org, alias in named.items():
+            main = self.org_tokens[org]
+            if not alias <= set(main):
+                canonical = [t for t in canonical if t not in alias]
+                canonical += [t for t in main if t not in canonical]
+        context = self.lexicon.context_words
+        variants = [canonical] if canonical != tokens else []
+        for variant in (tokens, canonical):
             kept = [
                 token
-                for i, token in enumerate(tokens)
-                if token not in context or (token == "event" and i and tokens[i - 1] == "side")
+                for i, token in enumerate(variant)
+                if token not in context or (token == "event" and i and variant[i - 1] == "side")
             ]
-            if kept and len(kept) < len(tokens):
-                retry = self._decide(self._rank_tokens(kept, SUGGEST_THRESHOLD), known)
-                if retry.best is not None or result.best is None:
-                    return retry
+            if kept and len(kept) < len(variant) and kept not in variants:
+                variants.append(kept)
+        for variant in variants:
+            retry = self._decide(self._rank_tokens(variant, SUGGEST_THRESHOLD), known)
+            if retry.best is not None:
+                return retry
+            if result.best is None and not result.suggestions:
+                result = retry
         return result
+
+    def _event_name_as_event(self, tokens: list[str]) -> list[str]:
+        """"Where will Focus Sessions take place?" asks about the event, not the series: the
+        event's name counts as "event" unless the question only asks what it is."""
+        names = self.lexicon.event_names
+        if not names or not any(t in names for t in tokens):
+            return tokens
+        if all(t in names or t in self.lexicon.descriptive_words for t in tokens):
+            return tokens
+        return list(dict.fromkeys("event" if t in names else t for t in tokens))
 
     def _decide(self, ranked: list[Match], known: bool) -> Answer:
         """`known`: every word of the question is in the index (a lone candidate may answer)."""
@@ -467,10 +501,14 @@ class KnowledgeIndex:
             return Answer(top, [])  # one clearly right candidate: no "did you mean" for it
         return Answer(None, ranked[:MAX_SUGGESTIONS])
 
-    def _named(self, tokens: list[str]) -> set[str]:
-        """The organizations a question names in full (one of their names or aliases)."""
+    def _named(self, tokens: list[str]) -> dict[str, frozenset[str]]:
+        """The organizations a question names in full, each with the name it used."""
         present = set(tokens)
-        return {org for words, org in self.org_names if words <= present}
+        named: dict[str, frozenset[str]] = {}
+        for words, org in self.org_names:
+            if words <= present and len(words) > len(named.get(org, ())):
+                named[org] = words
+        return named
 
 
 def _parts(message: str) -> list[str]:

@@ -46,6 +46,9 @@ class Lexicon:
     phrase_pattern: re.Pattern[str] | None
     context_words: frozenset[str] = frozenset()
     language_hints: dict[str, frozenset[str]] | None = None
+    event_names: frozenset[str] = frozenset()
+    descriptive_words: frozenset[str] = frozenset()
+    pronouns: frozenset[str] = frozenset()
 
     @classmethod
     def from_yaml(cls, path: Path = LEXICON_PATH) -> Lexicon:
@@ -65,7 +68,27 @@ class Lexicon:
             str(lang): frozenset(str(w).lower().replace("’", "'") for w in hint_words or [])
             for lang, hint_words in (raw.get("language_hints") or {}).items()
         }
-        return cls(stopwords, light, small_talk, words, phrases, pattern, context, hints)
+        event_names = frozenset(_singular(fold(str(w))) for w in raw.get("event_names") or [])
+        descriptive = frozenset(
+            _singular(fold(str(w))) for w in raw.get("descriptive_words") or []
+        )
+        return cls(
+            stopwords,
+            light,
+            small_talk,
+            words,
+            phrases,
+            pattern,
+            context,
+            hints,
+            event_names,
+            descriptive,
+            frozenset(fold(str(w)) for w in raw.get("pronouns") or []),
+        )
+
+    def refers_back(self, text: str) -> bool:
+        """Whether `text` points back at something named before ("when was it founded?")."""
+        return any(word in self.pronouns for word in fold(text).split())
 
     def guess_language(self, text: str) -> str | None:
         """The language `text` is clearly written in ("en", "es", "ca"), or None if unsure.
