@@ -204,6 +204,19 @@ def run(quick: bool = False) -> Section:
         right >= ACCURACY_TARGET,
     )
     section.add("accuracy: off-topic unanswered", f"{quiet:.1%}", "100%", quiet == 1.0)
+    seen = figures(KnowledgeIndex.from_content(shipped), items)
+    section.add(
+        "question set: answered directly / within one tap",
+        f"{seen.direct_share:.1%} / {seen.one_tap_share:.1%}",
+        ">= 95% / 100%",
+        seen.direct_share >= 0.95,
+    )
+    section.add(
+        "question set: confident wrong answers",
+        str(len(seen.confident_wrong)),
+        "0",
+        not seen.confident_wrong,
+    )
     section.details += [
         f"{len(questions)} questions from tests/data/questions.yaml, {rounds} round(s) each; "
         "synthetic sessions, organizations and FAQ entries added (bench/synthetic.py).",

@@ -472,8 +472,10 @@ class KnowledgeIndex:
         return result
 
     def _event_name_as_event(self, tokens: list[str]) -> list[str]:
-        """"Where will Focus Sessions take place?" asks about the event, not the series: the
-        event's name counts as "event" unless the question only asks what it is."""
+        """The event's name counts as "event" unless the question only asks what it is.
+
+        "Where will Focus Sessions take place?" asks about the event, not about the series.
+        """
         names = self.lexicon.event_names
         if not names or not any(t in names for t in tokens):
             return tokens
