@@ -184,8 +184,12 @@ async def test_a_did_you_mean_button_leads_to_the_panels(chat: LocalChat) -> Non
     [
         ("cómo me apunto", "es", "La página del evento todavía no da detalles de inscripción"),
         ("com m'hi apunto", "ca", "La pàgina de l'esdeveniment encara no dona detalls"),
-        ("ESADE organiza algo?", "es", "ESADE"),
-        ("que hace la generalitat en el evento", "es", "SmartCAT es la estrategia"),
+        ("ESADE organiza algo?", "es", "ESADE</b> · Organizador de actos paralelos"),
+        (
+            "que hace la generalitat en el evento",
+            "es",
+            "Government of Catalonia (SmartCAT)</b> · Socio",
+        ),
         ("temas del evento", "es", "La página del evento cita estos temas"),
     ],
 )
