@@ -112,6 +112,49 @@ def accuracy(index: KnowledgeIndex, items: list[dict[str, Any]]) -> tuple[float,
     return right / len(answerable), quiet / max(len(off_topic), 1), misses
 
 
+@dataclass(frozen=True)
+class Figures:
+    """The question set as people see it: answered outright, within one tap, wrongly."""
+
+    answerable: int
+    direct: int
+    one_tap: int
+    off_topic: int
+    confident_wrong: list[str]
+
+    @property
+    def direct_share(self) -> float:
+        return self.direct / max(self.answerable, 1)
+
+    @property
+    def one_tap_share(self) -> float:
+        return self.one_tap / max(self.answerable, 1)
+
+
+def figures(index: KnowledgeIndex, items: list[dict[str, Any]]) -> Figures:
+    """Direct: the reply is one of `expect` (and holds every key of `also`). One tap: that,
+    or a "did you mean" button is one of `expect`. Confident wrong: a reply to a question that
+    is not one of `expect` (any reply at all to a question that must match nothing)."""
+    direct = one_tap = 0
+    wrong: list[str] = []
+    answerable = [q for q in items if q["expect"]]
+    for item in items:
+        result = index.answer(str(item["q"]))
+        expect = set(item["expect"])
+        shown = set(result.keys)
+        if result.best is not None and not shown & expect:
+            wrong.append(f"`{item['q']}` -> {result.best.key}")
+            continue
+        if not expect:
+            continue
+        if shown & expect and set(item.get("also") or ()) <= shown:
+            direct += 1
+            one_tap += 1
+        elif result.best is None and {m.key for m in result.suggestions} & expect:
+            one_tap += 1
+    return Figures(len(answerable), direct, one_tap, len(items) - len(answerable), wrong)
+
+
 def growth_table(results: list[ScaleResult]) -> list[str]:
     lines = [
         "| Content | Entries | Phrases | Words | Index build | Cold mean | Cold p99 | Warm mean"
@@ -161,6 +204,19 @@ def run(quick: bool = False) -> Section:
         right >= ACCURACY_TARGET,
     )
     section.add("accuracy: off-topic unanswered", f"{quiet:.1%}", "100%", quiet == 1.0)
+    seen = figures(KnowledgeIndex.from_content(shipped), items)
+    section.add(
+        "question set: answered directly / within one tap",
+        f"{seen.direct_share:.1%} / {seen.one_tap_share:.1%}",
+        ">= 95% / 100%",
+        seen.direct_share >= 0.95,
+    )
+    section.add(
+        "question set: confident wrong answers",
+        str(len(seen.confident_wrong)),
+        "0",
+        not seen.confident_wrong,
+    )
     section.details += [
         f"{len(questions)} questions from tests/data/questions.yaml, {rounds} round(s) each; "
         "synthetic sessions, organizations and FAQ entries added (bench/synthetic.py).",

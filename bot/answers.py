@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import bisect
 import math
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -25,17 +26,45 @@ from bot.textmatch import Lexicon, default_lexicon
 ANSWER_THRESHOLD = 0.74
 SUGGEST_THRESHOLD = 0.52
 CLEAR_MARGIN = 0.07
+PERFECT_SCORE = 0.99
+PERFECT_MARGIN = 0.03
 MAX_SUGGESTIONS = 3
 QUESTION_SHARE = 0.75  # the rest of a phrase's score is how much of the phrase was asked about
 LIGHT_WEIGHT = 0.3  # "when", "who", "how many": they say what is asked, not about what
 # When entries tie, the broader card wins: "SmartCAT" shows the organization, not one FAQ.
 KIND_PRIORITY = {"org": 0, "nav": 1, "faq": 2, "session": 3}
+# Starting the speaking-slot request is an action, not information: on a tie the answer wins
+# ("speakrs" is about who speaks, not a wish to speak).
+ACTION_KEYS = frozenset({"nav:propose"})
+ACTION_PRIORITY = 2.5
+# "Did you mean" with one candidate far ahead of the rest: answer it.
+LONE_CANDIDATE_SCORE = 0.6
+LONE_CANDIDATE_GAP = 0.12
+SECOND_READING_GAP = 0.08
+MAX_FACTS = 3  # answers shown together for a message that asks several things
+
+# A message is cut into sentences, and a sentence into clauses at commas and at "and" / "y" /
+# "i" followed by a question word: "how many employees does Huawei have and when was it
+# founded?". A conjunction inside a name ("Open and Agile Smart Cities") does not cut.
+_SENTENCE = re.compile(r"([^?!.;:\n¿¡]+)([?!.;:\n]*)")
+_QUESTION_WORDS = (
+    "what|when|where|who|whom|whose|how|which|why|is|are|does|do|did|can|could|will|would|"
+    "que|qué|cuando|cuándo|donde|dónde|quien|quién|quienes|quiénes|como|cómo|cuanto|cuánto|"
+    "cuantos|cuántos|cuantas|cuántas|cual|cuál|cuales|cuáles|hay|"
+    "què|quan|on|qui|com|quant|quants|quantes|quin|quina|quins|quines|hi|"
+    "if|whether|si"
+)
+_CLAUSE = re.compile(
+    rf",|\b(?:and|also|plus|y|e|i|o|or)\s+(?=(?:{_QUESTION_WORDS})\b)", re.IGNORECASE
+)
+_OPENING_QUESTION = re.compile(rf"^\s*(?:{_QUESTION_WORDS})\b", re.IGNORECASE)
 
 
 class Nav(StrEnum):
     """Menu destinations a question can lead to ("who are the partners?")."""
 
     PROGRAMME = "programme"
+    PANELS = "panels"
     SIDE_EVENTS = "side_events"
     PARTNERS = "partners"
     ORGANIZERS = "organizers"
@@ -54,10 +83,16 @@ NAV_PHRASES: dict[Nav, tuple[str, ...]] = {
         "agenda",
         "timetable",
         "sessions",
-        "panels",
-        "expert panels",
         "full day programme",
         "what is on",
+    ),
+    Nav.PANELS: (
+        "panels",
+        "expert panels",
+        "what panels are there",
+        "which panels",
+        "list of panels",
+        "panel discussions",
     ),
     Nav.SIDE_EVENTS: (
         "side events",
@@ -84,7 +119,7 @@ NAV_PHRASES: dict[Nav, tuple[str, ...]] = {
         "present my project",
         "give a talk",
         "present a case study",
-        "be a speaker",
+        "become a speaker",
         "speak at a panel",
         "speak at the event",
         "share our project",
@@ -190,6 +225,12 @@ class Answer:
 
     best: Match | None
     suggestions: list[Match]
+    also: list[Match] = field(default_factory=list)  # more facts asked in the same message
+
+    @property
+    def keys(self) -> list[str]:
+        """Every answer shown: the best one, then the others asked together."""
+        return [m.key for m in (self.best, *self.also) if m is not None]
 
 
 def entries_for(content: Content) -> list[Searchable]:
@@ -200,6 +241,16 @@ def entries_for(content: Content) -> list[Searchable]:
     entries += [FaqEntry(f) for f in content.faqs]
     entries += [NavEntry(n) for n in Nav]
     return entries
+
+
+def _about(entry: Searchable) -> frozenset[str]:
+    if isinstance(entry, OrganizationEntry):
+        return frozenset({entry.organization.id})
+    if isinstance(entry, SessionEntry) and entry.host is not None:
+        return frozenset({entry.host.id})
+    if isinstance(entry, FaqEntry):
+        return frozenset(entry.faq.related)
+    return frozenset()
 
 
 @dataclass
@@ -240,6 +291,18 @@ class KnowledgeIndex:
         for phrase in self.phrases:
             phrase.weight = sum(self.word_weight[t] for t in phrase.tokens)
         self._token_cache: dict[str, list[tuple[str, float]]] = {}
+        # What each entry is about (organization ids), and every full name of each organization.
+        self.about = {entry.key: _about(entry) for entry in entries}
+        self.org_names: list[tuple[frozenset[str], str]] = []
+        self.org_tokens: dict[str, tuple[str, ...]] = {}
+        for entry in entries:
+            if isinstance(entry, OrganizationEntry):
+                org = entry.organization.id
+                for text in entry.search_phrases():
+                    tokens = tuple(dict.fromkeys(self.lexicon.tokens(text)))
+                    if tokens:
+                        self.org_names.append((frozenset(tokens), org))
+                        self.org_tokens.setdefault(org, tokens)
 
     @classmethod
     def from_content(cls, content: Content) -> KnowledgeIndex:
@@ -267,13 +330,21 @@ class KnowledgeIndex:
                     break
                 found_map[word] = max(found_map.get(word, 0.0), 0.92)
             found = sorted(found_map.items(), key=lambda item: -item[1])
+            if found:
+                # "speakrs" is "speakers", not also a bit of "speak": far second readings go.
+                found = [(w, sim) for w, sim in found if sim >= found[0][1] - SECOND_READING_GAP]
         if len(self._token_cache) < 50_000:
             self._token_cache[token] = found
         return found
 
     def rank(self, question: str, min_score: float = 0.0) -> list[Match]:
         """Every entry scoring at least `min_score` for the question, best first."""
-        tokens = list(dict.fromkeys(self.lexicon.tokens(question)))
+        return self._rank_tokens(self._tokens(question), min_score)
+
+    def _tokens(self, text: str) -> list[str]:
+        return list(dict.fromkeys(self.lexicon.tokens(text)))
+
+    def _rank_tokens(self, tokens: list[str], min_score: float) -> list[Match]:
         if all(token in self.lexicon.light_words for token in tokens):
             # "where is it?": only a phrase made of the very same question words answers it;
             # "what time is it?" matches none and gets no answer.
@@ -323,24 +394,144 @@ class KnowledgeIndex:
         return [Match(self.keys[entry], 1.0) for entry in entries]
 
     def answer(self, question: str) -> Answer:
-        """Answer when one entry clearly wins; otherwise the close candidates, if any."""
+        """Answer when one entry clearly wins; otherwise the close candidates, if any.
+
+        A message that asks several things ("when is it and where?", three lines ending in two
+        questions) is also answered clause by clause: two or more clear answers are returned
+        together (`also`), the organization it names carried into the clauses that do not.
+        """
         small_talk = self.lexicon.small_talk_kind(question)
         if small_talk is not None:
             return Answer(Match(f"nav:{small_talk}", 1.0), [])
-        ranked = [
-            m for m in self.rank(question, SUGGEST_THRESHOLD) if m.score >= SUGGEST_THRESHOLD
-        ]
+        whole = self._answer_tokens(self._tokens(question))
+        parts = _parts(question)
+        if len(parts) < 2 and (whole.best is not None or parts == [question.strip()]):
+            return whole
+        named = self._named(self._tokens(" ".join(parts)))
+        carried = next(iter(named.values())) if len(named) == 1 else frozenset()
+        found: list[Match] = []
+        for part in parts:
+            tokens = self._tokens(part)
+            if not tokens or self.lexicon.small_talk_kind(part) is not None:
+                continue
+            with_subject = list(dict.fromkeys([*tokens, *carried]))
+            if carried and not self._named(tokens) and self.lexicon.refers_back(part):
+                # "what is OASC, and what will their side event be about?"
+                best = self._answer_tokens(with_subject).best
+            else:
+                best = self._answer_tokens(tokens).best
+                if best is None and carried and not self._named(tokens):
+                    # "what area, how many municipalities and how many people does the AMB
+                    # have?": "what area" is about the AMB.
+                    best = self._answer_tokens(with_subject).best
+            if best is not None and all(best.key != m.key for m in found):
+                found.append(best)
+        if len(found) >= 2 and len(parts) > 1:
+            if whole.best is not None and all(whole.best.key != m.key for m in found):
+                found.insert(0, whole.best)
+            return Answer(found[0], [], found[1:MAX_FACTS])
+        if whole.best is None and found:
+            return Answer(found[0], [])
+        return whole
+
+    def _answer_tokens(self, tokens: list[str]) -> Answer:
+        if not tokens:
+            return Answer(None, [])
+        tokens = self._event_name_as_event(tokens)
+        known = all(self._similar(t) for t in tokens if t not in self.lexicon.light_words)
+        result = self._decide(self._rank_tokens(tokens, SUGGEST_THRESHOLD), known)
+        named = self._named(tokens)
+        if not named or (result.best is not None and self.about[result.best.key] & named.keys()):
+            return result
+        # The question names an organization, but no answer about it wins. Try its main name
+        # ("where is the EC based" is asked like "where is the European Commission based"),
+        # then without the words about the event or a part in it ("who is ESADE and what are
+        # they doing at Focus Sessions?" is about ESADE).
+        canonical = list(tokens)
+        for org, alias in named.items():
+            main = self.org_tokens[org]
+            if not alias <= set(main):
+                canonical = [t for t in canonical if t not in alias]
+                canonical += [t for t in main if t not in canonical]
+        context = self.lexicon.context_words
+        variants = [canonical] if canonical != tokens else []
+        for variant in (tokens, canonical):
+            kept = [
+                token
+                for i, token in enumerate(variant)
+                if token not in context or (token == "event" and i and variant[i - 1] == "side")
+            ]
+            if kept and len(kept) < len(variant) and kept not in variants:
+                variants.append(kept)
+        for variant in variants:
+            retry = self._decide(self._rank_tokens(variant, SUGGEST_THRESHOLD), known)
+            if retry.best is not None:
+                return retry
+            if result.best is None and not result.suggestions:
+                result = retry
+        return result
+
+    def _event_name_as_event(self, tokens: list[str]) -> list[str]:
+        """The event's name counts as "event" unless the question only asks what it is.
+
+        "Where will Focus Sessions take place?" asks about the event, not about the series.
+        """
+        names = self.lexicon.event_names
+        if not names or not any(t in names for t in tokens):
+            return tokens
+        if all(t in names or t in self.lexicon.descriptive_words for t in tokens):
+            return tokens
+        return list(dict.fromkeys("event" if t in names else t for t in tokens))
+
+    def _decide(self, ranked: list[Match], known: bool) -> Answer:
+        """`known`: every word of the question is in the index (a lone candidate may answer)."""
+        ranked = [m for m in ranked if m.score >= SUGGEST_THRESHOLD]
         if not ranked:
             return Answer(None, [])
         top = ranked[0]
         if top.score >= ANSWER_THRESHOLD:
-            close = [m for m in ranked if top.score - m.score < CLEAR_MARGIN]
+            # A question that is exactly one phrase of an entry needs a smaller lead.
+            margin = PERFECT_MARGIN if top.score >= PERFECT_SCORE else CLEAR_MARGIN
+            close = [m for m in ranked if top.score - m.score < margin]
             close.sort(key=_priority)
             first, second = close[0], close[1] if len(close) > 1 else None
             if second is None or _priority(first) < _priority(second):
                 return Answer(first, [])
+        runner_up = ranked[1].score if len(ranked) > 1 else 0.0
+        lone = top.score >= LONE_CANDIDATE_SCORE and top.score - runner_up >= LONE_CANDIDATE_GAP
+        if known and lone:
+            return Answer(top, [])  # one clearly right candidate: no "did you mean" for it
         return Answer(None, ranked[:MAX_SUGGESTIONS])
 
+    def _named(self, tokens: list[str]) -> dict[str, frozenset[str]]:
+        """The organizations a question names in full, each with the name it used."""
+        present = set(tokens)
+        named: dict[str, frozenset[str]] = {}
+        for words, org in self.org_names:
+            if words <= present and len(words) > len(named.get(org, ())):
+                named[org] = words
+        return named
 
-def _priority(match: Match) -> int:
+
+def _parts(message: str) -> list[str]:
+    """The questions of a message: its question sentences (all sentences if none is one), each
+    cut into clauses."""
+    sentences = [
+        (text, "?" in end or bool(_OPENING_QUESTION.match(text)))
+        for text, end in _SENTENCE.findall(message)
+        if text.strip()
+    ]
+    if any(is_question for _, is_question in sentences):
+        sentences = [item for item in sentences if item[1]]
+    return [
+        clause.strip()
+        for text, _ in sentences
+        for clause in _CLAUSE.split(text)
+        if clause and clause.strip()
+    ]
+
+
+def _priority(match: Match) -> float:
+    if match.key in ACTION_KEYS:
+        return ACTION_PRIORITY
     return KIND_PRIORITY[match.key.partition(":")[0]]

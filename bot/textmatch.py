@@ -16,6 +16,10 @@ import yaml
 
 LEXICON_PATH = Path(__file__).parent / "lexicon.yaml"
 _NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
+_HINT_WORD = re.compile(r"[\w·'’]+", re.UNICODE)
+# Catalan elision: "l'esdeveniment", "d'urbact", "m'hi" (English "what's" has no word break
+# before the letter; Spanish does not elide).
+_ELISION = re.compile(r"\b[dlmnst]['’]\w", re.UNICODE)
 
 
 def fold(text: str) -> str:
@@ -40,6 +44,11 @@ class Lexicon:
     words: dict[str, str]
     phrases: dict[str, str]
     phrase_pattern: re.Pattern[str] | None
+    context_words: frozenset[str] = frozenset()
+    language_hints: dict[str, frozenset[str]] | None = None
+    event_names: frozenset[str] = frozenset()
+    descriptive_words: frozenset[str] = frozenset()
+    pronouns: frozenset[str] = frozenset()
 
     @classmethod
     def from_yaml(cls, path: Path = LEXICON_PATH) -> Lexicon:
@@ -54,7 +63,57 @@ class Lexicon:
         # One alternation, longest phrases first, so "brecha digital" wins over "digital".
         alternation = "|".join(re.escape(k) for k in sorted(phrases, key=len, reverse=True))
         pattern = re.compile(rf"\b(?:{alternation})\b") if phrases else None
-        return cls(stopwords, light, small_talk, words, phrases, pattern)
+        context = frozenset(_singular(fold(str(w))) for w in raw.get("context_words") or [])
+        hints = {
+            str(lang): frozenset(str(w).lower().replace("’", "'") for w in hint_words or [])
+            for lang, hint_words in (raw.get("language_hints") or {}).items()
+        }
+        event_names = frozenset(_singular(fold(str(w))) for w in raw.get("event_names") or [])
+        descriptive = frozenset(
+            _singular(fold(str(w))) for w in raw.get("descriptive_words") or []
+        )
+        return cls(
+            stopwords,
+            light,
+            small_talk,
+            words,
+            phrases,
+            pattern,
+            context,
+            hints,
+            event_names,
+            descriptive,
+            frozenset(fold(str(w)) for w in raw.get("pronouns") or []),
+        )
+
+    def refers_back(self, text: str) -> bool:
+        """Whether `text` points back at something named before ("when was it founded?")."""
+        return any(word in self.pronouns for word in fold(text).split())
+
+    def guess_language(self, text: str) -> str | None:
+        """The language `text` is clearly written in ("en", "es", "ca"), or None if unsure.
+
+        Counts words that belong to one language only; the winner must lead by two words, or
+        by one when the other two have none ("socios", "quins panells?").
+        """
+        if not self.language_hints:
+            return None
+        lowered = text.lower().replace("’", "'")
+        words = _HINT_WORD.findall(lowered)
+        counts = {
+            lang: sum(1 for word in words if word in hints)
+            for lang, hints in self.language_hints.items()
+        }
+        if "ca" in counts:
+            counts["ca"] += len(_ELISION.findall(lowered))
+        ranked = sorted(counts.items(), key=lambda item: -item[1])
+        if not ranked or ranked[0][1] == 0:
+            return None
+        best, top = ranked[0]
+        runner_up = ranked[1][1] if len(ranked) > 1 else 0
+        if top - runner_up >= 2 or (runner_up == 0 and top >= 1):
+            return best
+        return None
 
     def small_talk_kind(self, text: str) -> str | None:
         """ "greeting" or "thanks" when the message is only that (and filler words)."""

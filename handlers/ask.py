@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
-from telegram import InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 
-from bot.answers import Nav
-from bot.content import Content, OrganizationRole
-from bot.i18n import plain, t
+from bot.answers import Answer, Nav
+from bot.content import Content, OrganizationRole, SessionKind
+from bot.i18n import LANGUAGES, plain, t
 from bot.services import FocusContext
 from handlers import callbacks, views
 from handlers.common import show, strip_mention
 
-MAX_QUESTION_LENGTH = 500
+MAX_QUESTION_LENGTH = 1000  # a long message is read for its questions; beyond this, declined
+# Answers that point to the speaking-slot request get its button too ("speakers": not
+# announced yet, but you can ask to speak).
+PROPOSE_BUTTON_KEYS = frozenset(
+    {"faq:speakers", "faq:registration", "faq:propose-slot", "faq:contact", "faq:event-audience"}
+)
 
 
 def render_answer(content: Content, key: str, lang: str) -> views.View | None:
@@ -23,15 +28,71 @@ def render_answer(content: Content, key: str, lang: str) -> views.View | None:
     if kind == "session" and (session := content.session(ident)):
         return views.session_card(content, session, lang)
     if kind == "faq":
-        return views.faq_card(content, ident, lang)
+        card = views.faq_card(content, ident, lang)
+        if card is not None and key in PROPOSE_BUTTON_KEYS:
+            return with_propose_button(card, lang)
+        return card
     if kind == "nav" and ident in Nav._value2member_map_:
         return render_nav(content, Nav(ident), lang)
     return None
 
 
+def with_propose_button(view: views.View, lang: str) -> views.View:
+    rows = list(view.keyboard.inline_keyboard) if view.keyboard else []
+    start_request = views.button(plain("proposals.button.start", lang), views.PROPOSE_START)
+    return views.View(view.text, InlineKeyboardMarkup([[start_request], *rows]))
+
+
+def panels(content: Content, lang: str) -> views.View:
+    """The expert panels only: "what panels are there" is not a question about the whole day."""
+    sessions = content.sessions_of_kind(SessionKind.PANEL)
+    if not sessions:
+        return views.View(t("answers.panels.empty", lang), views.main_menu(lang))
+    title = t("answers.panels.title", lang, count=len(sessions))
+    return views.session_list(content, lang, sessions, 0, title, callbacks.programme)
+
+
+def answer_label(content: Content, key: str, lang: str) -> str | None:
+    """A "did you mean" button label, including the destinations views.py does not name."""
+    if key == f"nav:{Nav.PANELS.value}":
+        return plain("answers.panels.button", lang)
+    return views.answer_label(content, key, lang)
+
+
+def combined(content: Content, result: Answer, lang: str) -> views.View | None:
+    """One reply for a message that asked several things: the answers one after the other,
+    their buttons together, one way back to the menu."""
+    shown = [v for key in result.keys if (v := render_answer(content, key, lang)) is not None]
+    if len(shown) < 2:
+        return shown[0] if shown else None
+    rows: list[list[InlineKeyboardButton]] = []
+    seen: set[str] = set()
+    for view in shown:
+        for row in view.keyboard.inline_keyboard if view.keyboard else ():
+            if any(button.callback_data == callbacks.MENU for button in row):
+                continue  # the "main menu" row: added once, at the end
+            for button in row:
+                ident = str(button.callback_data or button.url)
+                if ident not in seen:
+                    seen.add(ident)
+                    rows.append([button])
+    rows.append(views.back_row(lang))
+    text = "\n\n".join(view.text for view in shown)
+    return views.View(views.fit(text), InlineKeyboardMarkup(rows))
+
+
+def offer_language(view: views.View, lang: str) -> views.View:
+    """Add the one-tap switch to `lang` (the language the question was written in)."""
+    rows = list(view.keyboard.inline_keyboard) if view.keyboard else []
+    switch = views.button(plain("answers.switch_language", lang), callbacks.language(lang))
+    return views.View(view.text, InlineKeyboardMarkup([*rows, [switch]]))
+
+
 def render_nav(content: Content, nav: Nav, lang: str) -> views.View:
     if nav is Nav.PROGRAMME:
         return views.programme(content, lang)
+    if nav is Nav.PANELS:
+        return panels(content, lang)
     if nav is Nav.SIDE_EVENTS:
         return views.side_events(content, lang)
     if nav is Nav.PARTNERS:
@@ -63,24 +124,30 @@ async def question(update: Update, context: FocusContext) -> None:
     message = update.effective_message
     if message is None or message.text is None:
         return
-    lang = context.lang
     text = strip_mention(message.text, context.bot.username)
+    store = context.services.content
+    # Reply in the language of the question when it is clearly another one than the
+    # person's setting ("cómo me apunto" from someone reading in English), with a one-tap
+    # offer to switch the setting.
+    asked_in = store.index.lexicon.guess_language(text)
+    lang = asked_in if asked_in in LANGUAGES else context.lang
     if len(text) > MAX_QUESTION_LENGTH:
         await message.reply_text(t("ask.too_long", lang), parse_mode=ParseMode.HTML)
         return
-    store = context.services.content
     result = store.index.answer(text)
-    view = render_answer(store.content, result.best.key, lang) if result.best else None
+    view = combined(store.content, result, lang) if result.best else None
     if view is None and result.suggestions:
         rows = []
         for match in result.suggestions:
-            label = views.answer_label(store.content, match.key, lang)
+            label = answer_label(store.content, match.key, lang)
             if label:
                 rows.append([views.button(label, callbacks.answer(match.key))])
         rows.append(views.back_row(lang))
         view = views.View(t("ask.did_you_mean", lang), InlineKeyboardMarkup(rows))
     if view is None:
         view = views.View(t("ask.no_match", lang, question=text[:100]), views.main_menu(lang))
+    if lang != context.lang:
+        view = offer_language(view, lang)
     await show(update, view, edit=False)
 
 

@@ -53,7 +53,7 @@ def test_off_topic_questions_get_no_confident_answer(index: KnowledgeIndex) -> N
 @pytest.mark.parametrize(
     ("question", "expected"),
     [
-        ("¿cuántos empleados tiene Huawei?", "207,000"),
+        ("¿cuántos empleados tiene Huawei?", "207.000"),  # answered in Spanish
         ("hwawei", "Founded in 1987"),
         ("how many municipalities does the AMB have", "36 municipalities"),
         ("quants municipis té la diputació", "311"),
@@ -140,6 +140,8 @@ async def test_small_talk_gets_a_friendly_word(chat: LocalChat) -> None:
     greeting = await chat.send("hola!")
     assert "Welcome to" in " ".join(sent_texts(greeting))
     thanks = await chat.send("moltes gràcies")
+    assert "De res" in " ".join(sent_texts(thanks))  # thanked in Catalan, answered in Catalan
+    thanks = await chat.send("thanks a lot")
     assert "You're welcome" in " ".join(sent_texts(thanks))
     question = await chat.send("hi, how many employees does huawei have?")
     assert "207,000" in " ".join(sent_texts(question))  # a greeting does not hide a question
