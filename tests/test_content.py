@@ -158,7 +158,7 @@ def test_check_content_command(
     monkeypatch.setenv("CONTENT_DIR", str(content_copy))
     assert main(["check-content"]) == 1
     err = capsys.readouterr().err
-    assert "1 problem(s)" in err and "programme.yaml, line" in err
+    assert "Problems in the content" in err and ": 1." in err and "programme.yaml, line" in err
 
 
 async def test_bot_refuses_to_start_on_invalid_content(content_copy: Path, tmp_path: Path) -> None:
