@@ -189,6 +189,7 @@ def _read(directory: Path, name: str) -> tuple[_Source | None, list[ContentError
 # organizer made, on the line where they made it.
 
 _KEY = re.compile(r"""^(?:- +)*(?:[^\s#'"][^#]*?|"[^"]*"|'[^']*'):(?: +|$)""")
+_NO_SPACE_AFTER_KEY = re.compile(r"^\s*(?:- )?[\w-]+:[^\s/]")  # "start:09:30", not a URL
 _BLOCK_SCALAR = re.compile(r"^[|>][-+0-9]*\s*(?:#.*)?$")
 
 
@@ -289,13 +290,14 @@ def explain_syntax_error(name: str, text: str, exc: yaml.MarkedYAMLError) -> Con
     if mark is None or not lines:
         return ContentError(name, None, (), "yaml_syntax", {"problem": problem})
     line = lines[last]
-    if "mapping values are not allowed" in problem:
+    previous = next((n for n in range(last - 1, -1, -1) if lines[n].strip()), None)
+    if "mapping values are not allowed" in problem or "expected ':'" in problem:
         value = line[_value_start(line) :]
-        if ": " in value or value.rstrip().endswith(":"):
+        if "mapping values" in problem and (": " in value or value.rstrip().endswith(":")):
             return error(last, "yaml_colon_in_text")
-        previous = next((n for n in range(last - 1, -1, -1) if lines[n].strip()), None)
-        if previous is not None and re.search(r"^\s*(?:- )?[\w-]+:[^\s]", lines[previous]):
-            return error(previous, "yaml_colon_space")
+        for candidate in (previous, last):
+            if candidate is not None and _NO_SPACE_AFTER_KEY.match(lines[candidate]):
+                return error(candidate, "yaml_colon_space")
         return error(last, "yaml_indentation")
     if any(word in problem for word in ("expected key", "'-' indicator", "block end")):
         return error(last, "yaml_indentation")
