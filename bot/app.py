@@ -235,6 +235,9 @@ def build_application(
             CallbackQueryHandler(browse.organizations, pattern=callbacks.ORGANIZATIONS_PATTERN),
             CallbackQueryHandler(browse.session_card, pattern=callbacks.SESSION_PATTERN),
             CallbackQueryHandler(browse.organization_card, pattern=callbacks.ORGANIZATION_PATTERN),
+            CallbackQueryHandler(
+                browse.organization_more, pattern=browse.ORGANIZATION_MORE_PATTERN
+            ),
             CallbackQueryHandler(ask.ask_prompt, pattern=f"^{callbacks.ASK}$"),
             CallbackQueryHandler(ask.chosen_answer, pattern=callbacks.ANSWER_PATTERN),
             # -- Speaking-slot requests ("The floor is yours"): handlers/propose.py, organize.py.

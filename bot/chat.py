@@ -1,7 +1,9 @@
 """Terminal chat: the very same Application, no token, no network.
 
 Each typed line becomes an update from a local user; replies are printed; inline buttons are
-numbered and typing a number presses that button.
+numbered and typing a number presses that button. What the bot sends in the background (a
+broadcast being delivered, its progress message edited) is printed as it happens, and files
+(/export) are saved under ./data/ with their own name, never over an earlier one.
 """
 
 from __future__ import annotations
@@ -31,13 +33,47 @@ def to_terminal(text: str) -> str:
     return html.unescape(_TAG.sub("", text))
 
 
+def unique_path(path: Path) -> Path:
+    """`path`, or `name-2.ext`, `name-3.ext`... when a file of that name is already there."""
+    candidate, number = path, 1
+    while candidate.exists():
+        number += 1
+        candidate = path.with_name(f"{path.stem}-{number}{path.suffix}")
+    return candidate
+
+
 class TerminalChat:
-    def __init__(self, chat: LocalChat, out: TextIO, lang: str) -> None:
+    def __init__(
+        self, chat: LocalChat, out: TextIO, lang: str, downloads: Path = Path("data")
+    ) -> None:
         self.chat = chat
         self.out = out
         self.lang = lang
+        self.downloads = downloads
         self.buttons: list[dict] = []  # type: ignore[type-arg]
         self.keyboard_message: dict | None = None  # type: ignore[type-arg]
+        self.printed = len(chat.api.calls)  # the Bot API calls already shown
+        self.arrived = asyncio.Event()  # set on every call, also those made in the background
+        self.busy = asyncio.Lock()  # one typed line (or one background batch) at a time
+        chat.api.listeners.append(lambda _call: self.arrived.set())
+
+    def print_new(self) -> None:
+        """Every call the bot made since the last print, whoever made it."""
+        calls = self.chat.api.calls[self.printed :]
+        self.printed += len(calls)
+        self.print_calls(calls)
+
+    async def follow(self, prompt: bool = False) -> None:
+        """Print what the bot sends between two typed lines (broadcasts, progress edits)."""
+        while True:
+            await self.arrived.wait()
+            await asyncio.sleep(0.05)  # a burst of calls is printed together
+            self.arrived.clear()
+            async with self.busy:
+                if len(self.chat.api.calls) > self.printed:
+                    self.print_new()
+                    if prompt:
+                        print("> ", end="", file=self.out, flush=True)
 
     def print_calls(self, calls: list[Call]) -> None:
         own_chat = self.chat.chat["id"]
@@ -53,10 +89,14 @@ class TerminalChat:
             print(to_terminal(call.text), file=self.out)
             if call.method == "sendDocument":
                 for name, data in call.files.items():
-                    path = Path("data") / f"chat-{name}"
-                    path.parent.mkdir(exist_ok=True)
+                    file_name = Path(call.file_names.get(name) or f"chat-{name}").name
+                    path = unique_path(self.downloads / file_name)
+                    path.parent.mkdir(parents=True, exist_ok=True)
                     path.write_bytes(data)
-                    print(plain("chat.document", self.lang, name=name, path=path), file=self.out)
+                    print(
+                        plain("chat.document", self.lang, name=file_name, path=path),
+                        file=self.out,
+                    )
             self.show_buttons(call)
         self.out.flush()
 
@@ -74,6 +114,11 @@ class TerminalChat:
             print(f"  [{number}] {button['text']} {extra}".rstrip(), file=self.out)
 
     async def handle_line(self, line: str) -> None:
+        async with self.busy:
+            await self._handle_line(line)
+            self.print_new()
+
+    async def _handle_line(self, line: str) -> None:
         line = line.strip()
         if not line:
             return
@@ -84,13 +129,11 @@ class TerminalChat:
                 return
             button = self.buttons[number - 1]
             if "callback_data" in button and self.keyboard_message is not None:
-                self.print_calls(
-                    await self.chat.press_data(button["callback_data"], self.keyboard_message)
-                )
+                await self.chat.press_data(button["callback_data"], self.keyboard_message)
             elif "url" in button:
                 print(button["url"], file=self.out)
             return
-        self.print_calls(await self.chat.send(line))
+        await self.chat.send(line)
 
 
 async def run_chat(
@@ -100,15 +143,17 @@ async def run_chat(
     out: TextIO = sys.stdout,
     user_id: int = 1,
     language: str | None = None,
+    downloads: Path = Path("data"),
 ) -> None:
     api = LocalBotApi()
     application = build_application(settings, request=LocalRequest(api), token=LOCAL_TOKEN)
     lang = normalize_language(language)
     async with running(application):
         chat = LocalChat(application, api, user_id=user_id, language_code=lang)
-        terminal = TerminalChat(chat, out, lang)
+        terminal = TerminalChat(chat, out, lang, downloads)
         print(plain("chat.banner", lang, user_id=user_id), file=out)
         await terminal.handle_line("/start")
+        following = asyncio.ensure_future(terminal.follow(prompt=stdin.isatty()))
         lines = read_lines(stdin)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
@@ -122,6 +167,10 @@ async def run_chat(
             if line is None or line.strip() in QUIT:
                 break
             await terminal.handle_line(line)
+        following.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await following
+        terminal.print_new()
         print(plain("chat.bye", lang), file=out)
 
 

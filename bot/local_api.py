@@ -32,6 +32,7 @@ class Call:
     method: str
     params: JSON
     files: dict[str, bytes] = field(default_factory=dict)
+    file_names: dict[str, str] = field(default_factory=dict)  # field -> the file's own name
 
     @property
     def chat_id(self) -> int | None:
@@ -83,6 +84,9 @@ class LocalBotApi:
         self._message_ids = itertools.count(1)
         self._update_ids = itertools.count(1)
         self.interceptors: list[Interceptor] = []
+        # Told of every call answered, also those made in the background (a broadcast being
+        # delivered, its progress message edited): the terminal chat prints them as they come.
+        self.listeners: list[Callable[[Call], None]] = []
 
     def next_update_id(self) -> int:
         return next(self._update_ids)
@@ -97,16 +101,25 @@ class LocalBotApi:
             if c.method == method and (chat_id is None or c.chat_id == chat_id)
         ]
 
-    def handle(self, method: str, params: JSON, files: dict[str, bytes] | None = None) -> Any:
+    def handle(
+        self,
+        method: str,
+        params: JSON,
+        files: dict[str, bytes] | None = None,
+        file_names: dict[str, str] | None = None,
+    ) -> Any:
         """Answer one Bot API call (raises ApiError like Telegram would)."""
-        call = Call(method, params, files or {})
+        call = Call(method, params, files or {}, file_names or {})
         for intercept in self.interceptors:
             error = intercept(method, params)
             if error is not None:
                 raise error
         self.calls.append(call)
         handler = getattr(self, f"_{method}", None)
-        return handler(params) if handler else True
+        result = handler(params) if handler else True
+        for listener in self.listeners:
+            listener(call)
+        return result
 
     def _getMe(self, params: JSON) -> JSON:
         return {
@@ -214,12 +227,15 @@ class LocalRequest(BaseRequest):
         api_method = url.rsplit("/", 1)[-1]
         params = dict(request_data.parameters) if request_data else {}
         files: dict[str, bytes] = {}
+        file_names: dict[str, str] = {}
         if request_data is not None and request_data.contains_files:
             for name, value in request_data.multipart_data.items():
                 content = value[1] if isinstance(value, tuple) else value
                 files[name] = content if isinstance(content, bytes) else content.read()
+                if isinstance(value, tuple) and value[0]:
+                    file_names[name] = str(value[0])
         try:
-            result = self.api.handle(api_method, params, files)
+            result = self.api.handle(api_method, params, files, file_names)
         except ApiError as error:
             return error.code, json.dumps(error.payload()).encode()
         return 200, json.dumps({"ok": True, "result": result}).encode()

@@ -13,7 +13,16 @@ from typing import Protocol
 from sqlalchemy import delete, or_, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.content import Content
+from bot.i18n import plain
 from bot.models import Broadcast, Delivery, User
+
+
+def retention(content: Content, lang: str) -> str:
+    """How long personal data is kept, one promise for /privacy and the consent step: the
+    event's `data_retention` (content/event.yaml), or the catalog's default."""
+    promise = content.event.data_retention
+    return promise.get(lang) if promise else plain("truth.retention.default", lang)
 
 
 class RequestEraser(Protocol):

@@ -111,6 +111,22 @@ async def organization_card(update: Update, context: FocusContext) -> None:
     await show(update, views.organization_card(content, org, context.lang))
 
 
+# "More about X" (handlers/views.py): the rest of an organization's description.
+ORGANIZATION_MORE_PATTERN = re.compile(rf"^{views.ORGANIZATION_MORE}:([a-z0-9-]{{1,32}})$")
+
+
+async def organization_more(update: Update, context: FocusContext) -> None:
+    """The rest of an organization's description, under its card."""
+    match = _match(update, ORGANIZATION_MORE_PATTERN)
+    content = context.services.content.content
+    org = content.organization(match.group(1)) if match else None
+    if org is None:
+        await expired(update, context)
+        return
+    await update.callback_query.answer()  # type: ignore[union-attr]
+    await show(update, views.organization_more(content, org, context.lang))
+
+
 async def expired(update: Update, context: FocusContext) -> None:
     """Any button we do not (or no longer) know: say so, and offer the menu in private.
 

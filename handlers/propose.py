@@ -18,6 +18,7 @@ from telegram.constants import ChatType
 
 from bot.i18n import Html, plain, t
 from bot.models import ProposalDraft
+from bot.privacy import retention
 from bot.proposals import (
     AGREE,
     EDITABLE_STEPS,
@@ -173,6 +174,8 @@ def _prompt(service: ProposalService, draft: ProposalDraft, lang: str) -> Html:
         return t("proposals.ask.summary", lang, low=SUMMARY_LENGTH[0], high=SUMMARY_LENGTH[1])
     if step is Step.SPOT and not service.suggestions(draft):
         return t("proposals.ask.spot_none_open", lang)
+    if step is Step.CONSENT:  # the same retention promise as /privacy
+        return t("proposals.ask.consent", lang, retention=retention(service.content, lang))
     return t(f"proposals.ask.{step.value}", lang)
 
 

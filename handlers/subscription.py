@@ -11,6 +11,7 @@ from telegram.constants import ChatType, ParseMode
 from telegram.error import TelegramError
 
 from bot.i18n import Html, plain, t
+from bot.privacy import retention
 from bot.services import FocusContext
 from handlers.common import show
 from handlers.organize import refresh_group_card
@@ -82,7 +83,9 @@ async def toggle(update: Update, context: FocusContext) -> None:
 
 async def privacy(update: Update, context: FocusContext) -> None:
     """/privacy: what is stored, why, for how long, and how to have it deleted."""
-    await show(update, View(t("privacy.text", context.lang)), edit=False)
+    lang = context.lang
+    promise = retention(context.services.content.content, lang)
+    await show(update, View(t("privacy.text", lang, retention=promise)), edit=False)
 
 
 def in_private_chat(update: Update) -> bool:

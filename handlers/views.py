@@ -144,8 +144,31 @@ def _pager(lang: str, page: int, pages: int, data: PageData) -> list[InlineKeybo
     return row
 
 
+def session_when(content: Content, session: Session, lang: str) -> str:
+    """ "09:30–10:30", or "09:30–10:30 (indicative)" while the programme is a draft."""
+    start, end = f"{session.start:%H:%M}", f"{session.end:%H:%M}"
+    if content.draft:
+        return plain("truth.time.indicative", lang, start=start, end=end)
+    return f"{start}–{end}"
+
+
 def session_line(session: Session, lang: str) -> str:
+    """A line of a list whose heading carries the draft note (see `session_list`)."""
     return f"{session.start:%H:%M}–{session.end:%H:%M} · {session.title.get(lang)}"
+
+
+def session_line_marked(content: Content, session: Session, lang: str) -> str:
+    """A line shown without the draft note nearby: its time says if it is indicative."""
+    return f"🕘 {session_when(content, session, lang)} · {session.title.get(lang)}"
+
+
+def draft_note(content: Content, lang: str) -> str | None:
+    """The programme's draft note (HTML), while it is a draft."""
+    if not content.draft:
+        return None
+    if content.draft_note:
+        return f"<i>{html.escape(content.draft_note.get(lang))}</i>"
+    return t("programme.draft", lang)
 
 
 def session_list(
@@ -153,8 +176,9 @@ def session_list(
 ) -> View:
     shown, page, pages = _paginate(sessions, page)
     lines: list[str] = [title]
-    if content.draft and content.draft_note:
-        lines.append(f"<i>{html.escape(content.draft_note.get(lang))}</i>")
+    note = draft_note(content, lang)
+    if note:
+        lines.append(note)
     lines.append("")
     lines += [html.escape(session_line(s, lang)) for s in shown]
     if pages > 1:
@@ -204,8 +228,7 @@ def session_card(content: Content, session: Session, lang: str) -> View:
             "session.header",
             lang,
             title=session.title.get(lang),
-            start=f"{session.start:%H:%M}",
-            end=f"{session.end:%H:%M}",
+            when=session_when(content, session, lang),
             kind=plain(f"session.kind.{session.kind.value}", lang),
         )
     ]
@@ -245,25 +268,55 @@ def session_card(content: Content, session: Session, lang: str) -> View:
     return View(fit("\n".join(lines)), InlineKeyboardMarkup(rows))
 
 
+# "More about X" under an organization's card: the rest of its description.
+ORGANIZATION_MORE = "orgm"
+
+
+def organization_more_data(org_id: str) -> str:
+    return f"{ORGANIZATION_MORE}:{org_id}"
+
+
+def _has_more(org: Organization) -> bool:
+    return org.summary is not None and org.description is not None
+
+
+def _website_row(org: Organization, lang: str) -> list[list[InlineKeyboardButton]]:
+    if not org.more_info_url:
+        return []
+    return [[InlineKeyboardButton(plain("org.more_info", lang), url=org.more_info_url)]]
+
+
 @per_content
 def organization_card(content: Content, org: Organization, lang: str) -> View:
+    """A few lines of key facts (the summary), its sessions, then "More about" for the rest."""
     role = plain(f"org.role.{org.role.value}", lang)
     lines = [t("org.header", lang, name=org.name, role=role), ""]
-    lines.append(
-        html.escape(org.description.get(lang))
-        if org.description
-        else t("org.no_description", lang)
-    )
+    facts = org.summary or org.description
+    lines.append(html.escape(facts.get(lang)) if facts else t("org.no_description", lang))
     hosted = content.sessions_hosted_by(org.id)
     if hosted:
         lines += ["", t("org.hosts", lang)]
-        lines += [html.escape(session_line(s, lang)) for s in hosted]
-    rows = [
-        [button(f"{s.start:%H:%M} · {s.title.get(lang)}", callbacks.session(s.id))] for s in hosted
-    ]
-    if org.more_info_url:
-        rows.append([InlineKeyboardButton(plain("org.more_info", lang), url=org.more_info_url)])
+        lines += [html.escape(session_line_marked(content, s, lang)) for s in hosted]
+    rows = [[button(s.title.get(lang), callbacks.session(s.id))] for s in hosted]
+    if _has_more(org):
+        more = plain("truth.org.more_button", lang, name=org.name)
+        rows.append([button(more, organization_more_data(org.id))])
+    rows += _website_row(org, lang)
     rows.append(back_row(lang, callbacks.organizations(org.role.value)))
+    return View(fit("\n".join(lines)), InlineKeyboardMarkup(rows))
+
+
+@per_content
+def organization_more(content: Content, org: Organization, lang: str) -> View:
+    """The rest of an organization's description, with the way back to its card."""
+    role = plain(f"org.role.{org.role.value}", lang)
+    lines = [t("org.header", lang, name=org.name, role=role), ""]
+    rest = org.description if _has_more(org) else None
+    lines.append(html.escape(rest.get(lang)) if rest else t("org.no_description", lang))
+    rows = _website_row(org, lang)
+    back = plain("truth.org.back_button", lang, name=org.name)
+    rows.append([button(back, callbacks.organization(org.id))])
+    rows.append(back_row(lang))
     return View(fit("\n".join(lines)), InlineKeyboardMarkup(rows))
 
 
@@ -298,6 +351,8 @@ def answer_label(content: Content, key: str, lang: str) -> str | None:
     if kind == "org" and (org := content.organization(ident)):
         return org.name
     if kind == "session" and (session := content.session(ident)):
+        if content.draft:  # no room on a button to say the time is indicative
+            return session.title.get(lang)
         return f"{session.start:%H:%M} · {session.title.get(lang)}"
     if kind == "faq" and (faq := content.faq(ident)):
         return faq.question.get(lang)

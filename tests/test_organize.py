@@ -68,11 +68,14 @@ async def test_others_are_refused_and_nothing_changes(app: Application, api: Loc
     intruder = organizers_group(app, api, 53)
     calls = await intruder.press_data("pr:a:1", card)
     (refusal,) = [c for c in calls if c.method == "answerCallbackQuery"]
-    assert "Only the organizers" in refusal.params["text"] and refusal.params["show_alert"]
+    assert (
+        "only for the event's organizers" in refusal.params["text"]
+        and refusal.params["show_alert"]
+    )
     assert [c.method for c in calls] == ["answerCallbackQuery"]
     # The person themself, forging the organizers' button in their own chat.
     calls = await person.press_data("pr:d:1")
-    assert "Only the organizers" in text_of(calls)
+    assert "only for the event's organizers" in text_of(calls)
     assert (await stored(app)).state == "submitted"
 
 
@@ -145,11 +148,11 @@ async def test_attendees_cannot_list_or_export(app: Application, api: LocalBotAp
     attendee = chat_for(app, api, user_id=58)
     for command in ("/proposals", "/export"):
         calls = await attendee.send(command)
-        assert "Only the organizers" in text_of(calls)
+        assert "only for the event's organizers" in text_of(calls)
     calls = await attendee.press_data("pr:l:submitted")
-    assert "Only the organizers" in text_of(calls)
+    assert "only for the event's organizers" in text_of(calls)
     calls = await attendee.press_data("pr:o:1")
-    assert "Only the organizers" in text_of(calls)
+    assert "only for the event's organizers" in text_of(calls)
     assert api.calls_to("sendDocument") == []
 
 
@@ -158,7 +161,7 @@ async def test_export_sends_every_request_as_csv(app: Application, api: LocalBot
     await submit_request(chat_for(app, api, user_id=60), title="Open data for towns")
     calls = await chat_for(app, api, user_id=ADMIN_ID).send("/export")
     (document,) = [c for c in calls if c.method == "sendDocument"]
-    assert "2 speaking-slot requests" in document.text
+    assert "Speaking-slot requests: 2" in document.text
     (data,) = document.files.values()
     rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
     assert [(r["reference"], r["title"]) for r in rows] == [

@@ -84,7 +84,7 @@ async def test_deep_link_to_stored_request_with_suggested_session(
     assert "link" in text_of(calls)
     calls = await chat.press("Skip")
     privacy = text_of(calls)
-    assert "e-mail" in privacy and "six months" in privacy and "/forget" in privacy
+    assert "e-mail" in privacy and "after the event" in privacy and "/forget" in privacy
     calls = await chat.press("I agree")
     labels = last_button_labels(chat)
     assert labels[0] == "09:30 · Improving connectivity from a territorial vision"

@@ -7,6 +7,7 @@ time: write it as HH:MM, for example "09:30"`.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -174,14 +175,133 @@ def _read(directory: Path, name: str) -> tuple[_Source | None, list[ContentError
             )
         ]
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark
-        line = mark.line + 1 if mark else None
-        problem = exc.problem or "the YAML cannot be read"
-        return None, [ContentError(name, line, (), "yaml_syntax", {"problem": problem})]
+        return None, [explain_syntax_error(name, text, exc)]
     lines: dict[Path_, int] = {}
     if node is not None:
         _line_map(node, (), lines)
     return _Source(name, data if data is not None else {}, lines), []
+
+
+# -- YAML syntax errors in words -----------------------------------------------------------------
+# The parser notices a mistake where it can no longer go on, often lines after it was made (an
+# unclosed quote swallows the lines below it) and in its own jargon ("mapping values are not
+# allowed in this context"). The lines up to that point are read again to name the mistake an
+# organizer made, on the line where they made it.
+
+_KEY = re.compile(r"""^(?:- +)*(?:[^\s#'"][^#]*?|"[^"]*"|'[^']*'):(?: +|$)""")
+_NO_SPACE_AFTER_KEY = re.compile(r"^\s*(?:- )?[\w-]+:[^\s/]")  # "start:09:30", not a URL
+_BLOCK_SCALAR = re.compile(r"^[|>][-+0-9]*\s*(?:#.*)?$")
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip(" "))
+
+
+def _value_start(line: str) -> int:
+    """Where the value of `key: value` or `- value` begins on this line."""
+    body = line.lstrip(" ")
+    start = len(line) - len(body)
+    match = _KEY.match(body)
+    if match:
+        return start + match.end()
+    while body.startswith("- ") or body == "-":
+        body, start = body[2:], start + 2
+        stripped = body.lstrip(" ")
+        start += len(body) - len(stripped)
+        body = stripped
+    return start
+
+
+def _close_quote(line: str, start: int, quote: str) -> int | None:
+    """The index of the quote closing one opened before `start`, or None on this line."""
+    index = start
+    while index < len(line):
+        char = line[index]
+        if quote == '"' and char == "\\":
+            index += 2
+            continue
+        if char == quote:
+            if quote == "'" and line[index + 1 : index + 2] == "'":
+                index += 2  # '' is a quote inside single quotes
+                continue
+            return index
+        index += 1
+    return None
+
+
+def _after_quote_is_clean(rest: str) -> bool:
+    rest = rest.strip()
+    return not rest or rest.startswith("#") or rest[0] in ",]}:"
+
+
+def _quote_mistake(lines: list[str], last: int) -> tuple[int, str] | None:
+    """The first quote, up to line `last` (0-based), never closed or with text after it."""
+    opened: tuple[int, str] | None = None  # (line, quote) of a quote still open
+    block_indent: int | None = None  # inside a `>-` / `|` text block: its key's indent
+    for number, line in enumerate(lines[: last + 1]):
+        if opened is not None:
+            close = _close_quote(line, 0, opened[1])
+            if close is None:
+                continue
+            if not _after_quote_is_clean(line[close + 1 :]):
+                return opened[0], "yaml_quote_unclosed"
+            opened = None
+            continue
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        if block_indent is not None:
+            if _indent(line) > block_indent:
+                continue
+            block_indent = None
+        start = _value_start(line)
+        value = line[start:]
+        if _BLOCK_SCALAR.match(value):
+            block_indent = _indent(line)
+            continue
+        if value[:1] not in {'"', "'"}:
+            continue
+        close = _close_quote(line, start + 1, value[0])
+        if close is None:
+            opened = (number, value[0])
+        elif not _after_quote_is_clean(line[close + 1 :]):
+            return number, "yaml_text_after_quote"
+    return (opened[0], "yaml_quote_unclosed") if opened is not None else None
+
+
+def explain_syntax_error(name: str, text: str, exc: yaml.MarkedYAMLError) -> ContentError:
+    """A YAML syntax error as an organizer would put it, on the line of the mistake."""
+    lines = text.splitlines()
+    mark = exc.problem_mark or exc.context_mark
+    last = min(mark.line, len(lines) - 1) if mark else len(lines) - 1
+    problem = str(exc.problem or "")
+    context = str(exc.context or "")
+
+    def error(line: int, key: str, **values: Any) -> ContentError:
+        return ContentError(name, line + 1, (), key, values)
+
+    for number, line in enumerate(lines[: last + 1]):
+        if "\t" in line[: _indent(line) + 1]:
+            return error(number, "yaml_tab")
+    found = _quote_mistake(lines, last)
+    if found is not None:
+        return error(*found)
+    if "flow" in context and exc.context_mark is not None:
+        return error(exc.context_mark.line, "yaml_bracket_unclosed")
+    if mark is None or not lines:
+        return ContentError(name, None, (), "yaml_syntax", {"problem": problem})
+    line = lines[last]
+    previous = next((n for n in range(last - 1, -1, -1) if lines[n].strip()), None)
+    if "mapping values are not allowed" in problem or "expected ':'" in problem:
+        value = line[_value_start(line) :]
+        if "mapping values" in problem and (": " in value or value.rstrip().endswith(":")):
+            return error(last, "yaml_colon_in_text")
+        for candidate in (previous, last):
+            if candidate is not None and _NO_SPACE_AFTER_KEY.match(lines[candidate]):
+                return error(candidate, "yaml_colon_space")
+        return error(last, "yaml_indentation")
+    if any(word in problem for word in ("expected key", "'-' indicator", "block end")):
+        return error(last, "yaml_indentation")
+    return error(last, "yaml_syntax", problem=problem)
 
 
 def _as_content_error(source: _Source, error: Any) -> ContentError:

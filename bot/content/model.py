@@ -58,9 +58,14 @@ class Text(RootModel[dict[str, str]]):
 
 
 def _parse_time(value: Any) -> Any:
+    """Times such as "09:30", "9:30", "09.30" or "9h30" -> 09:30; others are refused."""
     if isinstance(value, int) and not isinstance(value, bool):
-        # YAML 1.1 reads an unquoted 10:30 as the sexagesimal number 630.
+        # YAML 1.1 reads an unquoted 9:30 as the sexagesimal number 570.
         value = f"{value // 60}:{value % 60:02d}"
+    elif isinstance(value, float):
+        # An unquoted 09.30 is the number 9.3: its minutes lost their trailing zero.
+        hours, _, minutes = repr(value).partition(".")
+        value = f"{hours}.{minutes:0<2}" if len(minutes) <= 2 else repr(value)
     if isinstance(value, str):
         match = _TIME.match(value.strip())
         if match:
@@ -104,6 +109,9 @@ class Event(_Strict):
     date: dt.date | None = None
     venue: Text | None = None
     floor_call: Text | None = None
+    # How long the bot keeps personal data, completing "Your data is kept ...": one promise,
+    # shown by /privacy and by the consent step of a speaking-slot request.
+    data_retention: Text | None = None
 
 
 class ProposalFormat(_Strict):
@@ -126,7 +134,13 @@ class Session(_Strict):
 
     @model_validator(mode="after")
     def _ends_after_start(self) -> Session:
-        if self.end <= self.start:
+        if self.end == self.start:
+            raise PydanticCustomError(
+                "content_ends_when_starts",
+                "the session starts and ends at the same time ({start})",
+                {"start": f"{self.start:%H:%M}"},
+            )
+        if self.end < self.start:
             raise PydanticCustomError(
                 "content_ends_before_start",
                 "the session ends ({end}) before it starts ({start})",
@@ -140,6 +154,8 @@ class Organization(_Strict):
     name: str
     role: OrganizationRole
     aliases: list[str] = Field(default_factory=list)
+    # The card's two or three lines of key facts; `description` is the rest ("More about").
+    summary: Text | None = None
     description: Text | None = None
     more_info_url: Annotated[str, StringConstraints(pattern=r"^https?://\S+$")] | None = None
 
