@@ -79,7 +79,7 @@ async def test_undo_returns_to_submitted_and_corrects_the_speaker(
     await group.press("Yes, accept")
     intruder = organizers_group(app, api, 99)
     calls = await intruder.press_data("pr:u:1", group.last_bot_message(with_buttons=True))
-    assert "Only the organizers" in text_of(calls)
+    assert "only for the event's organizers" in text_of(calls)
     assert (await stored(app)).state == "accepted"
     calls = await group.press("Undo")
     assert "the speaker got a short correction" in text_of(calls)
