@@ -22,6 +22,7 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
+from bot.agenda import AgendaService
 from bot.broadcasts import BroadcastSender, BroadcastService
 from bot.content.store import ContentStore
 from bot.content.versions import SharedContent
@@ -94,6 +95,7 @@ async def create_services(settings: Settings) -> Services:
         broadcasts=BroadcastService(sessions),
         privacy=PrivacyService(sessions),
         proposals=ProposalService(sessions, content),
+        agenda=AgendaService(sessions),
     )
 
 

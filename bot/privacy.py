@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.content import Content
 from bot.i18n import plain
-from bot.models import Broadcast, Delivery, User
+from bot.models import Broadcast, BroadcastDraft, Delivery, SavedSession, User
 
 
 def retention(content: Content, lang: str) -> str:
@@ -53,6 +53,8 @@ class PrivacyService:
         withdrawn = await requests.forget_person(user_id) if requests is not None else []
         async with self._sessions.begin() as session:
             await session.execute(delete(Delivery).where(Delivery.user_id == user_id))
+            await session.execute(delete(SavedSession).where(SavedSession.user_id == user_id))
+            await session.execute(delete(BroadcastDraft).where(BroadcastDraft.admin_id == user_id))
             # An admin's announcements stay (others received them), without their id.
             await session.execute(
                 update(Broadcast)

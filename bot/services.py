@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from telegram.ext import Application, CallbackContext, ExtBot
 
+from bot.agenda import AgendaService
 from bot.broadcasts import BroadcastService
 from bot.content.store import ContentStore
 from bot.content.versions import SharedContent
@@ -33,6 +34,7 @@ class Services:
     broadcasts: BroadcastService
     privacy: PrivacyService
     proposals: ProposalService
+    agenda: AgendaService
 
 
 class FocusContext(CallbackContext[ExtBot[None], dict, dict, dict]):  # type: ignore[type-arg]

@@ -1,5 +1,6 @@
 """SQLAlchemy 2 models. Each area owns a module; importing this package registers them all."""
 
+from bot.models.agenda import SavedSession
 from bot.models.base import Base
 from bot.models.broadcast import Broadcast, Delivery
 from bot.models.proposal import Proposal, ProposalDraft, ProposalEvent
@@ -16,5 +17,6 @@ __all__ = [
     "Proposal",
     "ProposalDraft",
     "ProposalEvent",
+    "SavedSession",
     "User",
 ]

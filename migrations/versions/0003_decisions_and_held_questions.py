@@ -11,9 +11,6 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0003"
-# This revises 0002, written at the same time on another branch. Until that branch is merged
-# this one follows 0001, so the chain stays whole on both; once merged it is 0002 (the merge
-# may replace this line with the literal "0002").
 down_revision: str | None = "0002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
