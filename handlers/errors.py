@@ -8,6 +8,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from telegram import Update
 from telegram.constants import ParseMode
 from telegram.error import Conflict, NetworkError, RetryAfter, TimedOut
+from telegram.ext import ApplicationHandlerStop
 
 from bot.alerts import AlertThrottle
 from bot.i18n import normalize_language, plain, t
@@ -74,6 +75,15 @@ async def on_error(update: object, context: FocusContext) -> None:
         log.error("Error while handling %s", describe(update), exc_info=error)
     if isinstance(update, Update) and update.effective_chat is not None:
         await apologize(update, context, "error.busy" if outage else "error.generic")
+    await alert_admins(context, update)
+    if isinstance(update, Update):
+        # One apology per update: the update's other handlers would meet the same problem.
+        raise ApplicationHandlerStop
+
+
+async def alert_admins(context: FocusContext, update: object) -> None:
+    """Tell the admins, at most once in a while per kind of error."""
+    error = context.error
     throttle = context.application.bot_data.setdefault(THROTTLE_KEY, AlertThrottle())
     kind = type(error).__name__
     if not throttle.allow(kind):
