@@ -30,10 +30,11 @@ class Settings(BaseSettings):
     organizer_chat_id: int | None = Field(default=None, validation_alias="ORGANIZER_CHAT_ID")
     content_dir: Path = Field(default=Path("content"), validation_alias="CONTENT_DIR")
     log_level: str = Field(default="INFO", validation_alias="LOG_LEVEL")
-    # The broadcast's own pace. Replies go first in the shared budget below, so the
-    # broadcast gets what they leave: 28/s alone, 29 - r while people get r replies per second.
-    broadcast_rate: float = Field(default=28.0, gt=0, le=30, validation_alias="BROADCAST_RATE")
-    # Everything the bot sends, replies and broadcasts together (Telegram allows about 30/s).
+    # The broadcasts' pace, for the whole bot: one worker at a time sends them (the sending
+    # role, bot/leases.py). Telegram allows about 30/s per bot: the rest is the margin for
+    # the replies every worker sends.
+    broadcast_rate: float = Field(default=25.0, gt=0, le=30, validation_alias="BROADCAST_RATE")
+    # Everything one worker sends, replies and broadcasts together; replies go first.
     send_rate_limit: float = Field(default=29.0, gt=0, validation_alias="SEND_RATE_LIMIT")
     webhook_url: str | None = Field(default=None, validation_alias="WEBHOOK_URL")
     webhook_secret: SecretStr | None = Field(default=None, validation_alias="WEBHOOK_SECRET")

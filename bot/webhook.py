@@ -76,6 +76,9 @@ async def receive_update(request: web.Request) -> web.Response:
         log.warning("Refused a webhook request from %s: wrong secret token", request.remote)
         return web.Response(status=403, text="forbidden")
     application = request.app[APPLICATION_KEY]
+    if not application.running:
+        # Stopping: 503 tells nginx to pass the update to another worker.
+        return web.Response(status=503, text="stopping")
     update = await read_update(request, application)
     if update is None:
         return web.Response(status=400, text="not an update")
