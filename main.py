@@ -15,7 +15,6 @@ from bot.logging_setup import configure_logging, settings_secrets
 from bot.schema import SchemaNotReady
 from bot.settings import Settings
 
-ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
 CHAT_DATABASE_URL = "sqlite+aiosqlite:///./data/chat.sqlite3"
 
 
@@ -52,7 +51,7 @@ def run_polling(settings: Settings) -> int:
     from telegram.error import InvalidToken, NetworkError
 
     from bot.app import build_application
-    from handlers.errors import CONFLICT_KEY
+    from handlers.updates import serve_polling
 
     if settings.bot_token is None or not settings.bot_token.get_secret_value().strip():
         print(plain("cli.no_token", "en"), file=sys.stderr)
@@ -60,7 +59,7 @@ def run_polling(settings: Settings) -> int:
     application = build_application(settings)
     # SIGTERM/SIGINT stop it gracefully: updates in progress finish, then post_shutdown.
     try:
-        application.run_polling(allowed_updates=ALLOWED_UPDATES)
+        polled = asyncio.run(serve_polling(application))
     except InvalidToken:
         print(plain("cli.token_refused", "en"), file=sys.stderr)
         return 2
@@ -70,13 +69,13 @@ def run_polling(settings: Settings) -> int:
             file=sys.stderr,
         )
         return 2
-    # Another process polls with this token (Telegram's 409): handlers/errors.py stopped us.
-    return 3 if application.bot_data.get(CONFLICT_KEY) else 0
+    # Another process polls with this token (Telegram's 409): said in one line, exit 3.
+    return 0 if polled else 3
 
 
 def run_webhook(settings: Settings) -> int:
     from bot.app import build_application
-    from bot.webhook import serve_webhook, webhook_problem
+    from handlers.webhook import serve_webhook, webhook_problem
 
     if settings.bot_token is None or not settings.bot_token.get_secret_value().strip():
         print(plain("cli.no_token", "en"), file=sys.stderr)

@@ -93,7 +93,7 @@ async def create_services(settings: Settings) -> Services:
         content_version=content_version,
         users=UserService(sessions),
         broadcasts=BroadcastService(sessions),
-        privacy=PrivacyService(sessions),
+        privacy=PrivacyService(sessions, engine),
         proposals=ProposalService(sessions, content),
         agenda=AgendaService(sessions),
     )
@@ -166,6 +166,8 @@ def build_application(
     builder = (
         ApplicationBuilder()
         .application_class(TimedApplication)
+        # Updates come from the inbox (handlers/updates.py), not from PTB's Updater.
+        .updater(None)
         .token(token or (settings.bot_token.get_secret_value() if settings.bot_token else ""))
         .base_url(settings.base_url)
         .base_file_url(settings.base_file_url)
@@ -176,7 +178,7 @@ def build_application(
         .rate_limiter(OutgoingRateLimiter(settings.send_rate_limit))
     )
     if request is not None:
-        builder = builder.request(request).get_updates_request(request)
+        builder = builder.request(request)
     application = builder.build()
     application.bot_data["settings"] = settings
 

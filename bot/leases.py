@@ -27,6 +27,7 @@ from bot.models import Lease
 from bot.models.base import utcnow
 
 SENDER_ROLE: Final = "broadcast-sender"
+ALIVE_PREFIX: Final = "alive:"  # every worker's heartbeat: "alive:<worker name>"
 LEASE_TTL: Final = 6.0  # seconds a holder that stopped renewing keeps the role
 LEASE_RETRY: Final = 1.0  # seconds between two tries of a worker waiting for the role
 
@@ -105,3 +106,8 @@ class SendingRole:
                 .values(expires_at=utcnow() - dt.timedelta(seconds=1))
             )
         self._expires_at = None
+
+
+def heartbeat(sessions: async_sessionmaker[AsyncSession], worker: str) -> SendingRole:
+    """This worker's heartbeat: while it is renewed, the updates it claimed are its own."""
+    return SendingRole(sessions, worker, name=f"{ALIVE_PREFIX}{worker}")

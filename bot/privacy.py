@@ -11,11 +11,25 @@ from __future__ import annotations
 from typing import Protocol
 
 from sqlalchemy import delete, or_, update
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.content import Content
 from bot.i18n import plain
-from bot.models import Broadcast, BroadcastDraft, Delivery, SavedSession, User
+from bot.models import Broadcast, BroadcastDraft, Delivery, InboxUpdate, SavedSession, User
+
+# The tables /forget changes: vacuumed afterwards on PostgreSQL.
+FORGET_TABLES = (
+    "users",
+    "deliveries",
+    "broadcasts",
+    "broadcast_drafts",
+    "saved_sessions",
+    "inbox",
+    "proposals",
+    "proposal_drafts",
+    "proposal_events",
+    "decision_prompts",
+)
 
 
 def retention(content: Content, lang: str) -> str:
@@ -33,23 +47,18 @@ class RequestEraser(Protocol):
         ...
 
 
-class ContactQueue(Protocol):
-    """The part of UserService that /forget needs: contacts not written yet."""
-
-    async def forget(self, user_id: int) -> None: ...
-
-
 class PrivacyService:
     def __init__(
-        self, sessions: async_sessionmaker[AsyncSession], contacts: ContactQueue | None = None
+        self, sessions: async_sessionmaker[AsyncSession], engine: AsyncEngine | None = None
     ) -> None:
         self._sessions = sessions
-        self._contacts = contacts
+        self._engine = engine
 
     async def forget(self, user_id: int, requests: RequestEraser | None = None) -> list[str]:
-        """Delete everything naming `user_id`; return the references of withdrawn requests."""
-        if self._contacts is not None:
-            await self._contacts.forget(user_id)  # before the delete: nothing writes them back
+        """Delete everything naming `user_id`; return the references of withdrawn requests.
+
+        Then no file keeps a trace: see `scrub`.
+        """
         withdrawn = await requests.forget_person(user_id) if requests is not None else []
         async with self._sessions.begin() as session:
             await session.execute(delete(Delivery).where(Delivery.user_id == user_id))
@@ -62,4 +71,31 @@ class PrivacyService:
                 .values(admin_id=None, progress_chat_id=None, progress_message_id=None)
             )
             await session.execute(delete(User).where(User.id == user_id))
+            # The updates they sent (this one included): their payloads name them. Those not
+            # processed yet stay, and lose their payload once processed.
+            await session.execute(
+                delete(InboxUpdate).where(
+                    InboxUpdate.user_id == user_id, InboxUpdate.status != "pending"
+                )
+            )
+        await self.scrub()
         return withdrawn
+
+    async def scrub(self) -> None:
+        """Leave no trace of deleted rows in the database files.
+
+        SQLite: deleted content is overwritten with zeros (secure_delete, bot/db.py); the
+        write-ahead log, which still holds the old pages, is copied back and emptied.
+        PostgreSQL: VACUUM frees the dead row versions of the tables touched, so that their
+        space is reused (docs/DEPLOYING.md says what stays in the WAL and for how long).
+        """
+        if self._engine is None:
+            return
+        backend = self._engine.dialect.name
+        async with self._engine.connect() as connection:
+            if backend == "sqlite":
+                await connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+            elif backend == "postgresql":
+                autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
+                for table in FORGET_TABLES:
+                    await autocommit.exec_driver_sql(f"VACUUM {table}")

@@ -7,10 +7,14 @@ from collections.abc import AsyncIterator
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
+from sqlalchemy import func, select
 from telegram.ext import Application
 
 from bot.local_api import LocalBotApi, LocalChat
-from bot.webhook import SECRET_HEADER, webhook_app, webhook_path, webhook_problem
+from bot.models import InboxUpdate
+from bot.services import services_of
+from handlers.updates import UpdateRunner
+from handlers.webhook import SECRET_HEADER, webhook_app, webhook_path, webhook_problem
 from tests.conftest import make_settings
 
 SECRET = "s3cret_token-1234567890"
@@ -18,9 +22,23 @@ PATH = "/telegram/hook"
 
 
 @pytest.fixture
-async def client(app: Application) -> AsyncIterator[TestClient]:
-    async with TestClient(TestServer(webhook_app(app, SECRET, PATH))) as test_client:
+async def runner(app: Application) -> AsyncIterator[UpdateRunner]:
+    update_runner = UpdateRunner(app)
+    await update_runner.start()
+    yield update_runner
+    await update_runner.stop()
+
+
+@pytest.fixture
+async def client(app: Application, runner: UpdateRunner) -> AsyncIterator[TestClient]:
+    server = TestServer(webhook_app(app, SECRET, PATH, runner))
+    async with TestClient(server) as test_client:
         yield test_client
+
+
+async def stored(app: Application) -> int:
+    async with services_of(app).sessions() as session:
+        return int(await session.scalar(select(func.count()).select_from(InboxUpdate)) or 0)
 
 
 async def answered(api: LocalBotApi, chat_id: int) -> list[str]:
@@ -53,7 +71,7 @@ async def test_a_wrong_or_missing_secret_gets_403_and_changes_nothing(
     response = await client.post(PATH, json=update_from(chat, "hi"), headers=headers)
 
     assert response.status == 403
-    assert app.update_queue.empty()
+    assert await stored(app) == 0
 
 
 @pytest.mark.parametrize("body", [b"not json", b"[1, 2]", b'{"no": "update_id"}'])
@@ -65,7 +83,7 @@ async def test_a_body_that_is_not_an_update_gets_400(
     )
 
     assert response.status == 400
-    assert app.update_queue.empty()
+    assert await stored(app) == 0
 
 
 async def test_health_answers_while_running_and_503_once_stopped(
@@ -106,3 +124,47 @@ def test_the_local_path_is_the_public_url_path() -> None:
     settings = make_settings("sqlite+aiosqlite://", WEBHOOK_URL="https://x.org/tg/hook")
     assert webhook_path(settings) == "/tg/hook"
     assert webhook_path(make_settings("sqlite+aiosqlite://", WEBHOOK_URL="https://x.org")) == "/"
+
+
+async def test_the_same_update_delivered_twice_is_processed_once(
+    client: TestClient, chat: LocalChat, api: LocalBotApi
+) -> None:
+    await chat.send("/propose")
+    payload = update_from(chat, "Dupe Name")
+    for _ in range(2):  # Telegram redelivers when a webhook answer is late
+        response = await client.post(PATH, json=payload, headers={SECRET_HEADER: SECRET})
+        assert response.status == 200
+    await answered_after(api, chat.user_id, "organization")
+    await asyncio.sleep(0.3)  # time enough for a second processing, if there were one
+    draft = await services_of(chat.application).proposals.draft_of(chat.user_id)
+    assert draft is not None and draft.name == "Dupe Name" and draft.organization is None
+
+
+async def answered_after(api: LocalBotApi, chat_id: int, word: str) -> None:
+    for _ in range(200):
+        if any(word in call.text for call in api.calls_to("sendMessage", chat_id)):
+            return
+        await asyncio.sleep(0.025)
+    raise AssertionError(f"the bot never said {word!r}")
+
+
+async def test_repeated_wrong_secrets_are_logged_at_a_bounded_rate(
+    client: TestClient, chat: LocalChat, caplog: pytest.LogCaptureFixture
+) -> None:
+    for _ in range(200):
+        await client.post(PATH, json=update_from(chat, "hi"), headers={SECRET_HEADER: "no"})
+    refusals = [r for r in caplog.records if "wrong secret" in r.getMessage()]
+    assert len(refusals) == 1
+
+
+async def test_an_update_the_library_cannot_read_is_skipped_once_and_the_next_goes_on(
+    client: TestClient, chat: LocalChat, api: LocalBotApi, caplog: pytest.LogCaptureFixture
+) -> None:
+    broken = {"update_id": chat.api.next_update_id(), "message": {"message_id": "x"}}
+    response = await client.post(PATH, json=broken, headers={SECRET_HEADER: SECRET})
+    assert response.status == 200  # stored: Telegram must not send it again and again
+    good = update_from(chat, "how many employees does Huawei have")
+    await client.post(PATH, json=good, headers={SECRET_HEADER: SECRET})
+    assert any("207,000" in text for text in await answered(api, chat.user_id))
+    skipped = [r for r in caplog.records if "unreadable" in r.getMessage()]
+    assert len(skipped) == 1 and str(broken["update_id"]) in skipped[0].getMessage()

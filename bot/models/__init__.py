@@ -4,7 +4,7 @@ from bot.models.agenda import SavedSession
 from bot.models.base import Base
 from bot.models.broadcast import Broadcast, Delivery
 from bot.models.proposal import Proposal, ProposalDraft, ProposalEvent
-from bot.models.state import BroadcastDraft, ContentVersion, Lease
+from bot.models.state import BroadcastDraft, ContentVersion, InboxUpdate, Lease
 from bot.models.user import User
 
 __all__ = [
@@ -13,6 +13,7 @@ __all__ = [
     "BroadcastDraft",
     "ContentVersion",
     "Delivery",
+    "InboxUpdate",
     "Lease",
     "Proposal",
     "ProposalDraft",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import BigInteger, Boolean, Integer, String, Text
+from sqlalchemy import BigInteger, Boolean, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.models.base import Base, UtcDateTime, utcnow
@@ -35,7 +35,7 @@ class Lease(Base):
 
     __tablename__ = "leases"
 
-    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(96), primary_key=True)
     holder: Mapped[str] = mapped_column(String(64))
     expires_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
 
@@ -51,3 +51,26 @@ class BroadcastDraft(Base):
     text: Mapped[str | None] = mapped_column(Text)
     audience: Mapped[str | None] = mapped_column(String(16))
     updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class InboxUpdate(Base):
+    """An update from Telegram, stored before it is acknowledged, processed once.
+
+    The payload is kept only until the update is processed; the row stays a day longer so
+    that a redelivery of the same `update_id` is recognized and dropped.
+    """
+
+    __tablename__ = "inbox"
+    __table_args__ = (Index("ix_inbox_status_update_id", "status", "update_id"),)
+
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    # The chat (else the person) the update belongs to: updates of one chat are processed in
+    # order, one at a time; None for updates that belong to nobody in particular.
+    chat_key: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    user_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    payload: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    received_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
+    processed_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)

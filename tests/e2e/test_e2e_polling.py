@@ -39,7 +39,7 @@ async def test_sigterm_lets_the_update_in_progress_finish(
     await fake_api.wait_for(lambda: fake_api.held, "the bot to start answering")
     exit_code = asyncio.create_task(bot.terminate())
     await fake_api.wait_for(
-        lambda: "received stop signal" in bot.output(), "the bot to receive SIGTERM"
+        lambda: "Stop signal received" in bot.output(), "the bot to receive SIGTERM"
     )
     fake_api.release()
 

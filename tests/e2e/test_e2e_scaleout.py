@@ -21,6 +21,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from bot.leases import SENDER_ROLE
 from bot.local_api import Call, sent_texts
 from bot.models import Broadcast, Delivery, Lease, Proposal
 from tests.conftest import ADMIN_ID, CONTENT_DIR, ORGANIZER_CHAT_ID, ORGANIZER_ID, reset_postgres
@@ -229,7 +230,9 @@ async def test_a_broadcast_survives_the_sending_worker_being_killed(cluster: Clu
 
     await cluster.fake_api.wait_for(lambda: sum(delivered().values()) >= 40, "40 deliveries")
     async with cluster.engine.connect() as connection:
-        holder = (await connection.execute(select(Lease.holder))).scalar_one()
+        holder = (
+            await connection.execute(select(Lease.holder).where(Lease.name == SENDER_ROLE))
+        ).scalar_one()
     pid = int(holder.split(":")[1])
     (sender,) = [w for w in cluster.workers if w.process and w.process.pid == pid]
     (survivor,) = [w for w in cluster.workers if w is not sender]

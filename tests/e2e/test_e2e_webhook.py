@@ -8,7 +8,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from bot.webhook import SECRET_HEADER
+from handlers.webhook import SECRET_HEADER
 from tests.e2e.bot_process import BotProcess
 from tests.e2e.conftest import E2E_TOKEN, WEBHOOK_SECRET, WEBHOOK_URL, Launch, person
 from tests.e2e.fake_bot_api import FakeBotApiServer

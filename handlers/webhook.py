@@ -14,20 +14,26 @@ import asyncio
 import hmac
 import logging
 import re
-import signal
+from typing import Any
 from urllib.parse import urlsplit
 
 from aiohttp import web
-from telegram import Update
 from telegram.ext import Application
 
+from bot.alerts import AlertThrottle
 from bot.settings import Settings
+from handlers.updates import (
+    ALLOWED_UPDATES,
+    UpdateRunner,
+    serving,
+    stop_on_signals,
+    valid_update,
+)
 
 log = logging.getLogger(__name__)
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 HEALTH_PATH = "/healthz"
-ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
 # Telegram's rule for secret_token is 1-256 characters A-Z, a-z, 0-9, _ and -; we also ask
 # for 16 at least, so that it can't be guessed.
 SECRET_PATTERN = re.compile(r"[A-Za-z0-9_-]{16,256}")
@@ -35,6 +41,9 @@ SECRET_PATTERN = re.compile(r"[A-Za-z0-9_-]{16,256}")
 SHUTDOWN_GRACE = 20.0
 APPLICATION_KEY: web.AppKey[Application] = web.AppKey("application")  # type: ignore[type-arg]
 SECRET_KEY: web.AppKey[str] = web.AppKey("secret", str)
+RUNNER_KEY: web.AppKey[UpdateRunner | None] = web.AppKey("runner")
+# Repeated refusals (a scanner, a wrong secret after a rotation) are logged at a bounded rate.
+REFUSALS_KEY: web.AppKey[AlertThrottle] = web.AppKey("refusals", AlertThrottle)
 
 
 def webhook_problem(settings: Settings) -> str | None:
@@ -56,33 +65,45 @@ def webhook_path(settings: Settings) -> str:
     return urlsplit(settings.webhook_url or "").path or "/"
 
 
-async def read_update(request: web.Request, application: Application) -> Update | None:  # type: ignore[type-arg]
-    """The update in the request body, or None (logged) if the body is not one."""
+async def read_payload(request: web.Request) -> dict[str, Any] | None:
+    """The update in the request body (Telegram's JSON), or None (logged) if it is not one."""
     try:
         payload = await request.json()
-        if not isinstance(payload, dict) or not isinstance(payload.get("update_id"), int):
-            raise ValueError("no update_id")
-        return Update.de_json(payload, application.bot)
     except Exception as exc:  # any malformed body: refused, never a crash
-        log.warning("Refused a webhook request that is not an update: %s", type(exc).__name__)
+        log.warning("Refused a webhook request that is not JSON: %s", type(exc).__name__)
         return None
+    if not valid_update(payload):
+        log.warning("Refused a webhook request without an update_id")
+        return None
+    return payload  # type: ignore[no-any-return]
 
 
 async def receive_update(request: web.Request) -> web.Response:
-    """Verify the secret token, then queue the update for the Application."""
+    """Verify the secret token, store the update, and only then answer 200.
+
+    Telegram takes the 200 as "delivered": once it is sent, the update is a row in the
+    inbox, which any worker processes even if this one dies the next moment. A redelivered
+    update meets its own row and is dropped.
+    """
     secret = request.app[SECRET_KEY]
     given = request.headers.get(SECRET_HEADER, "")
     if not hmac.compare_digest(given.encode(), secret.encode()):
-        log.warning("Refused a webhook request from %s: wrong secret token", request.remote)
+        if request.app[REFUSALS_KEY].allow("secret"):
+            log.warning("Refused a webhook request from %s: wrong secret token", request.remote)
         return web.Response(status=403, text="forbidden")
-    application = request.app[APPLICATION_KEY]
-    if not application.running:
+    runner = request.app[RUNNER_KEY]
+    if runner is None or not request.app[APPLICATION_KEY].running:
         # Stopping: 503 tells nginx to pass the update to another worker.
         return web.Response(status=503, text="stopping")
-    update = await read_update(request, application)
-    if update is None:
+    payload = await read_payload(request)
+    if payload is None:
         return web.Response(status=400, text="not an update")
-    await application.update_queue.put(update)
+    try:
+        await runner.inbox.store([payload])
+    except Exception as error:
+        log.warning("Could not store update %s: %s", payload["update_id"], error)
+        return web.Response(status=503, text="try again")  # Telegram (or nginx) retries
+    runner.wake()
     return web.Response(text="ok")
 
 
@@ -93,21 +114,21 @@ async def health(request: web.Request) -> web.Response:
     return web.Response(status=503, text="stopping")
 
 
-def webhook_app(application: Application, secret: str, path: str) -> web.Application:  # type: ignore[type-arg]
+def webhook_app(
+    application: Application,  # type: ignore[type-arg]
+    secret: str,
+    path: str,
+    runner: UpdateRunner | None = None,
+) -> web.Application:
     """The aiohttp app: the update endpoint at `path` and the health endpoint."""
     app = web.Application()
     app[APPLICATION_KEY] = application
     app[SECRET_KEY] = secret
+    app[RUNNER_KEY] = runner
+    app[REFUSALS_KEY] = AlertThrottle()
     app.router.add_post(path, receive_update)
     app.router.add_get(HEALTH_PATH, health)
     return app
-
-
-def stop_on_signals(stop: asyncio.Event) -> None:
-    """SIGTERM (systemd, docker) and SIGINT (Ctrl+C) ask for a graceful stop."""
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
 
 
 async def serve_webhook(application: Application, settings: Settings) -> None:  # type: ignore[type-arg]
@@ -115,34 +136,23 @@ async def serve_webhook(application: Application, settings: Settings) -> None:  
     secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else ""
     stop = asyncio.Event()
     stop_on_signals(stop)
-    await application.initialize()
-    try:
-        if application.post_init:
-            await application.post_init(application)
+    async with serving(application) as runner:
         await application.bot.set_webhook(
             url=settings.webhook_url or "", secret_token=secret, allowed_updates=ALLOWED_UPDATES
         )
-        await application.start()
-        runner = web.AppRunner(
-            webhook_app(application, secret, webhook_path(settings)),
+        site_runner = web.AppRunner(
+            webhook_app(application, secret, webhook_path(settings), runner),
             access_log=None,
             shutdown_timeout=SHUTDOWN_GRACE,
         )
-        await runner.setup()
+        await site_runner.setup()
         try:
-            await web.TCPSite(runner, settings.webhook_listen, settings.webhook_port).start()
+            await web.TCPSite(site_runner, settings.webhook_listen, settings.webhook_port).start()
             log.info(
                 "Webhook server listening on %s:%s", settings.webhook_listen, settings.webhook_port
             )
             await stop.wait()
             log.info("Stop signal received: finishing the updates in progress")
         finally:
-            # Stop accepting requests first; then the queued updates are processed by stop().
-            await runner.cleanup()
-            await application.stop()
-            if application.post_stop:
-                await application.post_stop(application)
-    finally:
-        await application.shutdown()
-        if application.post_shutdown:
-            await application.post_shutdown(application)
+            # Stop accepting requests first; the stored updates are finished by the runner.
+            await site_runner.cleanup()

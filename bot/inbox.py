@@ -1,0 +1,228 @@
+"""The inbox: every update is stored before Telegram is told it arrived, then processed once.
+
+    Telegram --webhook POST or getUpdates--> store (update_id unique) --commit--> 200 / offset
+    inbox row --claimed by one worker--> processed --> done (payload dropped)
+
+- A worker killed with updates in hand loses none: they are rows, and another worker (or the
+  same one restarted) claims them once the dead worker's heartbeat has expired.
+- A redelivered update (Telegram retries a webhook answered late) meets its own row and is
+  dropped: processed once.
+- Updates of one chat are processed in order, one at a time, whichever worker takes them;
+  different chats go in parallel.
+- The payload (names, texts) is dropped as soon as the update is processed; the row stays a
+  day for the duplicate check, then is pruned.
+
+Nothing here knows Telegram's types: updates are the JSON objects Telegram sends.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+from dataclasses import dataclass
+from typing import Any, Final
+
+from sqlalchemy import and_, delete, exists, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import aliased
+
+from bot.db import insert_for
+from bot.leases import ALIVE_PREFIX
+from bot.models import InboxUpdate, Lease
+from bot.models.base import utcnow
+
+log = logging.getLogger(__name__)
+
+PENDING: Final = "pending"
+PROCESSING: Final = "processing"
+DONE: Final = "done"
+SKIPPED: Final = "skipped"  # the library could not read it: logged once, never retried
+KEEP_DONE: Final = dt.timedelta(days=1)  # how long a processed update_id is remembered
+MAX_ATTEMPTS: Final = 3  # an update whose processing killed its worker this often is skipped
+
+
+@dataclass(frozen=True)
+class Received:
+    update_id: int
+    payload: dict[str, Any]
+    attempts: int
+
+
+def owner_of(payload: dict[str, Any]) -> tuple[int | None, int | None]:
+    """(chat key, user id) of a raw update: its chat, else its sender."""
+    for kind, body in payload.items():
+        if kind == "update_id" or not isinstance(body, dict):
+            continue
+        sender = body.get("from")
+        user_id = sender.get("id") if isinstance(sender, dict) else None
+        chat = body.get("chat")
+        if not isinstance(chat, dict):
+            message = body.get("message")
+            chat = message.get("chat") if isinstance(message, dict) else None
+        chat_id = chat.get("id") if isinstance(chat, dict) else None
+        key = chat_id if isinstance(chat_id, int) else user_id
+        return (key if isinstance(key, int) else None), (
+            user_id if isinstance(user_id, int) else None
+        )
+    return None, None
+
+
+class Inbox:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], worker: str) -> None:
+        self._sessions = sessions
+        self.worker = worker
+
+    async def store(self, payloads: list[dict[str, Any]]) -> list[int]:
+        """Keep these updates (in one transaction); the ids that were new (not redelivered)."""
+        rows = []
+        for payload in payloads:
+            chat_key, user_id = owner_of(payload)
+            rows.append(
+                {
+                    "update_id": payload["update_id"],
+                    "chat_key": chat_key,
+                    "user_id": user_id,
+                    "payload": json.dumps(payload, ensure_ascii=False),
+                    "status": PENDING,
+                    "attempts": 0,
+                    "received_at": utcnow(),
+                }
+            )
+        if not rows:
+            return []
+        new: list[int] = []
+        async with self._sessions.begin() as session:
+            for row in rows:  # one by one: RETURNING with ON CONFLICT, on every backend
+                stored = await session.execute(
+                    insert_for(session, InboxUpdate)
+                    .values(row)
+                    .on_conflict_do_nothing(index_elements=["update_id"])
+                    .returning(InboxUpdate.update_id)
+                )
+                new.extend(stored.scalars())
+        return new
+
+    async def claim(self, limit: int) -> list[Received]:
+        """Up to `limit` updates this worker may process now, marked as its own.
+
+        An update is ready when no earlier update of its chat is still waiting or being
+        processed; one held by a worker whose heartbeat expired is taken over.
+        """
+        now = utcnow()
+        alive = select(Lease.holder).where(
+            Lease.name.startswith(ALIVE_PREFIX), Lease.expires_at > now
+        )
+        earlier = aliased(InboxUpdate)
+        orphaned = and_(
+            InboxUpdate.status == PROCESSING,
+            or_(InboxUpdate.claimed_by.is_(None), InboxUpdate.claimed_by.not_in(alive)),
+        )
+        unfinished_before = exists().where(
+            earlier.chat_key == InboxUpdate.chat_key,
+            earlier.update_id < InboxUpdate.update_id,
+            earlier.status.in_((PENDING, PROCESSING)),
+        )
+        busy_chat = exists().where(
+            earlier.chat_key == InboxUpdate.chat_key,
+            earlier.update_id != InboxUpdate.update_id,
+            earlier.status == PROCESSING,
+            earlier.claimed_by.in_(alive),
+        )
+        async with self._sessions() as session:
+            candidates = list(
+                await session.scalars(
+                    select(InboxUpdate.update_id)
+                    .where(or_(InboxUpdate.status == PENDING, orphaned))
+                    .where(or_(InboxUpdate.chat_key.is_(None), ~unfinished_before & ~busy_chat))
+                    .order_by(InboxUpdate.update_id)
+                    .limit(limit * 4)
+                )
+            )
+        claimed: list[Received] = []
+        chats: set[int | None] = set()
+        for update_id in candidates:
+            if len(claimed) >= limit:
+                break
+            got = await self._claim_one(update_id, alive)
+            if got is None:
+                continue
+            received, chat_key = got
+            if chat_key is not None and chat_key in chats:
+                await self.release(received.update_id)  # one at a time per chat
+                continue
+            chats.add(chat_key)
+            claimed.append(received)
+        return claimed
+
+    async def _claim_one(self, update_id: int, alive: Any) -> tuple[Received, int | None] | None:
+        """Compare-and-set: the update becomes this worker's, unless another took it."""
+        async with self._sessions.begin() as session:
+            taken = await session.execute(
+                update(InboxUpdate)
+                .where(
+                    InboxUpdate.update_id == update_id,
+                    or_(
+                        InboxUpdate.status == PENDING,
+                        and_(
+                            InboxUpdate.status == PROCESSING,
+                            or_(
+                                InboxUpdate.claimed_by.is_(None),
+                                InboxUpdate.claimed_by.not_in(alive),
+                            ),
+                        ),
+                    ),
+                )
+                .values(
+                    status=PROCESSING,
+                    claimed_by=self.worker,
+                    attempts=InboxUpdate.attempts + 1,
+                )
+                .returning(InboxUpdate.payload, InboxUpdate.attempts, InboxUpdate.chat_key)
+            )
+            row = taken.first()
+        if row is None or row.payload is None:
+            return None
+        return Received(update_id, json.loads(row.payload), row.attempts), row.chat_key
+
+    async def release(self, update_id: int) -> None:
+        """Give a claimed update back (another turn will take it)."""
+        async with self._sessions.begin() as session:
+            await session.execute(
+                update(InboxUpdate)
+                .where(InboxUpdate.update_id == update_id, InboxUpdate.claimed_by == self.worker)
+                .values(status=PENDING, claimed_by=None, attempts=InboxUpdate.attempts - 1)
+            )
+
+    async def finish(self, update_id: int, *, skipped: bool = False) -> None:
+        """Processed (or unreadable): its payload is dropped; the id is remembered a day."""
+        async with self._sessions.begin() as session:
+            await session.execute(
+                update(InboxUpdate)
+                .where(InboxUpdate.update_id == update_id)
+                .values(
+                    status=SKIPPED if skipped else DONE,
+                    payload=None,
+                    claimed_by=None,
+                    processed_at=utcnow(),
+                )
+            )
+
+    async def prune(self) -> int:
+        """Forget the ids of updates processed more than a day ago."""
+        async with self._sessions.begin() as session:
+            result = await session.execute(
+                delete(InboxUpdate).where(
+                    InboxUpdate.status.in_((DONE, SKIPPED)),
+                    InboxUpdate.processed_at < utcnow() - KEEP_DONE,
+                )
+            )
+        return int(getattr(result, "rowcount", 0) or 0)
+
+    async def pending(self) -> int:
+        """Updates stored and not processed yet."""
+        async with self._sessions() as session:
+            count = await session.scalar(
+                select(func.count()).where(InboxUpdate.status.in_((PENDING, PROCESSING)))
+            )
+        return int(count or 0)

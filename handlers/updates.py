@@ -1,0 +1,267 @@
+"""Updates in and out of the inbox: long polling that stores before it confirms, and the
+worker's dispatcher that processes stored updates (bot/inbox.py says why).
+
+    getUpdates (raw JSON) --store, commit--> next getUpdates confirms the batch
+    webhook POST --store, commit--> 200                       (bot/webhook.py)
+    UpdateRunner: claim ready updates --> Application.process_update --> done
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import warnings
+from collections.abc import AsyncIterator
+from typing import Any, Final
+
+from telegram import Update
+from telegram.error import Conflict, InvalidToken, NetworkError
+from telegram.ext import Application
+from telegram.warnings import PTBUserWarning
+
+from bot.i18n import plain
+from bot.inbox import MAX_ATTEMPTS, Inbox, Received
+from bot.leases import heartbeat, worker_name
+from bot.services import services_of
+
+log = logging.getLogger(__name__)
+
+ALLOWED_UPDATES: Final = ["message", "callback_query", "my_chat_member"]
+CONCURRENCY: Final = 8  # updates of different chats processed at once by one worker
+IDLE_LOOK: Final = 0.5  # seconds between two looks at the inbox when nothing woke us
+PRUNE_EVERY: Final = 600.0  # seconds
+POLL_TIMEOUT: Final = 10  # long-polling seconds
+POLL_ERROR_PAUSES: Final = (1.0, 2.0, 5.0, 10.0, 30.0)
+RUNNER_KEY: Final = "update_runner"
+
+
+class UpdateRunner:
+    """Processes the updates stored in the inbox, on this worker, until stopped."""
+
+    def __init__(self, application: Application) -> None:  # type: ignore[type-arg]
+        self.application = application
+        sessions = services_of(application).sessions
+        self.worker = worker_name()
+        self.inbox = Inbox(sessions, self.worker)
+        self._heartbeat = heartbeat(sessions, self.worker)
+        self._wake = asyncio.Event()
+        self._stopping = False
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._loop_task: asyncio.Task[None] | None = None
+        self._beat_task: asyncio.Task[None] | None = None
+        self._unfinished: set[int] = set()  # processed, but "done" could not be written yet
+
+    async def start(self) -> None:
+        await self._heartbeat.acquire()
+        self._beat_task = asyncio.create_task(self._beat(), name="worker-heartbeat")
+        self._loop_task = asyncio.create_task(self._run(), name="update-runner")
+        self.application.bot_data[RUNNER_KEY] = self
+
+    def wake(self) -> None:
+        """Updates were stored: look now."""
+        self._wake.set()
+
+    @property
+    def busy(self) -> bool:
+        """Whether updates are being processed right now."""
+        return bool(self._tasks)
+
+    async def stop(self) -> None:
+        """Claim nothing more, finish the updates in hand, then stop the heartbeat."""
+        self._stopping = True
+        self._wake.set()
+        if self._loop_task is not None:
+            await self._loop_task
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self._finish_unfinished()
+        if self._beat_task is not None:
+            self._beat_task.cancel()
+            await asyncio.gather(self._beat_task, return_exceptions=True)
+        with contextlib.suppress(Exception):
+            await self._heartbeat.release()
+
+    async def _beat(self) -> None:
+        while True:
+            await asyncio.sleep(self._heartbeat.renew_every)
+            try:
+                if not await self._heartbeat.renew():
+                    await self._heartbeat.acquire()  # expired while the database was away
+            except Exception as error:
+                log.warning("Could not renew this worker's heartbeat: %s", error)
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        pruned_at = loop.time()
+        while not self._stopping:
+            self._wake.clear()
+            try:
+                await self._finish_unfinished()
+                free = CONCURRENCY - len(self._tasks)
+                claimed = await self.inbox.claim(free) if free > 0 else []
+                if loop.time() - pruned_at > PRUNE_EVERY:
+                    pruned_at = loop.time()
+                    await self.inbox.prune()
+            except Exception as error:
+                log.warning("Could not read the inbox: %s", error)
+                claimed = []
+            for received in claimed:
+                task = asyncio.create_task(self._process(received))
+                self._tasks.add(task)
+                task.add_done_callback(self._done)
+            if not claimed:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), IDLE_LOOK)
+
+    def _done(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        self._wake.set()  # the next update of that chat may be ready now
+
+    async def _process(self, received: Received) -> None:
+        skipped = False
+        if received.attempts > MAX_ATTEMPTS:
+            log.error(
+                "Skipped update %s: it stopped a worker %d times",
+                received.update_id,
+                received.attempts - 1,
+            )
+            skipped = True
+        else:
+            try:
+                update = Update.de_json(received.payload, self.application.bot)
+            except Exception as error:
+                # An update this library cannot read (e.g. from an older Bot API server):
+                # said once, with its id, and skipped; the others go on.
+                log.warning(
+                    "Skipped update %s: unreadable (%s: %s)",
+                    received.update_id,
+                    type(error).__name__,
+                    str(error)[:200],
+                )
+                skipped = True
+            else:
+                try:
+                    await self.application.process_update(update)
+                except Exception:
+                    log.exception("Update %s could not be processed", received.update_id)
+        try:
+            await self.inbox.finish(received.update_id, skipped=skipped)
+        except Exception as error:
+            log.warning("Could not mark update %s done: %s", received.update_id, error)
+            self._unfinished.add(received.update_id)
+
+    async def _finish_unfinished(self) -> None:
+        for update_id in list(self._unfinished):
+            await self.inbox.finish(update_id)
+            self._unfinished.discard(update_id)
+
+
+async def poll_updates(application: Application, runner: UpdateRunner) -> None:  # type: ignore[type-arg]
+    """Long polling: each batch is stored before the next getUpdates confirms it.
+
+    Raises Conflict when another process polls with the same token.
+    """
+    bot = application.bot
+    offset: int | None = None
+    errors = 0
+    while True:
+        try:
+            with warnings.catch_warnings():
+                # The library would rather parse the batch itself (Bot.get_updates), but one
+                # update it cannot read would then fail the whole batch, again and again.
+                warnings.simplefilter("ignore", PTBUserWarning)
+                batch = await bot.do_api_request(
+                    "getUpdates",
+                    api_kwargs={
+                        "offset": offset,
+                        "timeout": POLL_TIMEOUT,
+                        "allowed_updates": ALLOWED_UPDATES,
+                    },
+                    read_timeout=POLL_TIMEOUT + 10,
+                )
+            payloads = [item for item in batch if valid_update(item)]
+            if len(payloads) != len(batch):
+                log.warning(
+                    "Skipped %d item(s) of getUpdates without an update_id",
+                    len(batch) - len(payloads),
+                )
+            await runner.inbox.store(payloads)
+        except (Conflict, InvalidToken):
+            raise
+        except Exception as error:
+            # Telegram or the database away: the batch is fetched again (not confirmed).
+            pause = POLL_ERROR_PAUSES[min(errors, len(POLL_ERROR_PAUSES) - 1)]
+            errors += 1
+            if isinstance(error, NetworkError):
+                log.warning("getUpdates failed (%s): again in %.0f s", error, pause)
+            else:
+                log.warning("Could not store updates (%s): again in %.0f s", error, pause)
+            await asyncio.sleep(pause)
+            continue
+        errors = 0
+        if payloads:
+            offset = max(p["update_id"] for p in payloads) + 1
+            runner.wake()
+
+
+def valid_update(item: Any) -> bool:
+    return isinstance(item, dict) and isinstance(item.get("update_id"), int)
+
+
+@contextlib.asynccontextmanager
+async def serving(application: Application) -> AsyncIterator[UpdateRunner]:  # type: ignore[type-arg]
+    """Start the application and this worker's update runner; stop both gracefully.
+
+    Stopping: no new claim, the updates in hand finish, the broadcast sender pauses between
+    two messages, then the database is closed.
+    """
+    await application.initialize()
+    try:
+        if application.post_init:
+            await application.post_init(application)
+        await application.start()
+        runner = UpdateRunner(application)
+        await runner.start()
+        try:
+            yield runner
+        finally:
+            await runner.stop()
+            await application.stop()
+            if application.post_stop:
+                await application.post_stop(application)
+    finally:
+        await application.shutdown()
+        if application.post_shutdown:
+            await application.post_shutdown(application)
+
+
+def stop_on_signals(stop: asyncio.Event) -> None:
+    """SIGTERM (systemd, docker) and SIGINT (Ctrl+C) ask for a graceful stop."""
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+
+
+async def serve_polling(application: Application) -> bool:  # type: ignore[type-arg]
+    """Long polling until SIGTERM/SIGINT; False if another process polls with this token."""
+    stop = asyncio.Event()
+    stop_on_signals(stop)
+    async with serving(application) as runner:
+        await application.bot.delete_webhook()
+        polling = asyncio.create_task(poll_updates(application, runner), name="polling")
+        stopping = asyncio.create_task(stop.wait())
+        await asyncio.wait({polling, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        stopping.cancel()
+        if polling.done():
+            error = polling.exception()
+            if isinstance(error, Conflict):
+                log.error(plain("cli.polling_conflict", "en"))
+                return False
+            if error is not None:
+                raise error
+        log.info("Stop signal received: finishing the updates in progress")
+        polling.cancel()
+        await asyncio.gather(polling, return_exceptions=True)
+    return True
