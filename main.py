@@ -15,7 +15,7 @@ from bot.logging_setup import configure_logging, settings_secrets
 from bot.schema import SchemaNotReady
 from bot.settings import Settings
 
-ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
+ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member", "inline_query"]
 CHAT_DATABASE_URL = "sqlite+aiosqlite:///./data/chat.sqlite3"
 
 
