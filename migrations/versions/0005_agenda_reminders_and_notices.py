@@ -25,9 +25,7 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     with op.batch_alter_table("broadcasts", schema=None) as batch_op:
         batch_op.add_column(
-            sa.Column(
-                "kind", sa.String(length=16), server_default="announcement", nullable=False
-            )
+            sa.Column("kind", sa.String(length=16), server_default="announcement", nullable=False)
         )
         batch_op.add_column(sa.Column("key", sa.String(length=160), nullable=True))
         batch_op.create_unique_constraint(batch_op.f("uq_broadcasts_key"), ["key"])
