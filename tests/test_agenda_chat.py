@@ -197,3 +197,24 @@ async def test_privacy_tells_about_my_agenda_and_forget_erases_it(
     await chat.press_data("forget:yes")
     services = app.bot_data["services"]
     assert await services.agenda.saved(1) == set()
+
+
+async def test_the_webhook_server_publishes_the_programme_calendar(
+    database_url: str, tmp_path: Path, api: LocalBotApi
+) -> None:
+    from aiohttp import web
+    from aiohttp.test_utils import TestClient, TestServer
+
+    from handlers.calendar_http import add_calendar_routes
+
+    settings = agenda_settings(database_url, dated_content(tmp_path))
+    async with agenda_app(settings, api, WallClock(at(7))) as app:
+        server = web.Application()
+        add_calendar_routes(server, app)
+        async with TestClient(TestServer(server)) as client:
+            response = await client.get("/calendar.ics")
+            assert response.status == 200
+            assert response.content_type == "text/calendar"
+            calendar = Calendar.from_ical(await response.read())
+        assert len(calendar.walk("VEVENT")) == 11
+        assert calendar.walk("VTIMEZONE")[0]["TZID"] == "Europe/Madrid"
