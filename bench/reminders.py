@@ -157,7 +157,7 @@ async def run(quick: bool = False) -> Section:
     section.add("429 answers", str(result["too_many"]))
     section.details += [
         f"The fan-out of {people:,} starts {result['lead']:.0f} s before the due time "
-        f"(N / BROADCAST_RATE x 1.1 + 3 s); {QUESTIONS_PER_SECOND:g} questions/s answered "
+        f"(N / BROADCAST_RATE x 1.25 + 5 s); {QUESTIONS_PER_SECOND:g} questions/s answered "
         f"meanwhile (p99 {result['p99'] * 1000:.1f} ms). Errors logged: {result['errors']}.",
     ]
     return section

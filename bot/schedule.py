@@ -32,10 +32,11 @@ REMINDER_CHOICES = (10, 15, 30)  # minutes before; 0 = off
 DEFAULT_REMINDER = 10
 DRAFT = "draft"  # a change notice waiting for an admin's confirmation (Broadcast.status)
 SNAPSHOT_ROW = 1
-# The fan-out of N reminders starts N / rate seconds before they are due, plus this share
-# (replies to people go first and take part of the budget) and a few seconds of slack.
-FAN_OUT_SHARE = 1.10
-FAN_OUT_SLACK = 3.0
+# The fan-out of N reminders starts N / rate seconds before they are due, stretched by this
+# factor (replies to people go first and take part of the budget: the queue may get only 80%
+# of BROADCAST_RATE) plus a few seconds of slack. Early by a few seconds is fine; late is not.
+FAN_OUT_SHARE = 1.25
+FAN_OUT_SLACK = 5.0
 WallClock = Callable[[], dt.datetime]
 
 
