@@ -17,14 +17,14 @@ import sys
 import time
 from collections.abc import Callable
 
-from bench import answer_engine, broadcast, memory, updates
+from bench import answer_engine, broadcast, memory, reminders, updates
 from bench.harness import RESULTS_DIR, ROOT, quiet_logging
 from bench.report import Section, load, machine, markdown
 
 DOCS = ROOT / "docs" / "BENCHMARKS.md"
 START_MARK = "<!-- results:start (python -m bench --write-docs) -->"
 END_MARK = "<!-- results:end -->"
-NAMES = ("updates", "answers", "broadcast", "memory")
+NAMES = ("updates", "answers", "broadcast", "reminders", "memory")
 
 
 def runners(args: argparse.Namespace) -> dict[str, Callable[[], Section]]:
@@ -33,6 +33,7 @@ def runners(args: argparse.Namespace) -> dict[str, Callable[[], Section]]:
         "updates": lambda: asyncio.run(updates.run(quick)),
         "answers": lambda: answer_engine.run(quick),
         "broadcast": lambda: asyncio.run(broadcast.run(quick, full=args.full)),
+        "reminders": lambda: asyncio.run(reminders.run(quick)),
         "memory": lambda: asyncio.run(memory.run(quick)),
     }
 

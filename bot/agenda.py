@@ -9,14 +9,24 @@ from __future__ import annotations
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.content import Content, Session
 from bot.db import insert_for
 from bot.models.agenda import SavedSession
 from bot.models.base import utcnow
+from bot.schedule import ProgrammeTracker, ReminderPlanner, overlapping
+
+DEFAULT_RATE = 28.0  # BROADCAST_RATE's default: reminders share the broadcasts' pace
 
 
 class AgendaService:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    """Saved sessions; their reminders (`reminders`) and the programme's changes (`changes`)."""
+
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], rate: float = DEFAULT_RATE
+    ) -> None:
         self._sessions = sessions
+        self.reminders = ReminderPlanner(sessions, rate)
+        self.changes = ProgrammeTracker(sessions)
 
     async def save(self, user_id: int, session_id: str) -> None:
         """Save a session (saving it twice is the same as once)."""
@@ -55,6 +65,19 @@ class AgendaService:
                 select(SavedSession.session_id).where(SavedSession.user_id == user_id)
             )
             return set(rows)
+
+    async def agenda(self, user_id: int, content: Content) -> tuple[list[Session], set[str]]:
+        """This person's saved sessions that still exist, in time order, and the ids of those
+        that overlap another saved one."""
+        saved = await self.saved(user_id)
+        sessions = [s for s in content.sessions if s.id in saved]
+        return sessions, overlapping(sessions)
+
+    async def toggle_and_plan(self, user_id: int, session_id: str, content: Content) -> bool:
+        """The ☆ Save / ★ Saved button: toggle, then add or cancel its reminder."""
+        saved = await self.toggle(user_id, session_id)
+        await self.reminders.sync(content, user_id)
+        return saved
 
     async def forget(self, user_id: int) -> None:
         """/forget: every saved session of this person."""

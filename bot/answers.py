@@ -73,6 +73,7 @@ class Nav(StrEnum):
     LANGUAGE = "language"
     GREETING = "greeting"  # "hola", "good morning": small talk, answered by lexicon.yaml lists
     THANKS = "thanks"
+    NOW = "now"  # what is on now and next (handlers/agenda.py)
 
 
 NAV_PHRASES: dict[Nav, tuple[str, ...]] = {
@@ -134,6 +135,15 @@ NAV_PHRASES: dict[Nav, tuple[str, ...]] = {
     Nav.GREETING: (),
     Nav.THANKS: (),
     Nav.LANGUAGE: ("language", "change language", "idioma", "cambiar idioma", "canviar idioma"),
+    Nav.NOW: (
+        "what is on now",
+        "what is happening now",
+        "now and next",
+        "what is next",
+        "what comes next",
+        "what is next after",
+        "current session",
+    ),
 }
 
 

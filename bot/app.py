@@ -16,6 +16,7 @@ from telegram.ext import (
     ChatMemberHandler,
     CommandHandler,
     ContextTypes,
+    InlineQueryHandler,
     MessageHandler,
     TypeHandler,
     filters,
@@ -38,6 +39,7 @@ from bot.timed_application import TimedApplication
 from bot.users import UserService
 from handlers import (
     admin,
+    agenda,
     ask,
     browse,
     callbacks,
@@ -63,6 +65,9 @@ COMMANDS = (
     "language",
     "help",
     "privacy",
+    "agenda",
+    "now",
+    "settings",
 )
 # bot_data keys: the background broadcast sender, and options tests may give it (a fake clock).
 SENDER_KEY = "broadcast_sender"
@@ -95,7 +100,7 @@ async def create_services(settings: Settings) -> Services:
         broadcasts=BroadcastService(sessions),
         privacy=PrivacyService(sessions, engine),
         proposals=ProposalService(sessions, content),
-        agenda=AgendaService(sessions),
+        agenda=AgendaService(sessions, rate=settings.broadcast_rate),
     )
 
 
@@ -118,11 +123,24 @@ async def post_init(application: Application) -> None:  # type: ignore[type-arg]
     if warning := organize.organizer_chat_warning(settings):
         log.warning(warning)
     await register_commands(application)
+    await plan_agenda(application)
     start_broadcast_sender(application)
     # What start-up built (content, index, libraries) lives as long as the bot: out of the
     # garbage collector's sight, a full collection no longer walks it (about 0.1 s of pause
     # that would otherwise fall on some unlucky update now and then).
     gc.freeze()
+
+
+async def plan_agenda(application: Application) -> None:  # type: ignore[type-arg]
+    """My agenda at start-up: note a programme changed while the bot was down (its notices
+    wait for an admin's /reload), and make the reminder rows match it. Idempotent: every
+    worker may do it; a failure is logged and the bot starts anyway."""
+    services = services_of(application)
+    try:
+        await services.agenda.changes.record(services.content.content)
+        await services.agenda.reminders.sync(services.content.content)
+    except Exception:
+        log.exception("Could not plan reminders at start-up; /reload tries again")
 
 
 def start_broadcast_sender(application: Application) -> None:  # type: ignore[type-arg]
@@ -134,7 +152,9 @@ def start_broadcast_sender(application: Application) -> None:  # type: ignore[ty
         services.sessions,
         admin.telegram_send(application.bot),
         rate=services.settings.broadcast_rate,
-        progress=admin.progress_reporter(application.bot),
+        progress=agenda.progress_reporter(
+            application.bot, admin.progress_reporter(application.bot)
+        ),
         **application.bot_data.get(SENDER_OPTIONS_KEY, {}),
     )
     services.broadcasts.on_queued = sender.wake
@@ -221,6 +241,37 @@ def build_application(
     )
     # -- end of admins, subscriptions, privacy.
 
+    # -- My agenda: handlers/agenda.py. Save, /agenda, /now, /settings and reminders, calendar
+    # files, change notices, inline mode. Its buttons have their own prefixes; "ans:nav:now"
+    # (a "did you mean" button) must come before ask.chosen_answer below.
+    application.add_handlers(
+        [
+            CommandHandler("agenda", agenda.agenda),
+            CommandHandler("now", agenda.now),
+            CommandHandler("settings", agenda.settings),
+            CallbackQueryHandler(agenda.agenda, pattern=f"^{callbacks.AGENDA}$"),
+            CallbackQueryHandler(agenda.now, pattern=f"^{callbacks.NOW}$"),
+            CallbackQueryHandler(agenda.now, pattern=f"^ans:{agenda.NOW_ANSWER}$"),
+            CallbackQueryHandler(agenda.settings, pattern=f"^{callbacks.SETTINGS}$"),
+            CallbackQueryHandler(agenda.reminders_menu, pattern=f"^{callbacks.REMINDERS}$"),
+            CallbackQueryHandler(agenda.choose_reminder, pattern=callbacks.REMINDER_PATTERN),
+            CallbackQueryHandler(agenda.toggle_save, pattern=callbacks.SAVE_PATTERN),
+            CallbackQueryHandler(agenda.send_calendar, pattern=callbacks.ICS_PATTERN),
+            CallbackQueryHandler(agenda.answer_notice, pattern=callbacks.NOTICE_PATTERN),
+            InlineQueryHandler(agenda.inline_query),
+        ]
+    )
+    # Group 1 runs after group 0 has answered: /reload's programme changes (notices to
+    # confirm, reminders moved), and what /privacy says about My agenda.
+    application.add_handlers(
+        [
+            CommandHandler("reload", agenda.after_reload),
+            CommandHandler("privacy", agenda.privacy_addendum),
+        ],
+        group=1,
+    )
+    # -- end of My agenda.
+
     # Order matters: commands, then buttons by pattern, then free text, then leftovers.
     application.add_handlers(
         [
@@ -272,7 +323,7 @@ def build_application(
                 & filters.ChatType.PRIVATE
                 & filters.TEXT
                 & ~filters.COMMAND,
-                propose.answer_or(ask.question),
+                propose.answer_or(agenda.now_or(ask.question)),
             ),
             MessageHandler(
                 filters.UpdateType.MESSAGE

@@ -33,14 +33,14 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from sqlalchemy import Table, delete, func, insert, select, update
+from sqlalchemy import Table, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.i18n import LANGUAGES, normalize_language
 from bot.leases import LEASE_RETRY, LEASE_TTL, SendingRole, worker_name
 from bot.models import Base, Broadcast, BroadcastDraft, Delivery, User
 from bot.models.base import utcnow
-from bot.models.broadcast import BroadcastStatus, DeliveryStatus
+from bot.models.broadcast import BroadcastKind, BroadcastStatus, DeliveryStatus
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +56,7 @@ OPEN = (DeliveryStatus.PENDING, DeliveryStatus.SENDING)
 SendMessage = Callable[[int, str], Awaitable[None]]
 Sleep = Callable[[float], Awaitable[None]]
 Clock = Callable[[], float]
+WallClock = Callable[[], dt.datetime]
 
 
 class DeliveryError(Exception):
@@ -129,6 +130,7 @@ class BroadcastReport:
     finished_at: dt.datetime | None
     progress_chat_id: int | None
     progress_message_id: int | None
+    kind: str = BroadcastKind.ANNOUNCEMENT
 
     @property
     def done(self) -> bool:
@@ -168,6 +170,7 @@ async def report_of(session: AsyncSession, broadcast: Broadcast) -> BroadcastRep
         finished_at=broadcast.finished_at,
         progress_chat_id=broadcast.progress_chat_id,
         progress_message_id=broadcast.progress_message_id,
+        kind=broadcast.kind,
     )
 
 
@@ -366,10 +369,15 @@ class BroadcastService:
             return await report_of(session, broadcast) if broadcast else None
 
     async def recent(self, limit: int = 10) -> list[BroadcastReport]:
-        """The latest broadcasts, newest first, with their counts."""
+        """The latest announcements, newest first, with their counts."""
         async with self._sessions() as session:
             broadcasts = (
-                await session.scalars(select(Broadcast).order_by(Broadcast.id.desc()).limit(limit))
+                await session.scalars(
+                    select(Broadcast)
+                    .where(Broadcast.kind == BroadcastKind.ANNOUNCEMENT)  # not My agenda's sends
+                    .order_by(Broadcast.id.desc())
+                    .limit(limit)
+                )
             ).all()
             return [await report_of(session, b) for b in broadcasts]
 
@@ -436,6 +444,7 @@ class BroadcastSender:
         idle_poll: float = 1.0,
         holder: str | None = None,
         lease_ttl: float = LEASE_TTL,
+        now: WallClock = utcnow,
     ) -> None:
         self._sessions = sessions
         self._send = send
@@ -445,6 +454,7 @@ class BroadcastSender:
         self.backoff = backoff
         self.max_in_flight = max_in_flight
         self._clock = clock
+        self._now = now  # wall time, for scheduled deliveries (`not_before`)
         self._sleep = sleep
         self.idle_poll = idle_poll
         self.lease = SendingRole(sessions, holder or worker_name(), lease_ttl)
@@ -673,21 +683,35 @@ class BroadcastSender:
     # -- the database side --------------------------------------------------------------------
 
     async def _claim_next(self) -> Claim | None:
-        """The oldest pending delivery whose chat may be written to now, marked `sending`."""
+        """The oldest pending delivery whose chat may be written to now, marked `sending`.
+
+        Scheduled ones (reminders, change notices: `not_before` set) that are due go first,
+        so a long announcement does not make a reminder late; then the unscheduled ones.
+        """
         cooling, backing_off = self._cooling_chats(), self._backing_off()
         async with self._sessions.begin() as session:
+            query = (
+                select(
+                    Delivery.id,
+                    Delivery.broadcast_id,
+                    Delivery.user_id,
+                    func.coalesce(Delivery.text, Broadcast.text).label("text"),
+                )
+                .join(Broadcast, Broadcast.id == Delivery.broadcast_id)
+                .add_columns(Delivery.attempts)
+                .where(
+                    Delivery.status == DeliveryStatus.PENDING,
+                    Delivery.user_id.not_in(cooling),
+                    Delivery.id.not_in(backing_off),
+                )
+                .limit(1)
+            )
+            due = Delivery.not_before <= self._now()
             row = (
+                await session.execute(query.where(due).order_by(Delivery.not_before, Delivery.id))
+            ).first() or (
                 await session.execute(
-                    select(Delivery.id, Delivery.broadcast_id, Delivery.user_id, Broadcast.text)
-                    .join(Broadcast, Broadcast.id == Delivery.broadcast_id)
-                    .add_columns(Delivery.attempts)
-                    .where(
-                        Delivery.status == DeliveryStatus.PENDING,
-                        Delivery.user_id.not_in(cooling),
-                        Delivery.id.not_in(backing_off),
-                    )
-                    .order_by(Delivery.id)
-                    .limit(1)
+                    query.where(Delivery.not_before.is_(None)).order_by(Delivery.id)
                 )
             ).first()
             if row is None:
@@ -716,9 +740,13 @@ class BroadcastSender:
                 )
 
     async def _pending_count(self) -> int:
+        """Pending deliveries that may be sent now (a reminder due later is not work yet)."""
         async with self._sessions() as session:
             count = await session.scalar(
-                select(func.count()).where(Delivery.status == DeliveryStatus.PENDING)
+                select(func.count()).where(
+                    Delivery.status == DeliveryStatus.PENDING,
+                    or_(Delivery.not_before.is_(None), Delivery.not_before <= self._now()),
+                )
             )
         return int(count or 0)
 

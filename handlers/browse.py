@@ -10,7 +10,7 @@ from telegram.constants import ChatType
 from bot.content import OrganizationRole
 from bot.i18n import LANGUAGES, plain
 from bot.services import FocusContext
-from handlers import callbacks, views
+from handlers import agenda, callbacks, views
 from handlers.common import show
 from handlers.start import main_menu_view
 
@@ -58,7 +58,7 @@ async def session_card(update: Update, context: FocusContext) -> None:
         await expired(update, context)
         return
     await update.callback_query.answer()  # type: ignore[union-attr]
-    view = views.session_card(content, session, context.lang)
+    view = await agenda.personal_session_card(update, context, session)
     await show(update, _back_to_page(update, view))
 
 

@@ -49,3 +49,34 @@ SESSION_PATTERN: Final = re.compile(r"^ses:([a-z0-9-]{1,32})$")
 ORGANIZATION_PATTERN: Final = re.compile(r"^org:([a-z0-9-]{1,32})$")
 ANSWER_PATTERN: Final = re.compile(r"^ans:((?:org|session|faq|nav):[a-z0-9_-]{1,32})$")
 LANGUAGE_PATTERN: Final = re.compile(r"^lang:([a-z]{2})$")
+
+
+# -- My agenda (handlers/agenda.py) ------------------------------------------------------------
+AGENDA: Final = "agenda"
+NOW: Final = "now"
+SETTINGS: Final = "settings"
+REMINDERS: Final = "rem"
+AGENDA_ICS: Final = "ics:@agenda"
+PROGRAMME_ICS: Final = "ics:@programme"
+
+
+def save(session_id: str) -> str:
+    return f"sv:{session_id}"
+
+
+def session_ics(session_id: str) -> str:
+    return f"ics:{session_id}"
+
+
+def reminder(minutes: int) -> str:
+    return f"rem:{minutes}"
+
+
+def notice(action: str, broadcast_id: int) -> str:
+    return f"ntc:{action}:{broadcast_id}"
+
+
+SAVE_PATTERN: Final = re.compile(r"^sv:([a-z0-9-]{1,32})$")
+ICS_PATTERN: Final = re.compile(r"^ics:([a-z0-9-]{1,32}|@agenda|@programme)$")
+REMINDER_PATTERN: Final = re.compile(r"^rem:(0|10|15|30)$")
+NOTICE_PATTERN: Final = re.compile(r"^ntc:(send|drop):(\d{1,9})$")

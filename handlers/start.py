@@ -7,7 +7,7 @@ from telegram.constants import ParseMode
 
 from bot.i18n import LANGUAGES, plain, t
 from bot.services import FocusContext
-from handlers import propose, views
+from handlers import agenda, propose, views
 from handlers.callbacks import LANGUAGE_PATTERN
 from handlers.common import set_language, show
 
@@ -22,6 +22,9 @@ async def start(update: Update, context: FocusContext) -> None:
     """Greet in the person's language and show the main menu; `/start floor` starts a request."""
     if context.args == [propose.DEEP_LINK]:
         await propose.propose(update, context)
+        return
+    # https://t.me/<bot>?start=session-<id> (the Share button) or org-<id> (inline mode).
+    if context.args and await agenda.open_deep_link(update, context, context.args[0]):
         return
     await show(update, main_menu_view(context), edit=False)
 

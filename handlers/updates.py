@@ -28,7 +28,7 @@ from bot.services import services_of
 
 log = logging.getLogger(__name__)
 
-ALLOWED_UPDATES: Final = ["message", "callback_query", "my_chat_member"]
+ALLOWED_UPDATES: Final = ["message", "callback_query", "my_chat_member", "inline_query"]
 CONCURRENCY: Final = 8  # updates of different chats processed at once by one worker
 IDLE_LOOK: Final = 0.5  # seconds between two looks at the inbox when nothing woke us
 PRUNE_EVERY: Final = 600.0  # seconds

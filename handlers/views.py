@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import html
+import urllib.parse
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any, ParamSpec, TypeVar
@@ -103,6 +104,10 @@ def main_menu(lang: str) -> InlineKeyboardMarkup:
             ),
         ],
         [button(plain("menu.ask", lang), callbacks.ASK)],
+        [
+            button(plain("menu.agenda", lang), callbacks.AGENDA),
+            button(plain("menu.now", lang), callbacks.NOW),
+        ],
     ]
     rows.append([button(plain("menu.propose", lang), PROPOSE_START)])
     rows.append(
@@ -268,6 +273,33 @@ def session_card(content: Content, session: Session, lang: str) -> View:
     return View(fit("\n".join(lines)), InlineKeyboardMarkup(rows))
 
 
+def share_url(link: str, text: str) -> str:
+    """Telegram's share sheet with the session's deep link."""
+    query = urllib.parse.urlencode({"url": link, "text": text})
+    return f"https://t.me/share/url?{query}"
+
+
+def session_card_for(
+    content: Content, session: Session, lang: str, *, saved: bool, bot_username: str | None
+) -> View:
+    """A session's card for one person: ☆ Save / ★ Saved, Share (its deep link) and, once the
+    date is known, its calendar file, above the card's own buttons."""
+    card = session_card(content, session, lang)
+    save_key = "agenda.button.saved" if saved else "agenda.button.save"
+    first = [button(plain(save_key, lang), callbacks.save(session.id))]
+    if bot_username:
+        link = f"https://t.me/{bot_username}?start=session-{session.id}"
+        text = plain("share.text", lang, title=session.title.get(lang))
+        first.append(
+            InlineKeyboardButton(plain("agenda.button.share", lang), url=share_url(link, text))
+        )
+    rows = [first]
+    if content.event.date is not None:
+        rows.append([button(plain("agenda.button.ics", lang), callbacks.session_ics(session.id))])
+    rows += [list(row) for row in card.keyboard.inline_keyboard] if card.keyboard else []
+    return View(card.text, InlineKeyboardMarkup(rows))
+
+
 # "More about X" under an organization's card: the rest of its description.
 ORGANIZATION_MORE = "orgm"
 
@@ -369,6 +401,7 @@ NAV_LABELS = {
     Nav.PROPOSE: "menu.propose",
     Nav.HELP: "command.help",
     Nav.LANGUAGE: "menu.language",
+    Nav.NOW: "menu.now",
     Nav.GREETING: "menu.main",
     Nav.THANKS: "menu.main",
 }

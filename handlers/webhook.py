@@ -22,6 +22,7 @@ from telegram.ext import Application
 
 from bot.alerts import AlertThrottle
 from bot.settings import Settings
+from handlers.calendar_http import add_calendar_routes
 from handlers.updates import (
     ALLOWED_UPDATES,
     UpdateRunner,
@@ -128,6 +129,7 @@ def webhook_app(
     app[REFUSALS_KEY] = AlertThrottle()
     app.router.add_post(path, receive_update)
     app.router.add_get(HEALTH_PATH, health)
+    add_calendar_routes(app, application)  # GET /calendar.ics: the programme to subscribe to
     return app
 
 

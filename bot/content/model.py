@@ -6,6 +6,7 @@ import datetime as dt
 import re
 from enum import StrEnum
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     BaseModel,
@@ -82,6 +83,19 @@ def _parse_time(value: Any) -> Any:
 ClockTime = Annotated[dt.time, BeforeValidator(_parse_time)]
 
 
+def _check_timezone(value: Any) -> Any:
+    """An IANA name such as "Europe/Madrid"; anything else is refused with a hint."""
+    try:
+        ZoneInfo(str(value))
+    except (ZoneInfoNotFoundError, ValueError) as error:
+        raise PydanticCustomError(
+            "content_timezone",
+            '{value} is not a time zone: write one such as "Europe/Madrid"',
+            {"value": repr(value)},
+        ) from error
+    return str(value)
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -107,6 +121,8 @@ class Event(_Strict):
     description: Text
     theme: Text | None = None
     date: dt.date | None = None
+    # The IANA time zone the programme's times are in (now and next, reminders, calendars).
+    timezone: Annotated[str, BeforeValidator(_check_timezone)] = "UTC"
     venue: Text | None = None
     floor_call: Text | None = None
     # How long the bot keeps personal data, completing "Your data is kept ...": one promise,

@@ -1,6 +1,6 @@
 """SQLAlchemy 2 models. Each area owns a module; importing this package registers them all."""
 
-from bot.models.agenda import SavedSession
+from bot.models.agenda import ProgrammeSnapshot, SavedSession
 from bot.models.base import Base
 from bot.models.broadcast import Broadcast, Delivery
 from bot.models.proposal import Proposal, ProposalDraft, ProposalEvent
@@ -15,6 +15,7 @@ __all__ = [
     "Delivery",
     "InboxUpdate",
     "Lease",
+    "ProgrammeSnapshot",
     "Proposal",
     "ProposalDraft",
     "ProposalEvent",

@@ -30,6 +30,14 @@ class DeliveryStatus(StrEnum):
     UNKNOWN = "unknown"
 
 
+class BroadcastKind(StrEnum):
+    """What a broadcast row is: an admin's announcement, or one of My agenda's sends."""
+
+    ANNOUNCEMENT = "announcement"
+    REMINDER = "reminder"  # one batch per (session, its time, minutes before): bot/schedule.py
+    CHANGE_NOTICE = "change_notice"  # one per programme revision, sent once an admin confirms
+
+
 class Broadcast(Base):
     """One announcement: its text, who it was for, and where its progress is shown."""
 
@@ -39,6 +47,12 @@ class Broadcast(Base):
     # Emptied if that admin asks to be forgotten; the announcement itself stays.
     admin_id: Mapped[int | None] = mapped_column(BigInteger)
     text: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(
+        String(16), default=BroadcastKind.ANNOUNCEMENT, server_default="announcement"
+    )
+    # Identifies a reminder batch or a programme revision's notices: created once, whatever
+    # the number of workers (NULL for announcements).
+    key: Mapped[str | None] = mapped_column(String(160), unique=True)
     audience: Mapped[str] = mapped_column(String(16))
     # The admin's language, for the progress message and the report.
     language: Mapped[str] = mapped_column(String(8), default="en")
@@ -56,7 +70,11 @@ class Delivery(Base):
     __tablename__ = "deliveries"
     __table_args__ = (
         UniqueConstraint("broadcast_id", "user_id"),
+        # Nobody gets the same reminder (person, session, session time) or the same change
+        # notice twice, even across batches; NULL (announcements) never collides.
+        UniqueConstraint("user_id", "once_key", name="uq_deliveries_user_id_once_key"),
         Index("ix_deliveries_status_id", "status", "id"),
+        Index("ix_deliveries_status_not_before", "status", "not_before"),
         Index("ix_deliveries_broadcast_id_status", "broadcast_id", "status"),
     )
 
@@ -69,3 +87,8 @@ class Delivery(Base):
     error: Mapped[str | None] = mapped_column(String(200))
     claimed_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
     sent_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    # My agenda's sends: this person's text in their language (else the broadcast's text), the
+    # time before which it must not be sent (a reminder's fan-out start), and its once-key.
+    text: Mapped[str | None] = mapped_column(Text)
+    not_before: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    once_key: Mapped[str | None] = mapped_column(String(160))

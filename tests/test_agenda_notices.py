@@ -1,0 +1,128 @@
+"""Change notices: the diff of two programmes, the admin's summary and confirmation, one
+notice per person in their language through the queue, never twice."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from bot.local_api import LocalBotApi, LocalChat
+from bot.schedule import compare
+from tests.conftest import ADMIN_ID
+from tests.test_agenda_support import (
+    WallClock,
+    agenda_app,
+    agenda_settings,
+    at,
+    dated_content,
+    move_session,
+    settled,
+)
+
+
+def snap(start: str, end: str, room: str | None = None, title: str = "T") -> dict[str, object]:
+    return {
+        "title": {"en": title},
+        "start": start,
+        "end": end,
+        "date": "2031-06-18",
+        "room": {"en": room} if room else None,
+    }
+
+
+def test_the_diff_names_time_room_title_cancelled_and_new() -> None:
+    before = {
+        "a": snap("09:00", "10:00"),
+        "b": snap("10:00", "11:00", "Room 1"),
+        "c": snap("11:00", "12:00", title="Old"),
+        "d": snap("12:00", "13:00"),
+        "e": snap("13:00", "14:00"),
+    }
+    after = {
+        "a": snap("09:30", "10:30"),
+        "b": snap("10:00", "11:00", "Room 2"),
+        "c": snap("11:00", "12:00", title="New"),
+        "e": snap("13:00", "14:00"),
+        "f": snap("15:00", "16:00"),
+    }
+    found = {c.session_id: c.what for c in compare(before, after)}
+    assert found == {
+        "a": ("time",),
+        "b": ("room",),
+        "c": ("title",),
+        "d": ("cancelled",),
+        "f": ("new",),
+    }
+    assert compare(after, after) == []
+
+
+def notices_to(api: LocalBotApi, chat_id: int) -> list[str]:
+    return [c.text for c in api.calls_to("sendMessage", chat_id) if c.text.startswith("📣 ")]
+
+
+async def test_the_admin_confirms_and_each_person_is_told_once_in_their_language(
+    database_url: str, tmp_path: Path, api: LocalBotApi
+) -> None:
+    content = dated_content(tmp_path)
+    clock = WallClock(at(7, 0))
+    async with agenda_app(agenda_settings(database_url, content), api, clock) as app:
+        english = LocalChat(app, api, user_id=10)
+        catalan = LocalChat(app, api, user_id=11, language_code="ca")
+        other = LocalChat(app, api, user_id=12)
+        for person, session in ((english, "panel-connectivity"), (catalan, "panel-connectivity")):
+            await person.send("/start")
+            await person.press_data(f"sv:{session}")
+        await catalan.press_data("sv:side-event-oasc")
+        await other.send("/start")
+        await other.press_data("sv:closing")  # unchanged: never told
+
+        move_session(content, ("09:30", "10:30"), ("10:00", "11:00"))
+        move_session(content, ("14:00", "15:00"), ("14:15", "15:00"))
+        admin = LocalChat(app, api, user_id=ADMIN_ID)
+        calls = await admin.send("/reload")
+        summary = calls[-1].text
+        assert "Sessions changed: 2 · People who saved them: 2" in summary
+        assert "time 09:30–10:30 (indicative) → 10:00–11:00 (indicative)" in summary
+        assert "Each person gets one notice like this" in summary
+
+        # Anyone else's press (a forged button) does nothing.
+        send = next(b["callback_data"] for b in calls[-1].buttons() if "Send" in b["text"])
+        await english.press_data(send)
+        queued = await admin.press_data(send)
+        assert any("Change notices queued: 2" in c.text for c in queued)
+        again = await admin.press_data(send)
+        assert any("Already sent or dropped" in c.text for c in again)
+        await settled(app)
+
+        (told_en,) = notices_to(api, 10)
+        assert "Improving connectivity" in told_en and "10:00–11:00" in told_en
+        (told_ca,) = notices_to(api, 11)
+        assert "Millorar la connectivitat" in told_ca and "horari" in told_ca
+        assert "Minimal Interoperability" in told_ca or "14:15" in told_ca  # both, in one notice
+        assert notices_to(api, 12) == []
+
+        # The same programme again: no change, nothing to confirm, nobody told again.
+        calls = await admin.send("/reload")
+        assert "Content reloaded" in calls[-1].text
+        clock.now += dt.timedelta(minutes=1)
+        await settled(app)
+        assert len(notices_to(api, 10)) == 1 and len(notices_to(api, 11)) == 1
+
+
+async def test_dont_send_drops_the_notices(
+    database_url: str, tmp_path: Path, api: LocalBotApi
+) -> None:
+    content = dated_content(tmp_path)
+    clock = WallClock(at(7, 0))
+    async with agenda_app(agenda_settings(database_url, content), api, clock) as app:
+        person = LocalChat(app, api, user_id=20)
+        await person.send("/start")
+        await person.press_data("sv:closing")
+        move_session(content, ("17:45", "18:00"), ("17:50", "18:05"))
+        admin = LocalChat(app, api, user_id=ADMIN_ID)
+        calls = await admin.send("/reload")
+        drop = next(b["callback_data"] for b in calls[-1].buttons() if "Don't" in b["text"])
+        calls = await admin.press_data(drop)
+        assert any("Not sent" in c.text for c in calls)
+        await settled(app)
+        assert notices_to(api, 20) == []
