@@ -57,6 +57,10 @@ def run_polling(settings: Settings) -> int:
         print(plain("cli.no_token", "en"), file=sys.stderr)
         return 2
     application = build_application(settings)
+    if settings.web_app_port:  # the Mini App's page and API, on their own small server
+        from handlers.webapp_http import serve_with_polling
+
+        serve_with_polling(application, settings)
     # SIGTERM/SIGINT stop it gracefully: updates in progress finish, then post_shutdown.
     try:
         polled = asyncio.run(serve_polling(application))

@@ -15,7 +15,7 @@ from bot.models.agenda import SavedSession
 from bot.models.base import utcnow
 from bot.schedule import ProgrammeTracker, ReminderPlanner, overlapping
 
-DEFAULT_RATE = 28.0  # BROADCAST_RATE's default: reminders share the broadcasts' pace
+DEFAULT_RATE = 25.0  # BROADCAST_RATE's default: reminders share the broadcasts' pace
 
 
 class AgendaService:

@@ -7,7 +7,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from telegram import BotCommand, Update
+from telegram import BotCommand, MenuButtonWebApp, Update, WebAppInfo
 from telegram.error import TelegramError
 from telegram.ext import (
     Application,
@@ -124,6 +124,15 @@ async def post_init(application: Application) -> None:  # type: ignore[type-arg]
         log.warning(warning)
     await register_commands(application)
     await plan_agenda(application)
+    if settings.web_app_url:  # the Mini App (the programme page) from the chat's menu button
+        try:
+            await application.bot.set_chat_menu_button(
+                menu_button=MenuButtonWebApp(
+                    plain("webapp.menu_button", "en"), WebAppInfo(settings.web_app_url)
+                )
+            )
+        except TelegramError as exc:
+            log.warning("Could not set the Mini App menu button: %s", exc)
     start_broadcast_sender(application)
     # What start-up built (content, index, libraries) lives as long as the bot: out of the
     # garbage collector's sight, a full collection no longer walks it (about 0.1 s of pause

@@ -40,6 +40,10 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = Field(default=None, validation_alias="WEBHOOK_SECRET")
     webhook_listen: str = Field(default="127.0.0.1", validation_alias="WEBHOOK_LISTEN")
     webhook_port: int = Field(default=8443, validation_alias="WEBHOOK_PORT")
+    # The Mini App (the programme page): the public https address Telegram opens, and in
+    # polling mode the local port its server listens on (webhook mode serves it on its own).
+    web_app_url: str | None = Field(default=None, validation_alias="WEB_APP_URL")
+    web_app_port: int | None = Field(default=None, validation_alias="WEB_APP_PORT")
 
     @field_validator("admin_ids", "organizer_ids", mode="before")
     @classmethod
@@ -54,6 +58,20 @@ class Settings(BaseSettings):
     @field_validator("organizer_chat_id", mode="before")
     @classmethod
     def _empty_chat_is_none(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @field_validator("web_app_url", mode="before")
+    @classmethod
+    def _web_app_https(cls, value: object) -> object:
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        if not isinstance(value, str) or not value.strip().startswith("https://"):
+            raise ValueError("WEB_APP_URL must be a public https:// address (Telegram's rule)")
+        return value.strip()
+
+    @field_validator("web_app_port", mode="before")
+    @classmethod
+    def _empty_port_is_none(cls, value: object) -> object:
         return None if value == "" else value
 
     @property

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from telegram import Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update, WebAppInfo
 from telegram.constants import ParseMode
 
 from bot.i18n import LANGUAGES, plain, t
@@ -12,10 +12,16 @@ from handlers.callbacks import LANGUAGE_PATTERN
 from handlers.common import set_language, show
 
 
-def main_menu_view(context: FocusContext) -> views.View:
+def main_menu_view(context: FocusContext, update: Update | None = None) -> views.View:
     lang = context.lang
     content = context.services.content.content
-    return views.View(views.greeting(content, lang), views.main_menu(lang))
+    keyboard = views.main_menu(lang)
+    url = context.services.settings.web_app_url
+    chat = update.effective_chat if update else None
+    if url and chat is not None and chat.type == "private":  # web-app buttons: private only
+        web_app = InlineKeyboardButton(plain("webapp.open_button", lang), web_app=WebAppInfo(url))
+        keyboard = InlineKeyboardMarkup([[web_app], *keyboard.inline_keyboard])
+    return views.View(views.greeting(content, lang), keyboard)
 
 
 async def start(update: Update, context: FocusContext) -> None:
@@ -26,14 +32,14 @@ async def start(update: Update, context: FocusContext) -> None:
     # https://t.me/<bot>?start=session-<id> (the Share button) or org-<id> (inline mode).
     if context.args and await agenda.open_deep_link(update, context, context.args[0]):
         return
-    await show(update, main_menu_view(context), edit=False)
+    await show(update, main_menu_view(context, update), edit=False)
 
 
 async def menu(update: Update, context: FocusContext) -> None:
     """The main menu, in place when reached from a button."""
     if update.callback_query:
         await update.callback_query.answer()
-    await show(update, main_menu_view(context))
+    await show(update, main_menu_view(context, update))
 
 
 async def help_command(update: Update, context: FocusContext) -> None:

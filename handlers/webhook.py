@@ -30,6 +30,7 @@ from handlers.updates import (
     stop_on_signals,
     valid_update,
 )
+from handlers.webapp_http import add_web_app_routes
 
 log = logging.getLogger(__name__)
 
@@ -130,6 +131,7 @@ def webhook_app(
     app.router.add_post(path, receive_update)
     app.router.add_get(HEALTH_PATH, health)
     add_calendar_routes(app, application)  # GET /calendar.ics: the programme to subscribe to
+    add_web_app_routes(app, application)  # /app/: the Mini App and its JSON API
     return app
 
 

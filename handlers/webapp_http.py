@@ -1,0 +1,211 @@
+"""The Mini App over HTTP: the page and its JSON API under /app/, on the bot's aiohttp server.
+
+    GET  /app/                      the page (plain HTML, CSS, JS from bot/webapp/static/)
+    GET  /app/api/programme         the programme in the reader's language; with initData,
+                                    also their saved sessions and their /language setting
+    GET  /app/api/search?q=...      the answer engine (the same one as the chat)
+    PUT  /app/api/saved/<session>   {"saved": true|false}: My agenda (initData required)
+    GET  /app/calendar/<id>.ics     a session's calendar file: 404 until the event has a date
+
+initData travels in `Authorization: tma <initData>`. Missing on a call that needs it, or
+forged, or older than a day: 401, and the page shows the programme read-only. webhook.py
+adds these routes to its server; in polling mode `serve_with_polling` starts one on
+WEB_APP_PORT.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from importlib.resources import files
+from typing import Any, Final
+
+from aiohttp import web
+from telegram.ext import Application
+
+from bot.i18n import plain
+from bot.services import services_of
+from bot.settings import Settings
+from bot.users import known_language
+from bot.webapp.api import UnknownSession, WebAppApi, boot_strings
+from bot.webapp.auth import InitDataInvalid, WebAppUser
+
+log = logging.getLogger(__name__)
+
+PREFIX: Final = "/app"
+STATIC_FILES: Final = {"app.js": "text/javascript", "app.css": "text/css"}
+# Only the page itself and Telegram's script; nothing inline, no other origin.
+CSP: Final = (
+    "default-src 'none'; script-src 'self' https://telegram.org; style-src 'self'; "
+    "img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'"
+)
+SECURITY_HEADERS: Final = {
+    "Content-Security-Policy": CSP,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
+AUTH_SCHEME: Final = "tma "
+API_KEY: Final = "webapp_api"  # bot_data: the WebAppApi, made once the services exist
+RUNNER_KEY: Final = "webapp_runner"
+APPLICATION_KEY: web.AppKey[Application] = web.AppKey("webapp_application")  # type: ignore[type-arg]
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def static_text(name: str) -> str:
+    return (files("bot.webapp") / "static" / name).read_text(encoding="utf-8")
+
+
+def index_html() -> bytes:
+    """The page, with what it says when the programme cannot load, in every language."""
+    boot = json.dumps(boot_strings(), ensure_ascii=False).replace("<", "\\u003c")
+    return static_text("index.html").replace("{{BOOT_STRINGS}}", boot).encode()
+
+
+def api_of(request: web.Request) -> WebAppApi:
+    application = request.app[APPLICATION_KEY]
+    api = application.bot_data.get(API_KEY)
+    if api is None:
+        services = services_of(application)
+        api = WebAppApi(
+            services.content_version, services.users, services.agenda, application.bot.token
+        )
+        application.bot_data[API_KEY] = api
+    return api  # type: ignore[no-any-return]
+
+
+def reply(
+    body: bytes, content_type: str, *, status: int = 200, cache: str = "no-cache"
+) -> web.Response:
+    response = web.Response(body=body, status=status, content_type=content_type, charset="utf-8")
+    response.headers.update(SECURITY_HEADERS)
+    response.headers["Cache-Control"] = cache
+    response.enable_compression()
+    return response
+
+
+def json_reply(payload: Any, *, status: int = 200) -> web.Response:
+    body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
+    # Personal data (saved sessions, language): never kept by a cache in between.
+    return reply(body, "application/json", status=status, cache="no-store")
+
+
+def unauthorized(reason: str) -> web.Response:
+    return json_reply({"error": "unauthorized", "reason": reason}, status=401)
+
+
+def person_of(request: web.Request) -> WebAppUser | None:
+    """The checked person, None without initData; InitDataInvalid when it is forged or old."""
+    header = request.headers.get("Authorization", "")
+    if not header:
+        return None
+    if not header.startswith(AUTH_SCHEME):
+        raise InitDataInvalid("not a tma authorization")
+    return api_of(request).authenticate(header[len(AUTH_SCHEME) :])
+
+
+def page(body: bytes) -> Handler:
+    async def serve(request: web.Request) -> web.StreamResponse:
+        return reply(body, "text/html")
+
+    return serve
+
+
+def static(body: bytes, content_type: str) -> Handler:
+    async def serve(request: web.Request) -> web.StreamResponse:
+        return reply(body, content_type)
+
+    return serve
+
+
+async def to_page(request: web.Request) -> web.StreamResponse:
+    raise web.HTTPMovedPermanently(f"{PREFIX}/")
+
+
+async def programme(request: web.Request) -> web.StreamResponse:
+    try:
+        person = person_of(request)
+    except InitDataInvalid as error:
+        log.info("Mini App: refused initData (%s)", error)
+        return unauthorized(str(error))
+    payload = await api_of(request).programme(person, request.query.get("lang"))
+    return json_reply(payload)
+
+
+async def search(request: web.Request) -> web.StreamResponse:
+    api = api_of(request)
+    return json_reply(await api.search(request.query.get("q", ""), request.query.get("lang")))
+
+
+async def set_saved(request: web.Request) -> web.StreamResponse:
+    try:
+        person = person_of(request)
+    except InitDataInvalid as error:
+        log.info("Mini App: refused initData (%s)", error)
+        return unauthorized(str(error))
+    if person is None:
+        return unauthorized("missing")
+    try:
+        body = await request.json()
+    except ValueError:
+        body = None
+    if not isinstance(body, dict) or not isinstance(body.get("saved"), bool):
+        return json_reply({"error": 'expected {"saved": true|false}'}, status=400)
+    try:
+        payload = await api_of(request).set_saved(
+            person, request.match_info["session"], body["saved"]
+        )
+    except UnknownSession:
+        return json_reply({"error": "no such session"}, status=404)
+    return json_reply(payload)
+
+
+async def calendar_file(request: web.Request) -> web.StreamResponse:
+    """Stub until the chat's .ics files (My agenda) land: the event has no date yet."""
+    lang = known_language(request.query.get("lang")) or "en"
+    body = plain("webapp.calendar_unavailable", lang).encode()
+    return reply(body, "text/plain", status=404)
+
+
+def add_web_app_routes(app: web.Application, application: Application) -> None:  # type: ignore[type-arg]
+    """The page and its API under /app/ on `app` (the webhook server, or polling's own)."""
+    app[APPLICATION_KEY] = application
+    router = app.router
+    router.add_get(PREFIX, to_page)
+    router.add_get(f"{PREFIX}/", page(index_html()))
+    for name, content_type in STATIC_FILES.items():
+        router.add_get(f"{PREFIX}/{name}", static(static_text(name).encode(), content_type))
+    router.add_get(f"{PREFIX}/api/programme", programme)
+    router.add_get(f"{PREFIX}/api/search", search)
+    router.add_put(f"{PREFIX}/api/saved/{{session}}", set_saved)
+    router.add_get(f"{PREFIX}/calendar/{{session}}.ics", calendar_file)
+
+
+def web_app_server(application: Application) -> web.AppRunner:  # type: ignore[type-arg]
+    app = web.Application()
+    add_web_app_routes(app, application)
+    return web.AppRunner(app, access_log=None)
+
+
+def serve_with_polling(application: Application, settings: Settings) -> None:  # type: ignore[type-arg]
+    """Polling mode: serve /app/ on WEBHOOK_LISTEN:WEB_APP_PORT while the bot runs."""
+    post_init, post_stop = application.post_init, application.post_stop
+
+    async def start_server(app: Application) -> None:  # type: ignore[type-arg]
+        if post_init:
+            await post_init(app)
+        runner = web_app_server(app)
+        await runner.setup()
+        await web.TCPSite(runner, settings.webhook_listen, settings.web_app_port).start()
+        app.bot_data[RUNNER_KEY] = runner
+        log.info("Mini App served on %s:%s", settings.webhook_listen, settings.web_app_port)
+
+    async def stop_server(app: Application) -> None:  # type: ignore[type-arg]
+        runner = app.bot_data.pop(RUNNER_KEY, None)
+        if runner is not None:
+            await runner.cleanup()
+        if post_stop:
+            await post_stop(app)
+
+    application.post_init = start_server
+    application.post_stop = stop_server
