@@ -29,6 +29,7 @@ from bot.content.store import ContentStore
 from bot.content.versions import SharedContent
 from bot.db import create_engine, session_factory
 from bot.i18n import LANGUAGES, plain
+from bot.leases import Heartbeat
 from bot.outgoing import OutgoingRateLimiter
 from bot.privacy import PrivacyService
 from bot.proposals import ProposalService
@@ -51,6 +52,7 @@ from handlers import (
 )
 from handlers.common import ADDRESSED_TO_BOT, track_user
 from handlers.errors import on_error
+from handlers.outbox_sender import start_outbox_sender, stop_outbox_sender
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +73,7 @@ COMMANDS = (
 )
 # bot_data keys: the background broadcast sender, and options tests may give it (a fake clock).
 SENDER_KEY = "broadcast_sender"
+HEARTBEAT_KEY = "heartbeat"
 SENDER_OPTIONS_KEY = "broadcast_sender_options"
 
 
@@ -120,6 +123,12 @@ async def post_init(application: Application) -> None:  # type: ignore[type-arg]
     settings: Settings = application.bot_data["settings"]
     if SERVICES_KEY not in application.bot_data:
         application.bot_data[SERVICES_KEY] = await create_services(settings)
+    if HEARTBEAT_KEY not in application.bot_data:
+        services = services_of(application)
+        heartbeat = application.bot_data[HEARTBEAT_KEY] = Heartbeat(
+            services.sessions, services.worker
+        )
+        await heartbeat.start()
     if warning := organize.organizer_chat_warning(settings):
         log.warning(warning)
     await register_commands(application)
@@ -134,6 +143,7 @@ async def post_init(application: Application) -> None:  # type: ignore[type-arg]
         except TelegramError as exc:
             log.warning("Could not set the Mini App menu button: %s", exc)
     start_broadcast_sender(application)
+    start_outbox_sender(application)
     # What start-up built (content, index, libraries) lives as long as the bot: out of the
     # garbage collector's sight, a full collection no longer walks it (about 0.1 s of pause
     # that would otherwise fall on some unlucky update now and then).
@@ -172,10 +182,15 @@ def start_broadcast_sender(application: Application) -> None:  # type: ignore[ty
 
 
 async def post_stop(application: Application) -> None:  # type: ignore[type-arg]
-    """Stop the sender between two sends, while the bot can still mark what it sent."""
+    """Stop the senders between two sends, while the bot can still mark what it sent; then
+    the heartbeat (what this worker still holds is free for the others at once)."""
     sender = application.bot_data.pop(SENDER_KEY, None)
     if sender is not None:
         await sender.stop()
+    await stop_outbox_sender(application)
+    heartbeat = application.bot_data.pop(HEARTBEAT_KEY, None)
+    if heartbeat is not None:
+        await heartbeat.stop()
 
 
 async def post_shutdown(application: Application) -> None:  # type: ignore[type-arg]

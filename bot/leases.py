@@ -13,7 +13,9 @@ across workers: their clocks must agree to a second or so (NTP), as on any serve
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import logging
 import os
 import socket
 import uuid
@@ -26,6 +28,7 @@ from bot.db import insert_for
 from bot.models import Lease
 from bot.models.base import utcnow
 
+log = logging.getLogger(__name__)
 SENDER_ROLE: Final = "broadcast-sender"
 ALIVE_PREFIX: Final = "alive:"  # every worker's heartbeat: "alive:<worker name>"
 LEASE_TTL: Final = 6.0  # seconds a holder that stopped renewing keeps the role
@@ -108,6 +111,33 @@ class SendingRole:
         self._expires_at = None
 
 
-def heartbeat(sessions: async_sessionmaker[AsyncSession], worker: str) -> SendingRole:
-    """This worker's heartbeat: while it is renewed, the updates it claimed are its own."""
-    return SendingRole(sessions, worker, name=f"{ALIVE_PREFIX}{worker}")
+class Heartbeat:
+    """This worker's heartbeat: while it is renewed, the updates and notices it claimed are
+    its own; once it has expired (the worker died), other workers take them over."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], worker: str) -> None:
+        self.lease = SendingRole(sessions, worker, name=f"{ALIVE_PREFIX}{worker}")
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        await self.lease.acquire()
+        self._task = asyncio.create_task(self._beat(), name="worker-heartbeat")
+
+    async def _beat(self) -> None:
+        while True:
+            await asyncio.sleep(self.lease.renew_every)
+            try:
+                if not await self.lease.renew():
+                    await self.lease.acquire()  # it expired while the database was away
+            except Exception as error:
+                log.warning("Could not renew this worker's heartbeat: %s", error)
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None
+        try:
+            await self.lease.release()
+        except Exception as error:
+            log.warning("Could not end this worker's heartbeat (it expires): %s", error)

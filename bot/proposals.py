@@ -22,6 +22,7 @@ from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import selectinload
 
+from bot import outbox
 from bot.best_spot import SpotIndex
 from bot.content import Content, Session
 from bot.models import Proposal, ProposalDraft, ProposalEvent
@@ -514,6 +515,8 @@ class ProposalService:
             ]
             session.add(proposal)
             await session.flush()
+            # The organizers' card goes out after the commit, even if this worker dies then.
+            outbox.add(session, outbox.CARD, proposal_id=proposal.id)
         return proposal
 
     def suggestions(self, draft: ProposalDraft) -> list[Session]:
@@ -543,6 +546,20 @@ class ProposalService:
                 raise WrongState(proposal.state)
             self._change_state(proposal, state, actor_id, actor_name, note=note)
             await session.flush()
+            decision = proposal.events[-1]
+            # In the same transaction: the card shows the decision and the speaker is told,
+            # whatever happens to this worker after the commit.
+            outbox.add(session, outbox.CARD, proposal_id=proposal.id)
+            key = f"proposals.notify.{state.value}" + ("_note" if note else "")
+            values = {"note": note} if note else {}
+            outbox.add(
+                session,
+                outbox.SPEAKER,
+                proposal_id=proposal.id,
+                key=key,
+                decision_event_id=decision.id,
+                **values,
+            )
             return proposal
 
     async def undo(
@@ -566,6 +583,17 @@ class ProposalService:
                 raise TooLate(minutes=int(UNDO_WINDOW.total_seconds() // 60))
             self._change_state(proposal, ProposalState.SUBMITTED, actor_id, actor_name)
             await session.flush()
+            outbox.add(session, outbox.CARD, proposal_id=proposal.id)
+            # Not told yet: the notice is withdrawn. Told: a correction follows it.
+            withdrawn = await outbox.cancel_pending(session, proposal.id, outbox.SPEAKER)
+            if not withdrawn and decision.told_at is not None:
+                outbox.add(
+                    session,
+                    outbox.SPEAKER,
+                    proposal_id=proposal.id,
+                    key="proposals.notify.correction",
+                    state=decision.state,
+                )
             return proposal, decision
 
     async def mark_told(self, event_id: int) -> None:
@@ -638,6 +666,14 @@ class ProposalService:
             if proposal.state != ProposalState.SUBMITTED.value:
                 raise WrongState(proposal.state)
             self._change_state(proposal, ProposalState.WITHDRAWN, user_id, None)
+            outbox.add(session, outbox.CARD, proposal_id=proposal.id)
+            outbox.add(
+                session,
+                outbox.GROUP,
+                proposal_id=proposal.id,
+                key="proposals.withdrawn_notice",
+                reply_to_card=True,
+            )
             return proposal
 
     async def set_organizer_message(self, proposal_id: int, chat_id: int, message_id: int) -> None:
@@ -716,9 +752,19 @@ class ProposalService:
                 if proposal.state in OPEN_STATES:
                     self._change_state(proposal, ProposalState.WITHDRAWN, None, None)
                     withdrawn.append(proposal.reference)
+                    outbox.add(
+                        session,
+                        outbox.GROUP,
+                        proposal_id=proposal.id,
+                        key="forget.organizers_notice",
+                    )
                 proposal.user_id = None
                 proposal.name = proposal.organization = proposal.email = proposal.link = None
                 proposal.forgotten_at = now
+                # The card, posted or still on its way, shows the request anonymized. Notices
+                # for them not sent yet are dropped: there is nobody to tell any more.
+                await outbox.cancel_pending(session, proposal.id, outbox.SPEAKER)
+                outbox.add(session, outbox.CARD, proposal_id=proposal.id)
             # Their name on any history, their own requests' or those they decided on.
             await session.execute(
                 update(ProposalEvent)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Coroutine
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -14,6 +14,7 @@ from bot.agenda import AgendaService
 from bot.broadcasts import BroadcastService
 from bot.content.store import ContentStore
 from bot.content.versions import SharedContent
+from bot.leases import worker_name
 from bot.privacy import PrivacyService
 from bot.proposals import ProposalService
 from bot.settings import Settings
@@ -21,6 +22,7 @@ from bot.users import UserService
 
 SERVICES_KEY = "services"
 BACKGROUND_KEY = "background_tasks"
+OUTBOX_KEY = "outbox_sender"
 
 
 @dataclass
@@ -35,6 +37,8 @@ class Services:
     privacy: PrivacyService
     proposals: ProposalService
     agenda: AgendaService
+    # This process among the workers (host:pid:random): what it claims carries this name.
+    worker: str = field(default_factory=worker_name)
 
 
 class FocusContext(CallbackContext[ExtBot[None], dict, dict, dict]):  # type: ignore[type-arg]
@@ -84,3 +88,13 @@ async def background_done(application: Application) -> None:  # type: ignore[typ
     """Until the work started by `in_background` is finished (tests, the terminal chat)."""
     while tasks := application.bot_data.get(BACKGROUND_KEY):
         await asyncio.gather(*tasks, return_exceptions=True)
+    outbox = application.bot_data.get(OUTBOX_KEY)
+    if outbox is not None:
+        await outbox.idle()  # the notices the update queued
+
+
+def wake_outbox(application: Application) -> None:  # type: ignore[type-arg]
+    """This update queued notices (bot/outbox.py): send them now, not at the next look."""
+    sender = application.bot_data.get(OUTBOX_KEY)
+    if sender is not None:
+        sender.wake()

@@ -18,7 +18,6 @@ from telegram import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     InputFile,
-    ReplyParameters,
     Update,
 )
 from telegram.constants import ChatType, ParseMode
@@ -39,10 +38,9 @@ from bot.proposals import (
     TooLate,
     WrongState,
     clean_text,
-    last_decision,
     undoable,
 )
-from bot.services import FocusContext
+from bot.services import FocusContext, wake_outbox
 from bot.settings import Settings
 from handlers import views
 from handlers.common import show
@@ -246,28 +244,6 @@ def confirm_view(content: Content, proposal: Proposal, lang: str, action: str) -
 # -- the organizers' group ----------------------------------------------------------------------
 
 
-async def post_to_organizers(context: FocusContext, proposal: Proposal) -> None:
-    """Post a new request to ORGANIZER_CHAT_ID (if set); it stays stored either way."""
-    services = context.services
-    chat_id = services.settings.organizer_chat_id
-    if chat_id is None:
-        return
-    view = card_view(services.content.content, proposal, GROUP_LANGUAGE, back=False)
-    try:
-        message = await context.bot.send_message(
-            chat_id,
-            view.text,
-            parse_mode=ParseMode.HTML,
-            reply_markup=view.keyboard,
-            disable_web_page_preview=True,
-        )
-    except TelegramError as exc:
-        # The request is stored; the organizers still find it with /proposals.
-        log.warning("Could not post %s to the organizers: %s", proposal.reference, exc)
-        return
-    await services.proposals.set_organizer_message(proposal.id, chat_id, message.message_id)
-
-
 async def refresh_group_card(context: FocusContext, proposal: Proposal) -> None:
     """Edit the request's card in the organizers' group to its current state."""
     if proposal.organizer_chat_id is None or proposal.organizer_message_id is None:
@@ -303,23 +279,6 @@ async def _send_to_person(
         log.warning("Could not tell %s about %s: %s", proposal.user_id, proposal.reference, exc)
         return False
     return True
-
-
-async def _notify_person(context: FocusContext, proposal: Proposal) -> bool:
-    """Tell the person the outcome (and the organizer's reason), in their language; remember
-    that they were told, so an undo sends them a correction."""
-    decision = last_decision(proposal)
-    if decision is None:
-        return False
-    if decision.note:
-        told = await _send_to_person(
-            context, proposal, f"proposals.notify.{proposal.state}_note", note=decision.note
-        )
-    else:
-        told = await _send_to_person(context, proposal, f"proposals.notify.{proposal.state}")
-    if told:
-        await context.services.proposals.mark_told(decision.id)
-    return told
 
 
 def _is_organizer(update: Update, context: FocusContext) -> bool:
@@ -367,17 +326,15 @@ async def decide(update: Update, context: FocusContext) -> None:
                 proposal_id, user.id, user.full_name[:100], accept=action == "ay"
             )
             await query.answer(_decided_notice(proposal, context.lang))
-            await _after_change(update, context, proposal)
-            await _notify_person(context, proposal)
+            await _after_change(update, context, proposal)  # the speaker's notice is queued
         elif action in ("dr", "m"):
             await _ask_for_text(
                 update, context, proposal_id, DECLINE if action == "dr" else MESSAGE
             )
         else:  # "u"
             proposal, undone = await service.undo(proposal_id, user.id, user.full_name[:100])
-            corrected = undone.told_at is not None and await _send_to_person(
-                context, proposal, "proposals.notify.correction", state=undone.state
-            )
+            # Told already: a correction is queued; otherwise the notice was withdrawn.
+            corrected = undone.told_at is not None and proposal.user_id is not None
             key = "proposals.undone_told" if corrected else "proposals.undone"
             await query.answer(plain(key, context.lang, reference=proposal.reference))
             await _after_change(update, context, proposal)
@@ -388,6 +345,7 @@ async def decide(update: Update, context: FocusContext) -> None:
             proposal_now = await service.get(proposal_id)
             if proposal_now is not None:
                 await _after_change(update, context, proposal_now)
+                await refresh_group_card(context, proposal_now)
 
 
 def _decided_notice(proposal: Proposal, lang: str) -> str:
@@ -437,11 +395,12 @@ def _card_language(update: Update, context: FocusContext, proposal: Proposal) ->
 
 
 async def _after_change(update: Update, context: FocusContext, proposal: Proposal) -> None:
-    """Show the request as it is now: on the card pressed, and on the group's card."""
-    content = context.services.content.content
+    """Show the request as it is now on the card pressed; the group's card follows through
+    the outbox (the change queued its edit), woken now."""
     if not _on_group_card(update, proposal):
+        content = context.services.content.content
         await show(update, card_view(content, proposal, context.lang, back=True))
-    await refresh_group_card(context, proposal)
+    wake_outbox(context.application)
 
 
 async def _ask_for_text(
@@ -495,13 +454,13 @@ async def take_typed_note(update: Update, context: FocusContext) -> bool:
             proposal = await service.decide(
                 prompt.proposal_id, user.id, user.full_name[:100], accept=False, note=note
             )
-            told = await _notify_person(context, proposal)
+            wake_outbox(context.application)  # the card's edit and the speaker's notice
+            told = proposal.user_id is not None
             key = "proposals.declined_with_note" if told else "proposals.declined_not_told"
             await message.reply_text(
                 t(key, lang, reference=proposal.reference, minutes=undo_minutes()),
                 parse_mode=ParseMode.HTML,
             )
-            await refresh_group_card(context, proposal)
             if chat.id != proposal.organizer_chat_id:
                 content = context.services.content.content
                 await show(update, card_view(content, proposal, lang, back=True), edit=False)
@@ -716,28 +675,4 @@ async def withdraw(update: Update, context: FocusContext) -> None:
     key = "proposals.withdraw.done" if told else "proposals.withdraw.done_listed"
     text = t(key, lang, reference=proposal.reference)
     await show(update, views.View(text, views.main_menu(lang)))
-    await _tell_organizers_of_withdrawal(context, proposal)
-
-
-async def _tell_organizers_of_withdrawal(context: FocusContext, proposal: Proposal) -> None:
-    chat_id = context.services.settings.organizer_chat_id
-    if chat_id is None:
-        return
-    await refresh_group_card(context, proposal)
-    text = t(
-        "proposals.withdrawn_notice",
-        GROUP_LANGUAGE,
-        reference=proposal.reference,
-        title=proposal.title,
-    )
-    reply = (
-        ReplyParameters(proposal.organizer_message_id, allow_sending_without_reply=True)
-        if proposal.organizer_message_id
-        else None
-    )
-    try:
-        await context.bot.send_message(
-            chat_id, text, parse_mode=ParseMode.HTML, reply_parameters=reply
-        )
-    except TelegramError as exc:
-        log.warning("Could not tell the organizers about %s: %s", proposal.reference, exc)
+    wake_outbox(context.application)  # the card's edit and the organizers' notice

@@ -42,7 +42,7 @@ from bot.proposals import (
     finished,
     step_of,
 )
-from bot.services import FocusContext, in_background
+from bot.services import FocusContext, wake_outbox
 from bot.textmatch import fold
 from handlers import organize, views
 from handlers.ask import render_answer
@@ -504,14 +504,7 @@ async def submit(update: Update, context: FocusContext) -> None:
     key = "proposals.submitted" if posted else "proposals.submitted_stored"
     text = t(key, lang, reference=proposal.reference)
     await show(update, views.View(text, views.main_menu(lang)))
-    # After the transaction, and without holding up the next updates: the organizers'
-    # group is told over the network (the application waits for this task when it stops).
-    in_background(
-        context.application,
-        organize.post_to_organizers(context, proposal),
-        update=update,
-        name="post-to-organizers",
-    )
+    wake_outbox(context.application)  # the organizers' card, queued with the request
 
 
 async def cancel(update: Update, context: FocusContext) -> None:

@@ -7,14 +7,12 @@ import re
 from typing import Final
 
 from telegram import InlineKeyboardMarkup, Update
-from telegram.constants import ChatType, ParseMode
-from telegram.error import TelegramError
+from telegram.constants import ChatType
 
 from bot.i18n import Html, plain, t
 from bot.privacy import retention
-from bot.services import FocusContext
+from bot.services import FocusContext, wake_outbox
 from handlers.common import show
-from handlers.organize import refresh_group_card
 from handlers.views import UPDATES_MENU, View, back_row, button
 
 log = logging.getLogger(__name__)
@@ -124,7 +122,6 @@ async def forget_answer(update: Update, context: FocusContext) -> None:
         await show(update, View(t("forget.kept", lang)))
         return
     proposals = context.services.proposals
-    theirs = [proposal.id for proposal in await proposals.of_person(user.id)]
     withdrawn = await context.services.privacy.forget(user.id, proposals)
     # Their in-memory conversation state goes too.
     if context.user_data is not None:
@@ -135,25 +132,6 @@ async def forget_answer(update: Update, context: FocusContext) -> None:
     if withdrawn:
         text = Html(f"{text}\n\n{t('forget.withdrawn', lang, references=', '.join(withdrawn))}")
     await show(update, View(text))
-    await tell_organizers(context, withdrawn)
-    # The cards already posted in the organizers' group named them: show them anonymized.
-    for proposal_id in theirs:
-        proposal = await proposals.get(proposal_id)
-        if proposal is not None:
-            await refresh_group_card(context, proposal)
-
-
-async def tell_organizers(context: FocusContext, references: list[str]) -> None:
-    """The organizers' chat learns which open requests were withdrawn (no one is named)."""
-    chat_id = context.services.settings.organizer_chat_id
-    if chat_id is None:
-        return
-    for reference in references:
-        try:
-            await context.bot.send_message(
-                chat_id,
-                t("forget.organizers_notice", "en", reference=reference),
-                parse_mode=ParseMode.HTML,
-            )
-        except TelegramError as error:
-            log.warning("Could not tell the organizers about %s: %s", reference, error)
+    # Queued with the erasure: the organizers learn which requests were withdrawn, and every
+    # card of theirs, posted or still on its way, shows them anonymized.
+    wake_outbox(context.application)

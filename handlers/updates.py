@@ -23,7 +23,6 @@ from telegram.warnings import PTBUserWarning
 
 from bot.i18n import plain
 from bot.inbox import MAX_ATTEMPTS, Inbox, Received
-from bot.leases import heartbeat, worker_name
 from bot.services import services_of
 
 log = logging.getLogger(__name__)
@@ -42,20 +41,16 @@ class UpdateRunner:
 
     def __init__(self, application: Application) -> None:  # type: ignore[type-arg]
         self.application = application
-        sessions = services_of(application).sessions
-        self.worker = worker_name()
-        self.inbox = Inbox(sessions, self.worker)
-        self._heartbeat = heartbeat(sessions, self.worker)
+        services = services_of(application)
+        self.worker = services.worker  # its heartbeat runs from post_init (bot/app.py)
+        self.inbox = Inbox(services.sessions, self.worker)
         self._wake = asyncio.Event()
         self._stopping = False
         self._tasks: set[asyncio.Task[None]] = set()
         self._loop_task: asyncio.Task[None] | None = None
-        self._beat_task: asyncio.Task[None] | None = None
         self._unfinished: set[int] = set()  # processed, but "done" could not be written yet
 
     async def start(self) -> None:
-        await self._heartbeat.acquire()
-        self._beat_task = asyncio.create_task(self._beat(), name="worker-heartbeat")
         self._loop_task = asyncio.create_task(self._run(), name="update-runner")
         self.application.bot_data[RUNNER_KEY] = self
 
@@ -76,21 +71,8 @@ class UpdateRunner:
             await self._loop_task
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
-        await self._finish_unfinished()
-        if self._beat_task is not None:
-            self._beat_task.cancel()
-            await asyncio.gather(self._beat_task, return_exceptions=True)
         with contextlib.suppress(Exception):
-            await self._heartbeat.release()
-
-    async def _beat(self) -> None:
-        while True:
-            await asyncio.sleep(self._heartbeat.renew_every)
-            try:
-                if not await self._heartbeat.renew():
-                    await self._heartbeat.acquire()  # expired while the database was away
-            except Exception as error:
-                log.warning("Could not renew this worker's heartbeat: %s", error)
+            await self._finish_unfinished()
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()

@@ -4,7 +4,13 @@ from bot.models.agenda import ProgrammeSnapshot, SavedSession
 from bot.models.base import Base
 from bot.models.broadcast import Broadcast, Delivery
 from bot.models.proposal import Proposal, ProposalDraft, ProposalEvent
-from bot.models.state import BroadcastDraft, ContentVersion, InboxUpdate, Lease
+from bot.models.state import (
+    BroadcastDraft,
+    ContentVersion,
+    InboxUpdate,
+    Lease,
+    OutboxNotice,
+)
 from bot.models.user import User
 
 __all__ = [
@@ -15,6 +21,7 @@ __all__ = [
     "Delivery",
     "InboxUpdate",
     "Lease",
+    "OutboxNotice",
     "ProgrammeSnapshot",
     "Proposal",
     "ProposalDraft",

@@ -74,3 +74,28 @@ class InboxUpdate(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     received_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
     processed_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+
+
+class OutboxNotice(Base):
+    """A message that must reach someone, written in the transaction of the change causing it.
+
+    `kind`: "card" (the request's card in the organizers' group, posted or edited to the
+    request's state at send time), "speaker" (a catalog message to the request's author, in
+    their language at send time), "group" (a catalog message to the organizers' group).
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_status_id", "status", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    proposal_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    key: Mapped[str | None] = mapped_column(String(64))
+    values: Mapped[str | None] = mapped_column(Text)  # JSON
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    not_before: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    error: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)

@@ -3,10 +3,12 @@ and a restart in the middle of a conversation."""
 
 from __future__ import annotations
 
-from bot.local_api import Call, buttons_of
+import signal
+
+from bot.local_api import ApiError, Call, buttons_of
 from tests.conftest import ADMIN_ID, ORGANIZER_CHAT_ID, ORGANIZER_ID
 from tests.e2e.conftest import Launch, person
-from tests.e2e.fake_bot_api import FakeBotApiServer, HttpChat
+from tests.e2e.fake_bot_api import JSON, FakeBotApiServer, HttpChat
 from tests.test_propose_flow import SUMMARY, TITLE, text_of
 
 
@@ -49,14 +51,59 @@ async def test_a_speaking_slot_request_reaches_the_organizers_and_the_decision_c
         lambda: fake_api.api.calls_to("sendMessage", ORGANIZER_CHAT_ID), "the organizers' card"
     )
     (card,) = fake_api.api.calls_to("sendMessage", ORGANIZER_CHAT_ID)
-    decided = await organizers.press("Accept")
-    decided = await organizers.press("Yes, accept")
+    await organizers.press("Accept")
+    await organizers.press("Yes, accept")
+    # The speaker's notice leaves through the outbox, right after the decision's commit.
+    await fake_api.wait_for(lambda: notices_to(fake_api, 51), "the speaker's notice")
 
     assert "FS-0001" in submitted
     assert "FS-0001" in card.text and TITLE in card.text
-    (told,) = [c for c in decided if c.method == "sendMessage" and c.chat_id == 51]
+    (told,) = notices_to(fake_api, 51)
     assert "aceptada" in told.text and "FS-0001" in told.text
     assert await bot.terminate() == 0
+
+
+def notices_to(fake_api: FakeBotApiServer, chat_id: int) -> list[Call]:
+    return [c for c in fake_api.api.calls_to("sendMessage", chat_id) if "aceptada" in c.text]
+
+
+async def test_a_kill_between_a_decisions_commit_and_its_notice_loses_nothing(
+    launch: Launch, fake_api: FakeBotApiServer
+) -> None:
+    bot = await launch()
+    speaker = person(fake_api, 51, language_code="es")
+    organizers = person(fake_api, ORGANIZER_ID, chat_id=ORGANIZER_CHAT_ID, first_name="Olga")
+    await speaker.send("/propose")
+    await speaker.send("Ana Pérez")
+    await speaker.send("Ajuntament de Vic")
+    await answer_the_rest(speaker)
+    await speaker.press_data(button_starting(speaker, "fl:s:"))
+    await fake_api.wait_for(
+        lambda: fake_api.api.calls_to("sendMessage", ORGANIZER_CHAT_ID), "the organizers' card"
+    )
+    # Telegram fails every message to the speaker (a 500) while the decision is taken...
+    failing: list[int] = []
+
+    def server_error(method: str, params: JSON) -> ApiError | None:
+        if method == "sendMessage" and int(params["chat_id"]) == 51:
+            failing.append(1)
+            return ApiError(500, "Internal Server Error")
+        return None
+
+    fake_api.api.interceptors.append(server_error)
+    await organizers.press("Accept")
+    await organizers.press("Yes, accept")
+    await fake_api.wait_for(lambda: failing, "the notice's first try")
+    # ... and the worker is killed after the commit, before the notice got through.
+    assert bot.process is not None
+    bot.process.send_signal(signal.SIGKILL)
+    await bot.process.wait()
+    fake_api.api.interceptors.remove(server_error)
+
+    await launch()
+    await fake_api.wait_for(lambda: notices_to(fake_api, 51), "the notice, after the restart", 30)
+    await fake_api.settle()
+    assert len(notices_to(fake_api, 51)) == 1
 
 
 async def test_sigterm_mid_conversation_then_the_restart_continues_it(

@@ -1,0 +1,208 @@
+"""The outbox: notices that must arrive, written with the change that causes them.
+
+    decide / withdraw / submit / forget  --one transaction-->  state change + outbox rows
+    any worker: claim a row --> send --> sent | retried with backoff | failed (refused)
+
+- A crash between the commit and the send loses nothing: the row waits, and a worker whose
+  heartbeat expired has its claims taken over.
+- A row is marked sent right after Telegram's answer; only a send whose outcome is unknown
+  (the worker died in the middle) is ever sent again.
+- What a notice says is decided when it is sent, from the database: a card posted after a
+  decision shows the decision, and a card still on its way when its author used /forget is
+  posted anonymized.
+- Notices of one request go out in order, one at a time (a card is posted before it is
+  edited).
+
+Nothing here knows Telegram: handlers/outbox_sender.py renders and sends.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from sqlalchemy import and_, delete, exists, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import aliased
+
+from bot.leases import ALIVE_PREFIX
+from bot.models import Lease, OutboxNotice
+from bot.models.base import utcnow
+
+CARD: Final = "card"
+SPEAKER: Final = "speaker"
+GROUP: Final = "group"
+PENDING: Final = "pending"
+SENDING: Final = "sending"
+SENT: Final = "sent"
+FAILED: Final = "failed"
+GIVE_UP_AFTER: Final = dt.timedelta(minutes=30)  # transient failures are retried this long
+BACKOFF: Final = (2.0, 5.0, 15.0, 30.0, 60.0)  # seconds between tries
+KEEP_SENT: Final = dt.timedelta(days=7)
+
+
+@dataclass(frozen=True)
+class Notice:
+    id: int
+    kind: str
+    proposal_id: int | None
+    key: str | None
+    values: dict[str, Any] = field(default_factory=dict)
+    attempts: int = 0
+    created_at: dt.datetime | None = None
+
+
+def add(
+    session: AsyncSession,
+    kind: str,
+    *,
+    proposal_id: int | None = None,
+    key: str | None = None,
+    **values: Any,
+) -> None:
+    """Queue a notice in the caller's transaction (it exists only if the change commits)."""
+    session.add(
+        OutboxNotice(
+            kind=kind,
+            proposal_id=proposal_id,
+            key=key,
+            values=json.dumps(values, ensure_ascii=False) if values else None,
+            status=PENDING,
+            attempts=0,
+            created_at=utcnow(),
+        )
+    )
+
+
+async def cancel_pending(session: AsyncSession, proposal_id: int, kind: str) -> int:
+    """Withdraw notices not sent yet (an undone decision whose speaker was not told)."""
+    result = await session.execute(
+        delete(OutboxNotice).where(
+            OutboxNotice.proposal_id == proposal_id,
+            OutboxNotice.kind == kind,
+            OutboxNotice.status == PENDING,
+        )
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+class Outbox:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], worker: str) -> None:
+        self._sessions = sessions
+        self.worker = worker
+
+    async def claim(self, limit: int) -> list[Notice]:
+        """Notices due now, one per request at a time, marked as this worker's."""
+        now = utcnow()
+        alive = select(Lease.holder).where(
+            Lease.name.startswith(ALIVE_PREFIX), Lease.expires_at > now
+        )
+        other = aliased(OutboxNotice)
+        orphaned = and_(
+            OutboxNotice.status == SENDING,
+            or_(OutboxNotice.claimed_by.is_(None), OutboxNotice.claimed_by.not_in(alive)),
+        )
+        claimable = and_(
+            or_(OutboxNotice.status == PENDING, orphaned),
+            or_(OutboxNotice.not_before.is_(None), OutboxNotice.not_before <= now),
+        )
+        earlier_open = exists().where(
+            other.proposal_id == OutboxNotice.proposal_id,
+            other.id < OutboxNotice.id,
+            other.status.in_((PENDING, SENDING)),
+        )
+        async with self._sessions() as session:
+            ids = list(
+                await session.scalars(
+                    select(OutboxNotice.id)
+                    .where(claimable)
+                    .where(or_(OutboxNotice.proposal_id.is_(None), ~earlier_open))
+                    .order_by(OutboxNotice.id)
+                    .limit(limit)
+                )
+            )
+        claimed = []
+        for notice_id in ids:
+            async with self._sessions.begin() as session:
+                row = (
+                    await session.execute(
+                        update(OutboxNotice)
+                        .where(OutboxNotice.id == notice_id, claimable)
+                        .values(
+                            status=SENDING,
+                            claimed_by=self.worker,
+                            attempts=OutboxNotice.attempts + 1,
+                        )
+                        .returning(
+                            OutboxNotice.kind,
+                            OutboxNotice.proposal_id,
+                            OutboxNotice.key,
+                            OutboxNotice.values,
+                            OutboxNotice.attempts,
+                            OutboxNotice.created_at,
+                        )
+                    )
+                ).first()
+            if row is not None:
+                values = json.loads(row.values) if row.values else {}
+                claimed.append(
+                    Notice(
+                        notice_id,
+                        row.kind,
+                        row.proposal_id,
+                        row.key,
+                        values,
+                        row.attempts,
+                        row.created_at,
+                    )
+                )
+        return claimed
+
+    async def sent(self, notice: Notice) -> None:
+        await self._set(notice, status=SENT, sent_at=utcnow(), error=None)
+
+    async def retry(self, notice: Notice, error: str, *, after: float | None = None) -> bool:
+        """Try again later (a transient failure); False once it is given up (failed)."""
+        created = notice.created_at or utcnow()
+        if utcnow() - created > GIVE_UP_AFTER:
+            await self.failed(notice, f"gave up after retries: {error}")
+            return False
+        pause = after if after is not None else BACKOFF[min(notice.attempts, len(BACKOFF)) - 1]
+        await self._set(
+            notice,
+            status=PENDING,
+            claimed_by=None,
+            error=error[:200],
+            not_before=utcnow() + dt.timedelta(seconds=pause),
+        )
+        return True
+
+    async def failed(self, notice: Notice, error: str) -> None:
+        """Final: Telegram refused it (400, 403)."""
+        await self._set(notice, status=FAILED, error=error[:200])
+
+    async def _set(self, notice: Notice, **values: Any) -> None:
+        async with self._sessions.begin() as session:
+            await session.execute(
+                update(OutboxNotice)
+                .where(OutboxNotice.id == notice.id, OutboxNotice.claimed_by == self.worker)
+                .values(**values)
+            )
+
+    async def waiting(self) -> int:
+        """Notices not sent yet, due or not."""
+        async with self._sessions() as session:
+            rows = await session.scalars(
+                select(OutboxNotice.id).where(OutboxNotice.status.in_((PENDING, SENDING)))
+            )
+            return len(list(rows))
+
+    async def prune(self) -> None:
+        async with self._sessions.begin() as session:
+            await session.execute(
+                delete(OutboxNotice).where(
+                    OutboxNotice.status == SENT, OutboxNotice.sent_at < utcnow() - KEEP_SENT
+                )
+            )

@@ -1,0 +1,110 @@
+"""The outbox: notices written with the change that causes them, rendered when they leave.
+
+The outbox sender is paused to stand for a slow one (the card still on its way), then
+resumed; what goes out must say what is true by then.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from sqlalchemy import select
+from telegram.ext import Application
+
+from bot.local_api import JSON, ApiError, LocalBotApi, LocalChat
+from bot.models import OutboxNotice
+from bot.services import background_done, services_of
+from handlers.outbox_sender import start_outbox_sender, stop_outbox_sender
+from tests.conftest import ORGANIZER_CHAT_ID, ORGANIZER_ID, chat_for
+from tests.test_propose_flow import submit_request
+
+NAME = "Ana Pérez-Quintana"
+EMAIL = "ana@example.org"
+
+
+async def resume(app: Application) -> None:  # type: ignore[type-arg]
+    start_outbox_sender(app)
+    app.bot_data["outbox_sender"].wake()
+    await background_done(app)
+
+
+def group_texts(api: LocalBotApi) -> list[str]:
+    return [c.text for c in api.calls if c.chat_id == ORGANIZER_CHAT_ID and c.text]
+
+
+async def test_forget_wins_over_a_card_still_on_its_way(
+    app: Application, api: LocalBotApi
+) -> None:
+    await stop_outbox_sender(app)
+    person = chat_for(app, api, user_id=61)
+    await submit_request(person, name=NAME)
+    assert not api.calls_to("sendMessage", ORGANIZER_CHAT_ID)  # the card has not left yet
+    await person.send("/forget")
+    await person.press("Yes")
+    await resume(app)
+    texts = group_texts(api)
+    assert texts, "the card and the notice still reach the organizers"
+    assert not [t for t in texts if NAME in t or EMAIL in t]
+    assert any("withdrawn" in t for t in texts)
+
+
+async def test_a_decision_taken_before_the_card_arrives_shows_on_it(
+    app: Application, api: LocalBotApi
+) -> None:
+    await stop_outbox_sender(app)
+    await submit_request(chat_for(app, api, user_id=62, language_code="es"))
+    await services_of(app).proposals.decide(1, ORGANIZER_ID, "Olga", accept=False)
+    await resume(app)
+    (card,) = api.calls_to("sendMessage", ORGANIZER_CHAT_ID)
+    assert "declined" in card.text
+    assert not [b for b in card.buttons() if b["text"].startswith(("✅", "❌"))]
+    assert any("no ha podido incluirla" in c.text for c in api.calls_to("sendMessage", 62))
+
+
+async def test_an_undo_before_the_speaker_is_told_tells_them_nothing(
+    app: Application, api: LocalBotApi
+) -> None:
+    await submit_request(chat_for(app, api, user_id=63))
+    await stop_outbox_sender(app)
+    proposals = services_of(app).proposals
+    await proposals.decide(1, ORGANIZER_ID, "Olga", accept=True)
+    await proposals.undo(1, ORGANIZER_ID, "Olga")
+    before = len(api.calls_to("sendMessage", 63))
+    await resume(app)
+    assert len(api.calls_to("sendMessage", 63)) == before  # neither notice nor correction
+
+
+async def test_a_server_error_is_retried_until_the_notice_arrives(
+    app: Application, api: LocalBotApi
+) -> None:
+    failures: list[int] = []
+
+    def bad_gateway_for_the_group(method: str, params: JSON) -> ApiError | None:
+        if method == "sendMessage" and int(params["chat_id"]) == ORGANIZER_CHAT_ID:
+            if len(failures) < 4:  # the reply retries (3) and then the outbox's own retry
+                failures.append(1)
+                return ApiError(502, "Bad Gateway")
+        return None
+
+    api.interceptors.append(bad_gateway_for_the_group)
+    await submit_request(chat_for(app, api, user_id=64))
+    async with services_of(app).sessions() as session:
+        row = (await session.scalars(select(OutboxNotice))).one()
+    assert row.status == "pending" and row.not_before is not None  # waiting to try again
+    for _ in range(100):
+        if api.calls_to("sendMessage", ORGANIZER_CHAT_ID):
+            break
+        await asyncio.sleep(0.1)
+    assert len(api.calls_to("sendMessage", ORGANIZER_CHAT_ID)) == 1
+
+
+async def test_the_notices_of_one_request_leave_in_order(app: Application, api: LocalBotApi) -> None:
+    """Card first, then its edit: notices of one request leave one at a time, in order."""
+    await stop_outbox_sender(app)
+    await submit_request(LocalChat(app, api, user_id=65))
+    proposals = services_of(app).proposals
+    await proposals.decide(1, ORGANIZER_ID, "Olga", accept=True)
+    await resume(app)
+    methods = [c.method for c in api.calls if c.chat_id == ORGANIZER_CHAT_ID]
+    assert methods[0] == "sendMessage"
+    assert methods.count("sendMessage") == 1  # posted once, then edited (or already right)
