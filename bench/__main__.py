@@ -12,13 +12,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
+import os
 import re
 import sys
 import time
 from collections.abc import Callable
 
 from bench import answer_engine, broadcast, memory, updates
-from bench.harness import RESULTS_DIR, ROOT, quiet_logging
+from bench.harness import POSTGRES_ENV, RESULTS_DIR, ROOT, quiet_logging
 from bench.report import Section, load, machine, markdown
 
 DOCS = ROOT / "docs" / "BENCHMARKS.md"
@@ -47,9 +48,17 @@ def parse(argv: list[str]) -> argparse.Namespace:
         "--full", action="store_true", help="broadcast to 10,000 subscribers (about 7 minutes)"
     )
     parser.add_argument(
+        "--postgres",
+        metavar="URL",
+        help="also measure on this PostgreSQL database, which is emptied "
+        "(default: $BENCH_POSTGRES_URL; without it, SQLite only and no worker benchmark)",
+    )
+    parser.add_argument(
         "--write-docs", action="store_true", help=f"also write the table to {DOCS.name}"
     )
     args = parser.parse_args(argv)
+    if args.postgres:
+        os.environ[POSTGRES_ENV] = args.postgres
     args.only = [name.strip() for name in args.only.split(",") if name.strip()]
     unknown = sorted(set(args.only) - set(NAMES))
     if unknown:
