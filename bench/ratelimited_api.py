@@ -45,10 +45,16 @@ class RateLimitedBotApi(LocalBotApi):
         self.accepted: list[tuple[float, int, str]] = []  # (time, chat, text)
         self.refused: list[tuple[float, int]] = []  # (time, chat) of each 403 "blocked"
 
-    def handle(self, method: str, params: JSON, files: dict[str, bytes] | None = None) -> Any:
+    def handle(
+        self,
+        method: str,
+        params: JSON,
+        files: dict[str, bytes] | None = None,
+        file_names: dict[str, str] | None = None,
+    ) -> Any:
         if method in SENDING_METHODS:
             self._admit(int(params["chat_id"]))
-        result = super().handle(method, params, files)
+        result = super().handle(method, params, files, file_names)
         if method in SENDING_METHODS:
             self.accepted.append((self._clock(), int(params["chat_id"]), str(params.get("text"))))
         return result

@@ -1,0 +1,250 @@
+"""Where one worker's time goes: the update benchmark's mix under cProfile, by package.
+
+    python -m bench.profile                 # SQLite
+    python -m bench.profile postgresql      # the database of BENCH_POSTGRES_URL (emptied)
+    python -m bench.profile sqlite --top 40 --save /tmp/sqlite.prof
+    python -m bench.profile postgresql --split   # wall time per phase, no cProfile
+
+`--split` times, without cProfile's overhead, how much of each update's wall time is spent
+waiting on the database (every AsyncSession call: SQLAlchemy, the driver, the driver's
+thread or the server) and in the two reads every update makes before its handler (the
+content version, the person's row); and what one trivial read costs through each layer.
+
+Otherwise it prints the run's updates/s (cProfile slows everything down by ~1.5-2x: compare
+shares, not absolute figures), the self time by package (python-telegram-bot, SQLAlchemy, the
+database driver, asyncio, our code...), and the functions with the most self and cumulative time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import functools
+import pstats
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+
+from sqlalchemy import select
+
+from bench.harness import postgres_url, quiet_logging, reset_postgres, sqlite_url
+from bench.updates import run_ours
+from bot.content.versions import SharedContent
+from bot.db import create_engine, session_factory
+from bot.models import ContentVersion
+from bot.users import UserService
+
+# (label, path fragment): the first fragment found in a function's file names its package.
+PACKAGES = (
+    ("python-telegram-bot", "/telegram/"),
+    ("SQLAlchemy", "/sqlalchemy/"),
+    ("aiosqlite", "/aiosqlite/"),
+    ("asyncpg", "/asyncpg/"),
+    ("greenlet", "greenlet"),
+    ("asyncio", "/asyncio/"),
+    ("bot/ (ours)", "/bot/"),
+    ("handlers/ (ours)", "/handlers/"),
+    ("bench/ (the harness)", "/bench/"),
+    ("json", "/json/"),
+    ("logging", "/logging/"),
+    ("rapidfuzz", "rapidfuzz"),
+    ("yaml", "yaml"),
+)
+
+
+def package_of(filename: str) -> str:
+    for label, fragment in PACKAGES:
+        if fragment in filename:
+            return label
+    if filename.startswith("~") or filename == "<built-in>":
+        return "built-ins (C: sqlite3, sockets, dicts...)"
+    return "other"
+
+
+def by_package(stats: pstats.Stats) -> list[tuple[str, float]]:
+    totals: dict[str, float] = defaultdict(float)
+    for (filename, _, _), (_, _, tottime, _, _) in stats.stats.items():  # type: ignore[attr-defined]
+        totals[package_of(filename)] += tottime
+    return sorted(totals.items(), key=lambda item: -item[1])
+
+
+async def profiled(backend: str, users: int, per_user: int) -> tuple[cProfile.Profile, str]:
+    profile = cProfile.Profile()
+    if backend == "postgresql":
+        url = postgres_url()
+        if url is None:
+            raise SystemExit("set BENCH_POSTGRES_URL to a PostgreSQL database it may empty")
+        await reset_postgres(url)
+        profile.enable()
+        timings, _ = await run_ours(url, users, per_user)
+        profile.disable()
+    else:
+        with tempfile.TemporaryDirectory(prefix="focusbot-bench-") as tmp:
+            profile.enable()
+            timings, _ = await run_ours(sqlite_url(Path(tmp)), users, per_user)
+            profile.disable()
+    summary = (
+        f"{backend}: {len(timings.latencies):,} updates, {timings.per_second:,.0f} updates/s "
+        f"under cProfile, mean {timings.wall / len(timings.latencies) * 1000:.2f} ms"
+    )
+    return profile, summary
+
+
+class Stopwatch:
+    """Wall time spent inside some coroutines, outermost call only (calls nest)."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = defaultdict(float)
+        self.calls: dict[str, int] = defaultdict(int)
+        self._depth: dict[str, int] = defaultdict(int)
+
+    def wrap(self, owner: object, name: str, label: str) -> None:
+        original = getattr(owner, name)
+        watch = self
+
+        @functools.wraps(original)
+        async def timed(*args: object, **kwargs: object) -> object:
+            if watch._depth[label]:
+                return await original(*args, **kwargs)
+            watch._depth[label] += 1
+            started = time.perf_counter()
+            try:
+                return await original(*args, **kwargs)
+            finally:
+                watch.seconds[label] += time.perf_counter() - started
+                watch.calls[label] += 1
+                watch._depth[label] -= 1
+
+        setattr(owner, name, timed)
+
+
+def watch_database(watch: Stopwatch) -> None:
+    """Every AsyncSession/AsyncConnection call runs its sync work through greenlet_spawn."""
+    import sqlalchemy.ext.asyncio.engine as async_engine
+    import sqlalchemy.ext.asyncio.result as async_result
+    import sqlalchemy.ext.asyncio.session as async_session
+
+    for module in (async_session, async_engine, async_result):
+        if hasattr(module, "greenlet_spawn"):
+            watch.wrap(module, "greenlet_spawn", "database (every AsyncSession call)")
+    watch.wrap(SharedContent, "follow", "content version read (follow)")
+    watch.wrap(UserService, "contact", "person's row read (contact)")
+
+
+async def trivial_reads(url: str, count: int = 1000) -> dict[str, float]:
+    """Mean ms of one read of the content version, through each layer, one after the other."""
+    engine = create_engine(url)
+    out: dict[str, float] = {}
+    try:
+        sessions = session_factory(engine)
+        query = select(ContentVersion.version).where(ContentVersion.id == 1)
+
+        async def through_session() -> None:
+            async with sessions() as session:
+                await session.scalar(query)
+
+        async def through_connection() -> None:
+            async with engine.connect() as connection:
+                await connection.scalar(query)
+
+        for label, call in (
+            ("AsyncSession: open, SELECT, close", through_session),
+            ("AsyncConnection: check out, SELECT, return", through_connection),
+        ):
+            for _ in range(50):
+                await call()
+            started = time.perf_counter()
+            for _ in range(count):
+                await call()
+            out[label] = (time.perf_counter() - started) / count * 1000
+        async with engine.connect() as connection:
+            raw = await connection.get_raw_connection()
+            driver = raw.driver_connection
+            if url.startswith("postgresql"):
+
+                async def bare() -> None:
+                    await driver.fetchval("SELECT version FROM content_version WHERE id = 1")
+
+            else:
+
+                async def bare() -> None:
+                    cursor = await driver.execute(
+                        "SELECT version FROM content_version WHERE id = 1"
+                    )
+                    await cursor.fetchone()
+                    await cursor.close()
+
+            for _ in range(50):
+                await bare()
+            started = time.perf_counter()
+            for _ in range(count):
+                await bare()
+            out["the driver alone (asyncpg / aiosqlite), one SELECT"] = (
+                (time.perf_counter() - started) / count * 1000
+            )
+    finally:
+        await engine.dispose()
+    return out
+
+
+async def split(backend: str, users: int, per_user: int) -> None:
+    watch = Stopwatch()
+    watch_database(watch)
+    if backend == "postgresql":
+        url = postgres_url()
+        if url is None:
+            raise SystemExit("set BENCH_POSTGRES_URL to a PostgreSQL database it may empty")
+        await reset_postgres(url)
+        timings, _ = await run_ours(url, users, per_user)
+        reads = await trivial_reads(url)
+    else:
+        with tempfile.TemporaryDirectory(prefix="focusbot-bench-") as tmp:
+            url = sqlite_url(Path(tmp))
+            timings, _ = await run_ours(url, users, per_user)
+            reads = await trivial_reads(url)
+    count = len(timings.latencies)
+    busy = sum(timings.latencies)
+    print(
+        f"{backend}: {count:,} updates, {timings.per_second:,.0f} updates/s, "
+        f"mean {busy / count * 1000:.2f} ms per update (warm-up included in the split below)"
+    )
+    print("\nWall time per update, by what it was waiting on (mean over the run, ms):")
+    for label, seconds in sorted(watch.seconds.items(), key=lambda item: -item[1]):
+        calls = watch.calls[label]
+        print(f"  {label:45s} {seconds / count * 1000:6.2f} ms  ({calls / count:.1f} calls)")
+    print("\nOne read of the content version, one after the other (mean, ms):")
+    for label, value in reads.items():
+        print(f"  {label:50s} {value:6.3f} ms")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.profile")
+    parser.add_argument("backend", nargs="?", default="sqlite", choices=("sqlite", "postgresql"))
+    parser.add_argument("--users", type=int, default=150)
+    parser.add_argument("--per-user", type=int, default=10)
+    parser.add_argument("--top", type=int, default=25)
+    parser.add_argument("--split", action="store_true", help="wall time per phase instead")
+    parser.add_argument("--save", help="also write the raw profile here (for snakeviz etc.)")
+    args = parser.parse_args()
+    quiet_logging()
+    if args.split:
+        asyncio.run(split(args.backend, args.users, args.per_user))
+        return
+    profile, summary = asyncio.run(profiled(args.backend, args.users, args.per_user))
+    stats = pstats.Stats(profile)
+    if args.save:
+        stats.dump_stats(args.save)
+    total = sum(t for _, t in by_package(stats))
+    print(summary)
+    print(f"\nSelf time by package ({total:.2f} s profiled, includes start-up and warm-up):")
+    for label, seconds in by_package(stats):
+        print(f"  {label:45s} {seconds:7.2f} s  {seconds / total:6.1%}")
+    print()
+    stats.sort_stats("tottime").print_stats(args.top)
+    stats.sort_stats("cumulative").print_stats(args.top)
+
+
+if __name__ == "__main__":
+    main()
