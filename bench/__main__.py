@@ -18,20 +18,21 @@ import sys
 import time
 from collections.abc import Callable
 
-from bench import answer_engine, broadcast, memory, updates
+from bench import answer_engine, broadcast, memory, updates, workers
 from bench.harness import POSTGRES_ENV, RESULTS_DIR, ROOT, quiet_logging
 from bench.report import Section, load, machine, markdown
 
 DOCS = ROOT / "docs" / "BENCHMARKS.md"
 START_MARK = "<!-- results:start (python -m bench --write-docs) -->"
 END_MARK = "<!-- results:end -->"
-NAMES = ("updates", "answers", "broadcast", "memory")
+NAMES = ("updates", "workers", "answers", "broadcast", "memory")
 
 
 def runners(args: argparse.Namespace) -> dict[str, Callable[[], Section]]:
     quick = args.quick
     return {
         "updates": lambda: asyncio.run(updates.run(quick)),
+        "workers": lambda: asyncio.run(workers.run(quick)),
         "answers": lambda: answer_engine.run(quick),
         "broadcast": lambda: asyncio.run(broadcast.run(quick, full=args.full)),
         "memory": lambda: asyncio.run(memory.run(quick)),

@@ -28,6 +28,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from bench.harness import postgres_url, quiet_logging, reset_postgres, sqlite_url
 from bench.updates import run_ours
@@ -149,9 +150,17 @@ async def trivial_reads(url: str, count: int = 1000) -> dict[str, float]:
             async with engine.connect() as connection:
                 await connection.scalar(query)
 
+        plain = create_async_engine(url)  # as create_engine, without pool_pre_ping
+        plain_sessions = session_factory(plain)
+
+        async def without_ping() -> None:
+            async with plain_sessions() as session:
+                await session.scalar(query)
+
         for label, call in (
             ("AsyncSession: open, SELECT, close", through_session),
             ("AsyncConnection: check out, SELECT, return", through_connection),
+            ("AsyncSession, engine without pool_pre_ping", without_ping),
         ):
             for _ in range(50):
                 await call()
@@ -184,6 +193,7 @@ async def trivial_reads(url: str, count: int = 1000) -> dict[str, float]:
             out["the driver alone (asyncpg / aiosqlite), one SELECT"] = (
                 (time.perf_counter() - started) / count * 1000
             )
+        await plain.dispose()
     finally:
         await engine.dispose()
     return out
