@@ -1,7 +1,8 @@
 """`python -m bench`: run the benchmarks, print one markdown table, keep it in bench/results/.
 
-python -m bench                      # all of them (about 2 minutes on 2 cores)
-python -m bench --quick              # a short run of each
+python -m bench                      # all of them (about 6 minutes on 2 cores)
+python -m bench --quick              # a short run of each (about 2 minutes)
+python -m bench --postgres URL       # also on PostgreSQL (default $BENCH_POSTGRES_URL), emptied
 python -m bench --only updates,answers
 python -m bench --full               # the broadcast to all 10,000 (adds about 6 minutes)
 python -m bench --write-docs         # also put the table in docs/BENCHMARKS.md
