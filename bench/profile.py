@@ -25,9 +25,10 @@ import pstats
 import tempfile
 import time
 from collections import defaultdict
+from contextvars import ContextVar
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from bench.harness import postgres_url, quiet_logging, reset_postgres, sqlite_url
@@ -35,6 +36,7 @@ from bench.updates import run_ours
 from bot.content.versions import SharedContent
 from bot.db import create_engine, session_factory
 from bot.models import ContentVersion
+from bot.timed_application import TimedApplication
 from bot.users import UserService
 
 # (label, path fragment): the first fragment found in a function's file names its package.
@@ -93,8 +95,12 @@ async def profiled(backend: str, users: int, per_user: int) -> tuple[cProfile.Pr
     return profile, summary
 
 
+IN_UPDATE: ContextVar[bool] = ContextVar("in_update", default=False)
+
+
 class Stopwatch:
-    """Wall time spent inside some coroutines, outermost call only (calls nest)."""
+    """Wall time spent inside some coroutines, outermost call only (calls nest), counted only
+    within `process_update` (the broadcast sender's polling, a task of its own, is not)."""
 
     def __init__(self) -> None:
         self.seconds: dict[str, float] = defaultdict(float)
@@ -112,7 +118,7 @@ class Stopwatch:
 
         @functools.wraps(original)
         async def timed(*args: object, **kwargs: object) -> object:
-            if watch._depth[label]:
+            if watch._depth[label] or not IN_UPDATE.get():
                 return await original(*args, **kwargs)
             watch._depth[label] += 1
             started = time.perf_counter()
@@ -128,6 +134,16 @@ class Stopwatch:
 
 def watch_database(watch: Stopwatch) -> None:
     """Every AsyncSession/AsyncConnection call runs its sync work through greenlet_spawn."""
+    original = TimedApplication.process_update
+
+    async def process_update(self: TimedApplication, update: object) -> None:
+        token = IN_UPDATE.set(True)
+        try:
+            await original(self, update)
+        finally:
+            IN_UPDATE.reset(token)
+
+    TimedApplication.process_update = process_update  # type: ignore[method-assign]
     import sqlalchemy.ext.asyncio.engine as async_engine
     import sqlalchemy.ext.asyncio.result as async_result
     import sqlalchemy.ext.asyncio.session as async_session
@@ -158,10 +174,10 @@ async def trivial_reads(url: str, count: int = 1000) -> dict[str, float]:
             async with plain_sessions() as session:
                 await session.scalar(query)
 
-        for label, call in (
-            ("AsyncSession: open, SELECT, close", through_session),
-            ("AsyncSession, engine without pool_pre_ping", without_ping),
-        ):
+        calls = [("AsyncSession: open, SELECT, close", through_session)]
+        if url.startswith("postgresql"):
+            calls.append(("AsyncSession, engine without pool_pre_ping", without_ping))
+        for label, call in calls:
             for _ in range(50):
                 await call()
             started = time.perf_counter()
@@ -199,6 +215,25 @@ async def trivial_reads(url: str, count: int = 1000) -> dict[str, float]:
     return out
 
 
+async def server_transactions(url: str) -> tuple[int, int]:
+    """PostgreSQL's own count of this database's commits and rollbacks so far."""
+    await asyncio.sleep(1.2)  # the server publishes its counters about once a second
+    engine = create_async_engine(url)
+    try:
+        async with engine.connect() as connection:
+            row = (
+                await connection.execute(
+                    text(
+                        "SELECT xact_commit, xact_rollback FROM pg_stat_database "
+                        "WHERE datname = current_database()"
+                    )
+                )
+            ).one()
+    finally:
+        await engine.dispose()
+    return int(row[0]), int(row[1])
+
+
 async def split(backend: str, users: int, per_user: int) -> None:
     watch = Stopwatch()
     watch_database(watch)
@@ -207,12 +242,25 @@ async def split(backend: str, users: int, per_user: int) -> None:
         if url is None:
             raise SystemExit("set BENCH_POSTGRES_URL to a PostgreSQL database it may empty")
         await reset_postgres(url)
-        timings, _ = await run_ours(url, users, per_user, after_warmup=watch.reset)
+        before: list[tuple[int, int]] = []
+
+        async def warmed() -> None:
+            before.append(await server_transactions(url))
+            watch.reset()
+
+        timings, _ = await run_ours(url, users, per_user, after_warmup=warmed)
+        commits, rollbacks = (
+            a - b for a, b in zip(await server_transactions(url), before[0], strict=True)
+        )
         reads = await trivial_reads(url)
     else:
         with tempfile.TemporaryDirectory(prefix="focusbot-bench-") as tmp:
             url = sqlite_url(Path(tmp))
-            timings, _ = await run_ours(url, users, per_user, after_warmup=watch.reset)
+
+            async def warm() -> None:
+                watch.reset()
+
+            timings, _ = await run_ours(url, users, per_user, after_warmup=warm)
             reads = await trivial_reads(url)
     count = len(timings.latencies)
     busy = sum(timings.latencies)
@@ -220,6 +268,11 @@ async def split(backend: str, users: int, per_user: int) -> None:
         f"{backend}: {count:,} updates, {timings.per_second:,.0f} updates/s, "
         f"mean {busy / count * 1000:.2f} ms per update"
     )
+    if backend == "postgresql":
+        print(
+            f"PostgreSQL's count of transactions per update: {commits / count:.1f} committed, "
+            f"{rollbacks / count:.1f} rolled back (pool_pre_ping's: BEGIN, ';', ROLLBACK)"
+        )
     print("\nWall time per update, by what it was waiting on (mean over the run, ms):")
     for label, seconds in sorted(watch.seconds.items(), key=lambda item: -item[1]):
         calls = watch.calls[label]

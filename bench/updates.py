@@ -325,7 +325,7 @@ async def run_ours(
     users: int,
     per_user: int,
     seed: int = 6,
-    after_warmup: Callable[[], None] | None = None,
+    after_warmup: Callable[[], Awaitable[None]] | None = None,
 ) -> tuple[Timings, LocalBotApi]:
     """One worker on `database_url` (a new, empty database): warm-up, then the timed mix."""
     api = LocalBotApi()
@@ -338,7 +338,7 @@ async def run_ours(
         warmup = our_steps(api, content, WARMUP_USER_ID, 5, 20, seed + 1)
         await timed(application, as_updates(application, warmup))
         if after_warmup is not None:
-            after_warmup()
+            await after_warmup()
         steps = our_steps(api, content, FIRST_USER_ID, users, per_user, seed)
         sql = StatementCounter(services_of(application).engine)
         timings = await timed(application, as_updates(application, steps), sql)
