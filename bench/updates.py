@@ -90,6 +90,11 @@ class Timings:
     errors: int
     first_error: str | None
     statements: list[int]  # SQL statements run per update (empty for the bare bots)
+    cpu: float = 0.0  # CPU seconds of this process (all its threads) during the run
+
+    @property
+    def cpu_per_update(self) -> float:
+        return self.cpu / len(self.latencies)
 
     @property
     def per_second(self) -> float:
@@ -290,6 +295,7 @@ async def timed(
     clock = time.perf_counter
     untimed = 0.0
     with ErrorCounter() as errors:
+        cpu = time.process_time()
         start = clock()
         for number, (_, item) in enumerate(updates):
             if isinstance(item, Step):
@@ -304,8 +310,9 @@ async def timed(
             if sql:
                 statements.append(sql.count - executed)
         wall = clock() - start - untimed
+        cpu = time.process_time() - cpu
     kinds = [k for k, _ in updates]
-    return Timings(latencies, kinds, wall, errors.count, errors.first, statements)
+    return Timings(latencies, kinds, wall, errors.count, errors.first, statements, cpu)
 
 
 def our_steps(
@@ -494,6 +501,8 @@ async def run(quick: bool = False) -> Section:
             f"one worker, {backend}: p50 / p99 latency",
             f"{ms(measured.p(runs, 0.5))} / {ms(measured.p(runs, 0.99))}",
         )
+        cpu = statistics.median(r.cpu_per_update for r in runs)
+        section.add(f"one worker, {backend}: CPU per update (the worker's process)", ms(cpu))
     same = measured.same
     section.add(
         "python-telegram-bot alone making the same calls: updates/s, p50 / p99",
@@ -522,7 +531,9 @@ async def run(quick: bool = False) -> Section:
         "calls with pre-rendered views (no database). They take turns, so that a slow spell "
         "of a shared machine does not favour one; the table gives medians over the rounds. "
         "Nothing about a person is kept in the process: each update reads the content "
-        "version and the person's row, a speaking-slot step reads and writes its draft.",
+        "version and the person's row, a speaking-slot step reads and writes its draft. "
+        "CPU per update counts every thread of the worker's process (aiosqlite's too), not "
+        "the PostgreSQL server's.",
         "",
         f"Updates/s by round, {names}: {by_round}.",
     ]

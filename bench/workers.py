@@ -324,7 +324,7 @@ class Measured:
 
 
 async def one_round(url: str, workers: int, quick: bool, seed: int, measured: Measured) -> None:
-    count, per_user, limit = (90, 8, 15.0) if quick else (200, 10, 30.0)
+    count, per_user, limit = (90, 8, 15.0) if quick else (160, 10, 20.0)
     with tempfile.TemporaryDirectory(prefix="focusbot-bench-") as tmp:
         async with Cluster(url, workers, Path(tmp)) as cluster:
             people, persons = everyone(cluster.server.api, count, per_user, seed)
