@@ -27,6 +27,7 @@ import time
 from collections import defaultdict
 from contextvars import ContextVar
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import create_async_engine
@@ -132,6 +133,50 @@ class Stopwatch:
         setattr(owner, name, timed)
 
 
+class SessionBlocks:
+    """Wall time inside `async with sessions()` / `sessions.begin()` blocks, from entering
+    the outermost to leaving it: checkout, BEGIN, the statements, COMMIT or ROLLBACK, the
+    close (SQLAlchemy closes in a task of its own) and the little Python in the block."""
+
+    LABEL = "inside database sessions (async with ...)"
+
+    def __init__(self, watch: Stopwatch) -> None:
+        self.watch = watch
+        self.open = 0
+        self.since = 0.0
+
+    def install(self) -> None:
+        from sqlalchemy.ext.asyncio.session import AsyncSession, _AsyncSessionContextManager
+
+        for owner in (AsyncSession, _AsyncSessionContextManager):
+            enter, leave = owner.__aenter__, owner.__aexit__
+            owner.__aenter__ = self._enter(enter)  # type: ignore[method-assign]
+            owner.__aexit__ = self._leave(leave)  # type: ignore[method-assign]
+
+    def _enter(self, original: Any) -> Any:
+        async def enter(obj: object) -> object:
+            if IN_UPDATE.get():
+                if self.open == 0:
+                    self.since = time.perf_counter()
+                self.open += 1
+            return await original(obj)
+
+        return enter
+
+    def _leave(self, original: Any) -> Any:
+        async def leave(obj: object, *exc: object) -> object:
+            try:
+                return await original(obj, *exc)
+            finally:
+                if IN_UPDATE.get() and self.open:
+                    self.open -= 1
+                    if self.open == 0:
+                        self.watch.seconds[self.LABEL] += time.perf_counter() - self.since
+                        self.watch.calls[self.LABEL] += 1
+
+        return leave
+
+
 def watch_database(watch: Stopwatch) -> None:
     """Every AsyncSession/AsyncConnection call runs its sync work through greenlet_spawn."""
     original = TimedApplication.process_update
@@ -150,7 +195,8 @@ def watch_database(watch: Stopwatch) -> None:
 
     for module in (async_session, async_engine, async_result):
         if hasattr(module, "greenlet_spawn"):
-            watch.wrap(module, "greenlet_spawn", "database (every AsyncSession call)")
+            watch.wrap(module, "greenlet_spawn", "of which in SQLAlchemy's sync code and driver")
+    SessionBlocks(watch).install()
     watch.wrap(SharedContent, "follow", "content version read (follow)")
     watch.wrap(UserService, "contact", "person's row read (contact)")
 
