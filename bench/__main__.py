@@ -1,6 +1,6 @@
 """`python -m bench`: run the benchmarks, print one markdown table, keep it in bench/results/.
 
-python -m bench                      # all of them (about 6 minutes on 2 cores)
+python -m bench                      # all of them (about 5 minutes on 2 cores)
 python -m bench --quick              # a short run of each (about 2 minutes)
 python -m bench --postgres URL       # also on PostgreSQL (default $BENCH_POSTGRES_URL), emptied
 python -m bench --only updates,answers
