@@ -1,7 +1,8 @@
 """`python -m bench`: run the benchmarks, print one markdown table, keep it in bench/results/.
 
-python -m bench                      # all of them (about 2 minutes on 2 cores)
-python -m bench --quick              # a short run of each
+python -m bench                      # all of them (about 5 minutes on 2 cores)
+python -m bench --quick              # a short run of each (about 2 minutes)
+python -m bench --postgres URL       # also on PostgreSQL (default $BENCH_POSTGRES_URL), emptied
 python -m bench --only updates,answers
 python -m bench --full               # the broadcast to all 10,000 (adds about 6 minutes)
 python -m bench --write-docs         # also put the table in docs/BENCHMARKS.md
@@ -12,25 +13,27 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
+import os
 import re
 import sys
 import time
 from collections.abc import Callable
 
-from bench import answer_engine, broadcast, memory, reminders, updates
-from bench.harness import RESULTS_DIR, ROOT, quiet_logging
+from bench import answer_engine, broadcast, memory, reminders, updates, workers
+from bench.harness import POSTGRES_ENV, RESULTS_DIR, ROOT, quiet_logging
 from bench.report import Section, load, machine, markdown
 
 DOCS = ROOT / "docs" / "BENCHMARKS.md"
 START_MARK = "<!-- results:start (python -m bench --write-docs) -->"
 END_MARK = "<!-- results:end -->"
-NAMES = ("updates", "answers", "broadcast", "reminders", "memory")
+NAMES = ("updates", "workers", "answers", "broadcast", "reminders", "memory")
 
 
 def runners(args: argparse.Namespace) -> dict[str, Callable[[], Section]]:
     quick = args.quick
     return {
         "updates": lambda: asyncio.run(updates.run(quick)),
+        "workers": lambda: asyncio.run(workers.run(quick)),
         "answers": lambda: answer_engine.run(quick),
         "broadcast": lambda: asyncio.run(broadcast.run(quick, full=args.full)),
         "reminders": lambda: asyncio.run(reminders.run(quick)),
@@ -48,9 +51,17 @@ def parse(argv: list[str]) -> argparse.Namespace:
         "--full", action="store_true", help="broadcast to 10,000 subscribers (about 7 minutes)"
     )
     parser.add_argument(
+        "--postgres",
+        metavar="URL",
+        help="also measure on this PostgreSQL database, which is emptied "
+        "(default: $BENCH_POSTGRES_URL; without it, SQLite only and no worker benchmark)",
+    )
+    parser.add_argument(
         "--write-docs", action="store_true", help=f"also write the table to {DOCS.name}"
     )
     args = parser.parse_args(argv)
+    if args.postgres:
+        os.environ[POSTGRES_ENV] = args.postgres
     args.only = [name.strip() for name in args.only.split(",") if name.strip()]
     unknown = sorted(set(args.only) - set(NAMES))
     if unknown:

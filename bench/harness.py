@@ -1,9 +1,15 @@
-"""What the benchmarks share: settings on a temporary SQLite file and an error counter."""
+"""What the benchmarks share: settings, the databases (a temporary SQLite file, the
+PostgreSQL of BENCH_POSTGRES_URL), an error counter."""
 
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
+
+from sqlalchemy import MetaData
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.app import create_services
 from bot.settings import Settings
@@ -20,6 +26,28 @@ ORGANIZER_CHAT_ID = -100500
 
 def sqlite_url(directory: Path, name: str = "bench.sqlite3") -> str:
     return f"sqlite+aiosqlite:///{directory / name}"
+
+
+# A PostgreSQL database the benchmarks may empty (every table is dropped before each run).
+POSTGRES_ENV = "BENCH_POSTGRES_URL"
+
+
+def postgres_url() -> str | None:
+    return os.environ.get(POSTGRES_ENV) or None
+
+
+def _drop_every_table(connection: Connection) -> None:
+    everything = MetaData()
+    everything.reflect(connection)
+    everything.drop_all(connection)
+
+
+async def reset_postgres(url: str) -> None:
+    """An empty database: every table dropped (the bot makes its schema at start-up)."""
+    engine = create_async_engine(url)
+    async with engine.begin() as connection:
+        await connection.run_sync(_drop_every_table)
+    await engine.dispose()
 
 
 def bench_settings(database_url: str, **overrides: object) -> Settings:
