@@ -52,31 +52,44 @@ class UserService:
         self._sessions = sessions
 
     async def contact(
-        self, user_id: int, telegram_language: str | None, *, private: bool = True
+        self,
+        user_id: int,
+        telegram_language: str | None,
+        *,
+        private: bool = True,
+        session: AsyncSession | None = None,
     ) -> str:
         """This person wrote to the bot: record them (in a private chat) and return their
         language (the one chosen with /language, else the one Telegram reports).
 
         Someone talking in a group is not a subscriber: they are only read, never created.
+        `session`: the update's own transaction (committed by the caller); else one of its own.
         """
+        if session is not None:
+            return await self._contact(session, user_id, telegram_language, private)
+        async with self._sessions.begin() as own:
+            return await self._contact(own, user_id, telegram_language, private)
+
+    async def _contact(
+        self, session: AsyncSession, user_id: int, telegram_language: str | None, private: bool
+    ) -> str:
         telegram = known_language(telegram_language)
         now = utcnow()
-        async with self._sessions.begin() as session:
-            user = await session.get(User, user_id)
-            if user is None:
-                if private:
-                    await session.execute(self._first_contact(session, user_id, telegram, now))
-                return normalize_language(telegram)
-            if private and (
-                user.blocked_at is not None  # they wrote to us again: they unblocked the bot
-                or (telegram is not None and user.telegram_language != telegram)
-                or now - user.last_seen > TOUCH_INTERVAL
-            ):
-                user.last_seen = now
-                user.blocked_at = None
-                if telegram is not None:
-                    user.telegram_language = telegram
-            return user.language
+        user = await session.get(User, user_id)
+        if user is None:
+            if private:
+                await session.execute(self._first_contact(session, user_id, telegram, now))
+            return normalize_language(telegram)
+        if private and (
+            user.blocked_at is not None  # they wrote to us again: they unblocked the bot
+            or (telegram is not None and user.telegram_language != telegram)
+            or now - user.last_seen > TOUCH_INTERVAL
+        ):
+            user.last_seen = now
+            user.blocked_at = None
+            if telegram is not None:
+                user.telegram_language = telegram
+        return user.language
 
     @staticmethod
     def _first_contact(

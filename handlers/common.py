@@ -18,17 +18,20 @@ log = logging.getLogger(__name__)
 async def track_user(update: Update, context: FocusContext) -> None:
     """Runs first for every update: follow the content version; who is this, which language?
 
-    Both are read from the database, so any worker answers any update the same way.
+    Both are read from the database, in one transaction, so any worker answers any update
+    the same way.
     """
-    await context.services.content_version.follow()
+    services = context.services
     user = update.effective_user
-    if user is None or user.is_bot or update.my_chat_member is not None:
-        return  # blocking and unblocking are handled on their own (handlers/subscription.py)
-    chat = update.effective_chat
-    private = chat is not None and chat.type == ChatType.PRIVATE
-    context.person_language = await context.services.users.contact(
-        user.id, user.language_code, private=private
-    )
+    async with services.sessions.begin() as session:
+        await services.content_version.follow(session)
+        if user is None or user.is_bot or update.my_chat_member is not None:
+            return  # blocking and unblocking are handled on their own (handlers/membership.py)
+        chat = update.effective_chat
+        private = chat is not None and chat.type == ChatType.PRIVATE
+        context.person_language = await services.users.contact(
+            user.id, user.language_code, private=private, session=session
+        )
 
 
 def set_language(context: FocusContext, lang: str) -> None:

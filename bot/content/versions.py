@@ -23,6 +23,7 @@ from bot.models.base import utcnow
 
 log = logging.getLogger(__name__)
 ROW_ID = 1
+_CURRENT = select(ContentVersion.version).where(ContentVersion.id == ROW_ID)
 
 
 def folder_digest(directory: Path) -> str:
@@ -65,12 +66,17 @@ class SharedContent:
         await self.publish(bump=True)
         return content
 
-    async def follow(self) -> None:
-        """Before an update: re-read the folder if another worker published a newer version."""
-        async with self._sessions() as session:
-            current = await session.scalar(
-                select(ContentVersion.version).where(ContentVersion.id == ROW_ID)
-            )
+    async def follow(self, session: AsyncSession | None = None) -> None:
+        """Before an update: re-read the folder if another worker published a newer version.
+
+        `session`: the update's own (one round of the database for the version and the
+        person, handlers/common.py); else a session of its own.
+        """
+        if session is None:
+            async with self._sessions() as own:
+                current = await own.scalar(_CURRENT)
+        else:
+            current = await session.scalar(_CURRENT)
         if current is None or current == self.version:
             return
         try:
