@@ -19,6 +19,7 @@ from telegram import (
     InlineKeyboardMarkup,
     InputFile,
     Update,
+    User,
 )
 from telegram.constants import ChatType, ParseMode
 from telegram.error import TelegramError
@@ -281,6 +282,12 @@ async def _send_to_person(
     return True
 
 
+def actor_name(user: User) -> str:
+    """The organizer's name as the request's history keeps it: no control characters (a
+    NUL is refused by PostgreSQL), within the column's 100 characters."""
+    return clean_text(user.full_name)[:100] or str(user.id)
+
+
 def _is_organizer(update: Update, context: FocusContext) -> bool:
     user = update.effective_user
     return user is not None and context.services.settings.is_organizer(user.id)
@@ -323,7 +330,7 @@ async def decide(update: Update, context: FocusContext) -> None:
         elif action in ("ay", "dy"):
             await service.drop_prompt(user.id, proposal_id)
             proposal = await service.decide(
-                proposal_id, user.id, user.full_name[:100], accept=action == "ay"
+                proposal_id, user.id, actor_name(user), accept=action == "ay"
             )
             await query.answer(_decided_notice(proposal, context.lang))
             await _after_change(update, context, proposal)  # the speaker's notice is queued
@@ -332,7 +339,7 @@ async def decide(update: Update, context: FocusContext) -> None:
                 update, context, proposal_id, DECLINE if action == "dr" else MESSAGE
             )
         else:  # "u"
-            proposal, undone = await service.undo(proposal_id, user.id, user.full_name[:100])
+            proposal, undone = await service.undo(proposal_id, user.id, actor_name(user))
             # Told already: a correction is queued; otherwise the notice was withdrawn.
             corrected = undone.told_at is not None and proposal.user_id is not None
             key = "proposals.undone_told" if corrected else "proposals.undone"
@@ -452,7 +459,7 @@ async def take_typed_note(update: Update, context: FocusContext) -> bool:
             raise EmptyNote()
         if prompt.action == DECLINE:
             proposal = await service.decide(
-                prompt.proposal_id, user.id, user.full_name[:100], accept=False, note=note
+                prompt.proposal_id, user.id, actor_name(user), accept=False, note=note
             )
             wake_outbox(context.application)  # the card's edit and the speaker's notice
             told = proposal.user_id is not None

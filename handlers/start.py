@@ -89,7 +89,8 @@ async def unknown_command(update: Update, context: FocusContext) -> None:
     message = update.effective_message
     if message is None or message.text is None:
         return
-    command = message.text.split()[0].split("@")[0]
+    words = message.text.split()
+    command = words[0].split("@")[0] if words else message.text.strip() or "/"
     await message.reply_text(
         t("command.unknown", context.lang, command=command),
         parse_mode=ParseMode.HTML,

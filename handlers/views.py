@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import html
+import re
 import urllib.parse
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
@@ -68,12 +69,49 @@ def button(text: str, data: str) -> InlineKeyboardButton:
     return InlineKeyboardButton(text, callback_data=data)
 
 
+_HTML_TOKEN = re.compile(r"(<[^>]*>|&#?\w+;)")
+_TAG_NAME = re.compile(r"</?\s*([a-zA-Z-]+)")
+
+
+def visible_length(text: str) -> int:
+    """What Telegram counts against its limit: the text once tags are parsed away."""
+    return sum(
+        (0 if token.startswith("<") else 1) if _HTML_TOKEN.fullmatch(token) else len(token)
+        for token in _HTML_TOKEN.split(text)
+        if token
+    )
+
+
 def fit(text: str, limit: int = MESSAGE_LIMIT) -> str:
-    """Keep a message within Telegram's limit (cutting at a line break where possible)."""
-    if len(text) <= limit:
+    """Keep an HTML message within Telegram's limit, counted as Telegram counts it (the
+    visible text): cut never inside a tag or an entity, with the tags left open closed."""
+    if visible_length(text) <= limit:
         return text
-    cut = text.rfind("\n", 0, limit - 1)
-    return text[: cut if cut > limit // 2 else limit - 1] + "…"
+    budget = limit - 1  # room for "…"
+    kept: list[str] = []
+    open_tags: list[str] = []
+    for token in _HTML_TOKEN.split(text):
+        if not token:
+            continue
+        if _HTML_TOKEN.fullmatch(token) and token.startswith("<"):
+            name_match = _TAG_NAME.match(token)
+            name = name_match.group(1).lower() if name_match else ""
+            if token.startswith("</"):
+                if name in open_tags:
+                    open_tags.remove(name)
+            elif name:
+                open_tags.append(name)
+            kept.append(token)
+            continue
+        size = 1 if _HTML_TOKEN.fullmatch(token) else len(token)
+        if size > budget:
+            if not _HTML_TOKEN.fullmatch(token):
+                kept.append(token[:budget])
+            break
+        budget -= size
+        kept.append(token)
+    closing = "".join(f"</{name}>" for name in reversed(open_tags))
+    return "".join(kept).rstrip() + "…" + closing
 
 
 def back_row(lang: str, back: str | None = None) -> list[InlineKeyboardButton]:
