@@ -251,6 +251,7 @@ def build_application(
             CommandHandler("stats", admin.stats_command),
             CommandHandler("reload", admin.reload_command),
             CallbackQueryHandler(admin.choose_audience, pattern=admin.AUDIENCE_PATTERN),
+            CallbackQueryHandler(admin.resend, pattern=admin.RESEND_PATTERN),
             CallbackQueryHandler(admin.other_audience, pattern=f"^{admin.AUDIENCES}$"),
             CallbackQueryHandler(admin.confirm, pattern=f"^{admin.SEND}$"),
             CallbackQueryHandler(admin.cancel, pattern=f"^{admin.CANCEL}$"),

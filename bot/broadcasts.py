@@ -20,7 +20,8 @@ the API call's answer. So:
   holds for a request that timed out after it was written (`OutcomeUnknown`).
 * Failures where Telegram certainly did not deliver (flood control, connection refused, a 5xx)
   put the row back to `pending`; flood control waits exactly `retry_after` seconds and pauses
-  every send meanwhile; other failures are retried `max_attempts` times with backoff.
+  every send meanwhile; other failures are retried with backoff for about 30 minutes
+  (`max_attempts`), then counted as failed; an admin can resend to those (`resend_failed`).
 """
 
 from __future__ import annotations
@@ -363,6 +364,29 @@ class BroadcastService:
             self.on_queued()
         return queued
 
+    async def resend_failed(self, broadcast_id: int) -> int:
+        """Queue the broadcast again for the recipients it failed to reach (not the blocked,
+        not the unconfirmed): how many."""
+        async with self._sessions.begin() as session:
+            result = await session.execute(
+                update(Delivery)
+                .where(
+                    Delivery.broadcast_id == broadcast_id,
+                    Delivery.status == DeliveryStatus.FAILED,
+                )
+                .values(status=DeliveryStatus.PENDING, attempts=0, error=None)
+            )
+            count = int(getattr(result, "rowcount", 0) or 0)
+            if count:
+                await session.execute(
+                    update(Broadcast)
+                    .where(Broadcast.id == broadcast_id)
+                    .values(status=BroadcastStatus.SENDING, finished_at=None)
+                )
+        if count and self.on_queued is not None:
+            self.on_queued()
+        return count
+
     async def report(self, broadcast_id: int) -> BroadcastReport | None:
         async with self._sessions() as session:
             broadcast = await session.get(Broadcast, broadcast_id)
@@ -436,8 +460,11 @@ class BroadcastSender:
         rate: float,
         progress: Progress | None = None,
         progress_interval: float = 3.0,
-        max_attempts: int = 4,
+        # A transient failure (5xx, a dropped connection) is tried again with backoff, up to
+        # a minute apart: 36 tries span about 30 minutes, through an outage of Telegram's.
+        max_attempts: int = 36,
         backoff: float = 2.0,
+        max_backoff: float = 60.0,
         max_in_flight: int = 8,
         clock: Clock = time.monotonic,
         sleep: Sleep = asyncio.sleep,
@@ -452,6 +479,7 @@ class BroadcastSender:
         self.progress_interval = progress_interval
         self.max_attempts = max_attempts
         self.backoff = backoff
+        self.max_backoff = max_backoff
         self.max_in_flight = max_in_flight
         self._clock = clock
         self._now = now  # wall time, for scheduled deliveries (`not_before`)
@@ -787,7 +815,8 @@ class BroadcastSender:
                 claim, DeliveryStatus.FAILED, attempts=attempts, error=str(exc)[:200] or "error"
             )
             return
-        self._retry_at[claim.delivery_id] = self._clock() + self.backoff * 2 ** (attempts - 1)
+        pause = min(self.max_backoff, self.backoff * 2 ** min(attempts - 1, 20))
+        self._retry_at[claim.delivery_id] = self._clock() + pause
         await self._mark(claim, DeliveryStatus.PENDING, attempts=attempts)
 
     async def _pause(self, seconds: float) -> None:

@@ -61,6 +61,13 @@ def audience_data(audience: str) -> str:
     return f"bc:aud:{audience}"
 
 
+def resend_data(broadcast_id: int) -> str:
+    return f"bc:resend:{broadcast_id}"
+
+
+RESEND_PATTERN: Final = re.compile(r"^bc:resend:(\d{1,9})$")
+
+
 # -- who may do this ---------------------------------------------------------------------------
 
 
@@ -131,13 +138,19 @@ def recent_view(reports: list[BroadcastReport], lang: str) -> View:
     if not reports:
         return View(t("broadcasts.empty", lang))
     blocks: list[str] = [t("broadcasts.title", lang)]
+    rows = []
     for report in reports:
         when = f"{report.created_at:%d/%m %H:%M} UTC"
         blocks.append(
             f"{t('broadcasts.header', lang, when=when, text=excerpt(report.text))}\n"
             f"{report_text(report, lang)}"
         )
-    return View(fit("\n\n".join(blocks)))
+        if report.done and report.failed:
+            label = plain(
+                "broadcast.resend_button", lang, number=report.broadcast_id, failed=report.failed
+            )
+            rows.append([button(label, resend_data(report.broadcast_id))])
+    return View(fit("\n\n".join(blocks)), InlineKeyboardMarkup(rows) if rows else None)
 
 
 async def audience_view(context: FocusContext) -> View:
@@ -332,6 +345,24 @@ async def broadcasts_command(update: Update, context: FocusContext) -> None:
         return
     reports = await context.services.broadcasts.recent(RECENT_LIMIT)
     await show(update, recent_view(reports, context.lang), edit=False)
+
+
+async def resend(update: Update, context: FocusContext) -> None:
+    """ "Resend to the N that failed" under /broadcasts (admins only, re-checked)."""
+    query = update.callback_query
+    assert query is not None
+    if await refuse_unless_admin(update, context):
+        return
+    match = context.match
+    broadcast_id = int(match.group(1)) if match else 0
+    count = await context.services.broadcasts.resend_failed(broadcast_id)
+    lang = context.lang
+    if not count:
+        await query.answer(plain("broadcast.nothing_to_resend", lang), show_alert=True)
+        return
+    await query.answer()
+    text = t("broadcast.resent", lang, number=broadcast_id, count=count)
+    await show(update, View(text), edit=False)
 
 
 async def stats_command(update: Update, context: FocusContext) -> None:

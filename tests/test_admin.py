@@ -183,7 +183,7 @@ async def test_non_admins_are_refused_and_nothing_is_sent(
         calls = await chat.send(command)
         assert sent_texts(calls) == ["⛔ Sorry, that is only for the event's admins."]
     # Forged buttons: every press re-checks the presser's id.
-    for data in ("bc:aud:all", "bc:send", "bc:cancel", "bc:audiences"):
+    for data in ("bc:aud:all", "bc:send", "bc:cancel", "bc:audiences", "bc:resend:1"):
         calls = await chat.press_data(data)
         (answer,) = [c for c in calls if c.method == "answerCallbackQuery"]
         assert "only for the event's admins" in answer.params["text"]

@@ -306,3 +306,48 @@ async def test_an_unsubscribed_or_blocked_person_is_not_queued(world: World) -> 
     assert queued.recipients == 1
     await world.sender().drain()
     assert world.sends() == Counter({1: 1})
+
+
+async def test_a_20_second_outage_of_telegram_loses_nobody(world: World) -> None:
+    """Every send answers 500 for 20 seconds (of the sender's clock): all are retried and
+    delivered once; nobody is marked failed for good."""
+    await subscribers(world.services, range(1, 31))
+    outage_ends = world.clock.now + 20
+
+    def outage(method: str, params: JSON) -> ApiError | None:
+        if method == "sendMessage" and world.clock.now < outage_ends:
+            return ApiError(500, "Internal Server Error")
+        return None
+
+    world.api.interceptors.append(outage)
+    queued = await world.services.broadcasts.enqueue(
+        admin_id=ADMIN, text=TEXT, audience=ALL, language="en"
+    )
+    await world.sender().drain()
+    assert world.sends() == Counter(dict.fromkeys(range(1, 31), 1))
+    report = await world.services.broadcasts.report(queued.broadcast_id)
+    assert report is not None and (report.delivered, report.failed) == (30, 0)
+
+
+async def test_an_admin_resends_to_the_recipients_that_failed(world: World) -> None:
+    await subscribers(world.services, [1, 2, 3])
+    refusing = {2}
+
+    def refuse(method: str, params: JSON) -> ApiError | None:
+        if method == "sendMessage" and int(params["chat_id"]) in refusing:
+            return ApiError(400, "Bad Request: something transient on their side")
+        return None
+
+    world.api.interceptors.append(refuse)
+    queued = await world.services.broadcasts.enqueue(
+        admin_id=ADMIN, text=TEXT, audience=ALL, language="en"
+    )
+    await world.sender().drain()
+    assert await statuses(world.services) == {1: "sent", 2: "failed", 3: "sent"}
+    refusing.clear()
+    assert await world.services.broadcasts.resend_failed(queued.broadcast_id) == 1
+    await world.sender().drain()
+    assert world.sends() == Counter({1: 1, 2: 1, 3: 1})
+    report = await world.services.broadcasts.report(queued.broadcast_id)
+    assert report is not None and report.done and (report.delivered, report.failed) == (3, 0)
+    assert await world.services.broadcasts.resend_failed(queued.broadcast_id) == 0
