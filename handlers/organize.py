@@ -103,7 +103,8 @@ def spot_label(content: Content, session_id: str | None, lang: str) -> str:
     session = content.session(session_id) if session_id else None
     if session is None:
         return plain("proposals.no_preference", lang)
-    return f"{session.start:%H:%M} · {session.title.get(lang)}"
+    # A drafted time says so wherever it shows (the card is read without the draft note).
+    return f"{views.session_when(content, session, lang)} · {session.title.get(lang)}"
 
 
 def format_label(content: Content, format_id: str | None, lang: str) -> str:

@@ -148,8 +148,11 @@ def _choice_rows(
             rows.append((plain("proposals.button.skip", lang), SKIP))
         return rows
     if step is Step.SPOT:
+        # No room on a button to say a drafted time is indicative: the title alone then.
+        draft_times = service.content.draft
         spots = [
-            (f"{s.start:%H:%M} · {s.title.get(lang)}", s.id) for s in service.suggestions(draft)
+            (s.title.get(lang) if draft_times else f"{s.start:%H:%M} · {s.title.get(lang)}", s.id)
+            for s in service.suggestions(draft)
         ]
         return [*spots, (plain("proposals.no_preference", lang), NO_PREFERENCE)]
     return []
