@@ -28,8 +28,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
 from bot.db import insert_for
-from bot.leases import ALIVE_PREFIX
-from bot.models import InboxUpdate, Lease
+from bot.leases import alive_workers
+from bot.models import InboxUpdate
 from bot.models.base import utcnow
 
 log = logging.getLogger(__name__)
@@ -110,9 +110,7 @@ class Inbox:
         processed; one held by a worker whose heartbeat expired is taken over.
         """
         now = utcnow()
-        alive = select(Lease.holder).where(
-            Lease.name.startswith(ALIVE_PREFIX), Lease.expires_at > now
-        )
+        alive = alive_workers(now)
         earlier = aliased(InboxUpdate)
         orphaned = and_(
             InboxUpdate.status == PROCESSING,

@@ -21,7 +21,7 @@ import socket
 import uuid
 from typing import Final
 
-from sqlalchemy import or_, update
+from sqlalchemy import Select, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db import insert_for
@@ -109,6 +109,11 @@ class SendingRole:
                 .values(expires_at=utcnow() - dt.timedelta(seconds=1))
             )
         self._expires_at = None
+
+
+def alive_workers(now: dt.datetime) -> Select[str]:
+    """The workers whose heartbeat has not expired: what they claimed is still theirs."""
+    return select(Lease.holder).where(Lease.name.startswith(ALIVE_PREFIX), Lease.expires_at > now)
 
 
 class Heartbeat:

@@ -27,8 +27,8 @@ from sqlalchemy import and_, delete, exists, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
-from bot.leases import ALIVE_PREFIX
-from bot.models import Lease, OutboxNotice
+from bot.leases import alive_workers
+from bot.models import OutboxNotice
 from bot.models.base import utcnow
 
 CARD: Final = "card"
@@ -96,9 +96,7 @@ class Outbox:
     async def claim(self, limit: int) -> list[Notice]:
         """Notices due now, one per request at a time, marked as this worker's."""
         now = utcnow()
-        alive = select(Lease.holder).where(
-            Lease.name.startswith(ALIVE_PREFIX), Lease.expires_at > now
-        )
+        alive = alive_workers(now)
         other = aliased(OutboxNotice)
         orphaned = and_(
             OutboxNotice.status == SENDING,

@@ -7,39 +7,24 @@ payloads are covered too.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestClient
 from sqlalchemy.engine import make_url
 from telegram.ext import Application
 
 from bot.i18n import plain
 from bot.local_api import LocalBotApi, LocalChat, sent_texts
 from handlers.updates import UpdateRunner
-from handlers.webhook import SECRET_HEADER, webhook_app
+from handlers.webhook import SECRET_HEADER
+from tests.test_webhook import PATH, SECRET, client, runner
 
-SECRET = "s3cret_token-1234567890"
-PATH = "/hook"
+__all__ = ["client", "runner"]  # the webhook's fixtures: updates go through the inbox
 NAME = "Zyxwvu Qutsrp"
 FIRST_NAME = "Ignatiaqq"
 EMAIL = "zyxwvu.qutsrp@example.org"
-
-
-@pytest.fixture
-async def runner(app: Application) -> AsyncIterator[UpdateRunner]:
-    update_runner = UpdateRunner(app)
-    await update_runner.start()
-    yield update_runner
-    await update_runner.stop()
-
-
-@pytest.fixture
-async def client(app: Application, runner: UpdateRunner) -> AsyncIterator[TestClient]:
-    async with TestClient(TestServer(webhook_app(app, SECRET, PATH, runner))) as test_client:
-        yield test_client
 
 
 async def deliver(client: TestClient, runner: UpdateRunner, payload: dict[str, Any]) -> None:

@@ -41,15 +41,7 @@ async def test_a_speaking_slot_request_reaches_the_organizers_and_the_decision_c
     speaker = person(fake_api, 51, language_code="es")
     organizers = person(fake_api, ORGANIZER_ID, chat_id=ORGANIZER_CHAT_ID, first_name="Olga")
 
-    await speaker.send("/propose")
-    await speaker.send("Ana Pérez")
-    await speaker.send("Ajuntament de Vic")
-    await answer_the_rest(speaker)
-    submitted = text_of(await speaker.press_data(button_starting(speaker, "fl:s:")))
-    # Posted right after the confirmation, without holding up the bot's next updates.
-    await fake_api.wait_for(
-        lambda: fake_api.api.calls_to("sendMessage", ORGANIZER_CHAT_ID), "the organizers' card"
-    )
+    submitted = await submit_over_http(fake_api, speaker)
     (card,) = fake_api.api.calls_to("sendMessage", ORGANIZER_CHAT_ID)
     await organizers.press("Accept")
     await organizers.press("Yes, accept")
@@ -63,6 +55,19 @@ async def test_a_speaking_slot_request_reaches_the_organizers_and_the_decision_c
     assert await bot.terminate() == 0
 
 
+async def submit_over_http(fake_api: FakeBotApiServer, speaker: HttpChat) -> str:
+    """A whole request, submitted; until its card reached the organizers (the outbox)."""
+    await speaker.send("/propose")
+    await speaker.send("Ana Pérez")
+    await speaker.send("Ajuntament de Vic")
+    await answer_the_rest(speaker)
+    submitted = text_of(await speaker.press_data(button_starting(speaker, "fl:s:")))
+    await fake_api.wait_for(
+        lambda: fake_api.api.calls_to("sendMessage", ORGANIZER_CHAT_ID), "the organizers' card"
+    )
+    return submitted
+
+
 def notices_to(fake_api: FakeBotApiServer, chat_id: int) -> list[Call]:
     return [c for c in fake_api.api.calls_to("sendMessage", chat_id) if "aceptada" in c.text]
 
@@ -73,14 +78,7 @@ async def test_a_kill_between_a_decisions_commit_and_its_notice_loses_nothing(
     bot = await launch()
     speaker = person(fake_api, 51, language_code="es")
     organizers = person(fake_api, ORGANIZER_ID, chat_id=ORGANIZER_CHAT_ID, first_name="Olga")
-    await speaker.send("/propose")
-    await speaker.send("Ana Pérez")
-    await speaker.send("Ajuntament de Vic")
-    await answer_the_rest(speaker)
-    await speaker.press_data(button_starting(speaker, "fl:s:"))
-    await fake_api.wait_for(
-        lambda: fake_api.api.calls_to("sendMessage", ORGANIZER_CHAT_ID), "the organizers' card"
-    )
+    await submit_over_http(fake_api, speaker)
     # Telegram fails every message to the speaker (a 500) while the decision is taken...
     failing: list[int] = []
 
