@@ -15,6 +15,7 @@ from sqlalchemy import Table, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -58,9 +59,14 @@ def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
 
 
-def insert_for(session: AsyncSession, table: Any) -> sqlite.Insert | postgresql.Insert:
+def insert_for(
+    session: AsyncSession | AsyncConnection, table: Any
+) -> sqlite.Insert | postgresql.Insert:
     """INSERT with ON CONFLICT (an upsert), in the dialect of the session's database."""
-    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    if isinstance(session, AsyncConnection):
+        dialect = session.dialect.name
+    else:
+        dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
     target = table.__table__ if hasattr(table, "__table__") else table
     assert isinstance(target, Table)
     return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(target)

@@ -50,6 +50,8 @@ class FocusContext(CallbackContext[ExtBot[None], dict, dict, dict]):  # type: ig
     """
 
     person_language: str | None = None
+    # Whether the person has a speaking-slot draft, as read with them (None: not read).
+    has_draft: bool | None = None
 
     @property
     def services(self) -> Services:

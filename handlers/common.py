@@ -10,6 +10,7 @@ from telegram.error import BadRequest
 from telegram.ext import filters
 
 from bot.services import FocusContext
+from bot.visits import visit
 from handlers.views import View
 
 log = logging.getLogger(__name__)
@@ -23,15 +24,17 @@ async def track_user(update: Update, context: FocusContext) -> None:
     """
     services = context.services
     user = update.effective_user
-    async with services.sessions.begin() as session:
-        await services.content_version.follow(session)
-        if user is None or user.is_bot or update.my_chat_member is not None:
-            return  # blocking and unblocking are handled on their own (handlers/membership.py)
-        chat = update.effective_chat
-        private = chat is not None and chat.type == ChatType.PRIVATE
-        context.person_language = await services.users.contact(
-            user.id, user.language_code, private=private, session=session
-        )
+    if user is None or user.is_bot or update.my_chat_member is not None:
+        # Blocking and unblocking are handled on their own (handlers/membership.py).
+        await services.content_version.follow()
+        return
+    chat = update.effective_chat
+    private = chat is not None and chat.type == ChatType.PRIVATE
+    async with services.engine.begin() as connection:
+        seen = await visit(connection, user.id, user.language_code, private=private)
+    services.content_version.follow_version(seen.content_version)
+    context.person_language = seen.language
+    context.has_draft = seen.has_draft
 
 
 def set_language(context: FocusContext, lang: str) -> None:

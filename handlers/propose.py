@@ -326,6 +326,9 @@ def answer_or(fallback: Handler) -> Handler:
             return
         if await organize.take_typed_note(update, context):
             return
+        if context.has_draft is False:  # read with the person, in this update's first step
+            await fallback(update, context)
+            return
         service, lang = context.services.proposals, context.lang
         text = message.text
         answer_key: list[str] = []

@@ -77,6 +77,10 @@ class SharedContent:
                 current = await own.scalar(_CURRENT)
         else:
             current = await session.scalar(_CURRENT)
+        self.follow_version(current)
+
+    def follow_version(self, current: int | None) -> None:
+        """Re-read the folder if `current` (read by the caller) is newer than this worker's."""
         if current is None or current == self.version:
             return
         try:

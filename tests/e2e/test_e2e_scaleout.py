@@ -188,7 +188,9 @@ async def test_a_request_whose_steps_alternate_workers_keeps_every_answer(
     assert any("FS-0001" in text for text in sent_texts(calls))
     first, second = (cluster.handled_by(worker) for worker in cluster.workers)
     steps = set(cluster.posted)
-    assert len(first & steps) >= 5 and len(second & steps) >= 5, "both workers took steps"
+    # nginx hands the updates to the workers in turn; whichever claims one from the inbox
+    # processes it: both must have taken steps of this one conversation.
+    assert len(first & steps) >= 2 and len(second & steps) >= 2, "both workers took steps"
     async with cluster.engine.connect() as connection:
         row = (await connection.execute(select(Proposal))).one()
     assert (row.name, row.organization, row.sector, row.email) == (
