@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import os
 import random
 import shutil
@@ -227,6 +228,9 @@ async def submit_payload(cluster: Cluster, people: People, person: Person) -> di
     return people.press(person.user_id, propose.submit_data(draft_id or 0), message).payload
 
 
+UPDATE_IDS = itertools.count(1)
+
+
 async def send_one(
     cluster: Cluster,
     http: aiohttp.ClientSession,
@@ -279,7 +283,7 @@ async def drive(
 ) -> Load:
     """Each person sends their steps in order; with `rate`, starts are paced overall."""
     replies = Replies(cluster.server)
-    ids = iter(range(1, 10**9))
+    ids = UPDATE_IDS  # never reused: the workers' inbox drops an update_id it has seen
     load = Load()
     deadline = time.perf_counter() + limit
     pacing = asyncio.Lock()

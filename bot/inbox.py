@@ -62,10 +62,15 @@ def owner_of(payload: dict[str, Any]) -> tuple[int | None, int | None]:
             chat = message.get("chat") if isinstance(message, dict) else None
         chat_id = chat.get("id") if isinstance(chat, dict) else None
         key = chat_id if isinstance(chat_id, int) else user_id
-        return (key if isinstance(key, int) else None), (
-            user_id if isinstance(user_id, int) else None
-        )
+        return _int64(key), _int64(user_id)
     return None, None
+
+
+def _int64(value: object) -> int | None:
+    """An id a BIGINT column holds, else None (a forged update may carry anything)."""
+    if isinstance(value, int) and not isinstance(value, bool) and -(2**63) <= value < 2**63:
+        return value
+    return None
 
 
 class Inbox:

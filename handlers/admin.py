@@ -104,7 +104,8 @@ def composing_cancel_filter(admin_ids: frozenset[int]) -> filters.BaseFilter:
 
 def audience_label(audience: str, lang: str) -> str:
     if audience.startswith(LANGUAGE_PREFIX):
-        language = LANGUAGE_NAMES.get(audience.removeprefix(LANGUAGE_PREFIX), audience)
+        code = audience.removeprefix(LANGUAGE_PREFIX)
+        language = plain(f"language.name.{code}", lang) if code in LANGUAGE_NAMES else audience
         return plain("broadcast.audience.lang", lang, language=language)
     return plain(
         "broadcast.audience.speakers" if audience == SPEAKERS else "broadcast.audience.all", lang
@@ -374,7 +375,7 @@ async def stats_command(update: Update, context: FocusContext) -> None:
     people = await services.users.subscriber_stats()
     count, delivered = await services.broadcasts.totals()
     languages = " · ".join(
-        f"{LANGUAGE_NAMES[code]} {people.by_language[code]}" for code in LANGUAGES
+        f"{plain(f'language.name.{code}', lang)} {people.by_language[code]}" for code in LANGUAGES
     )
     lines = [
         t(

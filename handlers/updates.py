@@ -188,8 +188,13 @@ async def poll_updates(application: Application, runner: UpdateRunner) -> None: 
             runner.wake()
 
 
+INT64: Final = 2**63
+
+
 def valid_update(item: Any) -> bool:
-    return isinstance(item, dict) and isinstance(item.get("update_id"), int)
+    """A JSON object with an update_id a database column can hold (a forged one may not)."""
+    update_id = item.get("update_id") if isinstance(item, dict) else None
+    return isinstance(update_id, int) and 0 <= update_id < INT64
 
 
 @contextlib.asynccontextmanager

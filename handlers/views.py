@@ -20,7 +20,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.answers import Nav
 from bot.content import Content, Organization, OrganizationRole, Session, SessionKind
-from bot.i18n import LANGUAGE_NAMES, LANGUAGES, Html, plain, t
+from bot.i18n import LANGUAGE_NAMES, LANGUAGES, Html, catalog, plain, t
 from handlers import callbacks
 
 MESSAGE_LIMIT = 4096
@@ -187,6 +187,12 @@ def _pager(lang: str, page: int, pages: int, data: PageData) -> list[InlineKeybo
     return row
 
 
+def topic_label(topic: str, lang: str) -> str:
+    """A topic tag in the person's language (as written in the content if not translated)."""
+    key = f"topic.{topic.lower()}"
+    return plain(key, lang) if key in catalog() else topic
+
+
 def session_when(content: Content, session: Session, lang: str) -> str:
     """ "09:30–10:30", or "09:30–10:30 (indicative)" while the programme is a draft."""
     start, end = f"{session.start:%H:%M}", f"{session.end:%H:%M}"
@@ -289,7 +295,8 @@ def session_card(content: Content, session: Session, lang: str) -> View:
     if session.description:
         lines += ["", html.escape(session.description.get(lang))]
     if session.topics:
-        lines += ["", t("session.topics", lang, topics=", ".join(session.topics))]
+        topics = ", ".join(topic_label(topic, lang) for topic in session.topics)
+        lines += ["", t("session.topics", lang, topics=topics)]
     if session.open_for_contributions:
         lines.append(t("session.open", lang))
     rows = []

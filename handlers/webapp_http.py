@@ -24,6 +24,7 @@ from typing import Any, Final
 from aiohttp import web
 from telegram.ext import Application
 
+from bot.calendar import calendar_file as session_calendar
 from bot.i18n import plain
 from bot.services import services_of
 from bot.settings import Settings
@@ -161,10 +162,33 @@ async def set_saved(request: web.Request) -> web.StreamResponse:
 
 
 async def calendar_file(request: web.Request) -> web.StreamResponse:
-    """Stub until the chat's .ics files (My agenda) land: the event has no date yet."""
+    """A session's calendar file, the same as the chat's; 404 (said in words) while the
+    event has no date: there is nothing honest to put in a calendar."""
     lang = known_language(request.query.get("lang")) or "en"
-    body = plain("webapp.calendar_unavailable", lang).encode()
-    return reply(body, "text/plain", status=404)
+    application = request.app[APPLICATION_KEY]
+    services = services_of(application)
+    content = services.content.content
+    session = content.session(request.match_info["session"])
+    if session is None or content.event.date is None:
+        body = plain("webapp.calendar_unavailable", lang).encode()
+        return reply(body, "text/plain", status=404)
+    try:
+        username = application.bot.username
+    except RuntimeError:  # the bot was not initialized (get_me never answered)
+        username = None
+    data = session_calendar(
+        content,
+        [session],
+        lang,
+        sequences=await services.agenda.changes.sequences(),
+        bot_username=username,
+    )
+    return web.Response(
+        body=data,
+        content_type="text/calendar",
+        charset="utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{session.id}.ics"'},
+    )
 
 
 def add_web_app_routes(app: web.Application, application: Application) -> None:  # type: ignore[type-arg]

@@ -100,7 +100,7 @@ async def test_compose_preview_confirm_reaches_every_subscriber_once(
 
 @pytest.mark.parametrize(
     ("label", "expected"),
-    [("Español", {3}), ("Català", {4}), ("English", {1, 2, ADMIN_ID})],
+    [("Spanish", {3}), ("Catalan", {4}), ("English", {1, 2, ADMIN_ID})],
 )
 async def test_audience_by_language(
     app: Application, api: LocalBotApi, admin: LocalChat, label: str, expected: set[int]
@@ -254,7 +254,7 @@ async def test_stats(app: Application, api: LocalBotApi, admin: LocalChat) -> No
     calls = await admin.send("/stats")
     text = calls[-1].text
     assert "4 active · 1 unsubscribed · 0 blocked" in text
-    assert "English 2 · Español 1 · Català 1" in text
+    assert "English 2 · Spanish 1 · Catalan 1" in text  # in the admin's language
     assert "Speaking requests" in text and "Broadcasts</b>: 0" in text
 
 

@@ -14,7 +14,7 @@ from telegram.ext import Application
 from bot.answers import Nav
 from bot.app import build_application, running
 from bot.content import Content, load_content
-from bot.local_api import Call, LocalBotApi, LocalChat, LocalRequest, buttons_of
+from bot.local_api import Call, LocalBotApi, LocalChat, LocalRequest, buttons_of, sent_texts
 from bot.services import services_of
 from tests.conftest import CONTENT_DIR, chat_for, make_settings
 
@@ -238,3 +238,12 @@ async def test_did_you_mean_buttons_show_no_bare_times(
         for button in buttons_of(message):
             if button.get("callback_data", "").startswith("ans:"):
                 assert not CLOCK.search(button["text"]), button["text"]
+
+
+async def test_topic_tags_are_shown_in_the_persons_language(
+    app: Application, api: LocalBotApi
+) -> None:
+    chat = chat_for(app, api, user_id=77, language_code="es")
+    calls = await chat.press_data("ses:networking-lunch")
+    text = " ".join(sent_texts(calls))
+    assert "almuerzo, pausa, networking" in text and "lunch" not in text.lower().split("temas")[-1]

@@ -168,3 +168,12 @@ async def test_an_update_the_library_cannot_read_is_skipped_once_and_the_next_go
     assert any("207,000" in text for text in await answered(api, chat.user_id))
     skipped = [r for r in caplog.records if "unreadable" in r.getMessage()]
     assert len(skipped) == 1 and str(broken["update_id"]) in skipped[0].getMessage()
+
+
+async def test_an_update_id_no_database_column_holds_is_refused(
+    client: TestClient, app: Application
+) -> None:
+    forged = {"update_id": 2**70, "message": {"message_id": 1}}
+    response = await client.post(PATH, json=forged, headers={SECRET_HEADER: SECRET})
+    assert response.status == 400
+    assert await stored(app) == 0
