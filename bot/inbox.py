@@ -28,8 +28,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
 from bot.db import insert_for
-from bot.leases import alive_workers
-from bot.models import InboxUpdate
+from bot.leases import ALIVE_PREFIX, alive_workers
+from bot.models import InboxUpdate, Lease
 from bot.models.base import utcnow
 
 log = logging.getLogger(__name__)
@@ -212,12 +212,18 @@ class Inbox:
             )
 
     async def prune(self) -> int:
-        """Forget the ids of updates processed more than a day ago."""
+        """Forget the ids of updates processed more than a day ago, and the heartbeats of
+        workers gone for as long (each start of a worker leaves one)."""
         async with self._sessions.begin() as session:
             result = await session.execute(
                 delete(InboxUpdate).where(
                     InboxUpdate.status.in_((DONE, SKIPPED)),
                     InboxUpdate.processed_at < utcnow() - KEEP_DONE,
+                )
+            )
+            await session.execute(
+                delete(Lease).where(
+                    Lease.name.startswith(ALIVE_PREFIX), Lease.expires_at < utcnow() - KEEP_DONE
                 )
             )
         return int(getattr(result, "rowcount", 0) or 0)

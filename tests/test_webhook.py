@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 from collections.abc import AsyncIterator
 
 import pytest
@@ -11,7 +12,7 @@ from sqlalchemy import func, select
 from telegram.ext import Application
 
 from bot.local_api import LocalBotApi, LocalChat
-from bot.models import InboxUpdate
+from bot.models import InboxUpdate, Lease
 from bot.services import services_of
 from handlers.updates import UpdateRunner
 from handlers.webhook import SECRET_HEADER, webhook_app, webhook_path, webhook_problem
@@ -177,3 +178,23 @@ async def test_an_update_id_no_database_column_holds_is_refused(
     response = await client.post(PATH, json=forged, headers={SECRET_HEADER: SECRET})
     assert response.status == 400
     assert await stored(app) == 0
+
+
+async def test_old_updates_and_gone_workers_are_pruned(
+    app: Application, runner: UpdateRunner
+) -> None:
+    long_ago = dt.datetime.now(dt.UTC) - dt.timedelta(days=2)
+    async with services_of(app).sessions.begin() as session:
+        session.add(
+            InboxUpdate(
+                update_id=1, status="done", attempts=1, received_at=long_ago, processed_at=long_ago
+            )
+        )
+        session.add(InboxUpdate(update_id=2, status="pending", attempts=0, payload="{}"))
+        session.add(Lease(name="alive:gone:1:x", holder="gone:1:x", expires_at=long_ago))
+    assert await runner.inbox.prune() == 1
+    async with services_of(app).sessions() as session:
+        kept = list(await session.scalars(select(InboxUpdate.update_id)))
+        leases = list(await session.scalars(select(Lease.name)))
+    assert kept == [2] and "alive:gone:1:x" not in leases
+    assert f"alive:{runner.worker}" in leases  # this worker's own heartbeat stays
