@@ -8,18 +8,17 @@ any worker answers anyone.
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 from dataclasses import dataclass
-from typing import Final
 
-from sqlalchemy import Executable, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db import insert_for
 from bot.i18n import LANGUAGES, normalize_language
 from bot.models import User
 from bot.models.base import utcnow
+from bot.visits import visit
 
 
 @dataclass(frozen=True)
@@ -31,20 +30,6 @@ class SubscriberStats:
 
 
 log = logging.getLogger(__name__)
-# `last_seen` is refreshed at most this often per person: one write, not one per tap.
-TOUCH_INTERVAL: Final = dt.timedelta(minutes=10)
-
-
-def known_language(code: str | None) -> str | None:
-    """Telegram's `language_code` if it is one of ours ("es-ES" -> "es"), else None.
-
-    Telegram sends what the person's app says; a forged update may send anything (20
-    characters, a NUL): only a language the bot speaks is ever stored.
-    """
-    if not code:
-        return None
-    base = code.split("-")[0].split("_")[0].lower()
-    return base if base in LANGUAGES else None
 
 
 class UserService:
@@ -52,58 +37,13 @@ class UserService:
         self._sessions = sessions
 
     async def contact(
-        self,
-        user_id: int,
-        telegram_language: str | None,
-        *,
-        private: bool = True,
-        session: AsyncSession | None = None,
+        self, user_id: int, telegram_language: str | None, *, private: bool = True
     ) -> str:
         """This person wrote to the bot: record them (in a private chat) and return their
-        language (the one chosen with /language, else the one Telegram reports).
-
-        Someone talking in a group is not a subscriber: they are only read, never created.
-        `session`: the update's own transaction (committed by the caller); else one of its own.
-        """
-        if session is not None:
-            return await self._contact(session, user_id, telegram_language, private)
-        async with self._sessions.begin() as own:
-            return await self._contact(own, user_id, telegram_language, private)
-
-    async def _contact(
-        self, session: AsyncSession, user_id: int, telegram_language: str | None, private: bool
-    ) -> str:
-        telegram = known_language(telegram_language)
-        now = utcnow()
-        user = await session.get(User, user_id)
-        if user is None:
-            if private:
-                await session.execute(self._first_contact(session, user_id, telegram, now))
-            return normalize_language(telegram)
-        if private and (
-            user.blocked_at is not None  # they wrote to us again: they unblocked the bot
-            or (telegram is not None and user.telegram_language != telegram)
-            or now - user.last_seen > TOUCH_INTERVAL
-        ):
-            user.last_seen = now
-            user.blocked_at = None
-            if telegram is not None:
-                user.telegram_language = telegram
-        return user.language
-
-    @staticmethod
-    def _first_contact(
-        session: AsyncSession, user_id: int, telegram: str | None, now: dt.datetime
-    ) -> Executable:
-        """INSERT the new person; a worker that recorded them a moment earlier wins."""
-        row = {
-            "id": user_id,
-            "telegram_language": telegram,
-            "subscribed": True,
-            "first_seen": now,
-            "last_seen": now,
-        }
-        return insert_for(session, User).values(row).on_conflict_do_nothing(index_elements=["id"])
+        language. The same as each update does first (bot/visits.py), in a transaction of
+        its own."""
+        async with self._sessions.begin() as session:
+            return (await visit(session, user_id, telegram_language, private=private)).language
 
     async def _write_person(self, user_id: int, **values: object) -> None:
         """Set some of a person's fields, creating them if needed: one statement."""

@@ -14,15 +14,28 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from sqlalchemy import BigInteger, BindParameter, Select, bindparam, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from bot.db import insert_for
-from bot.i18n import normalize_language
+from bot.i18n import LANGUAGES, normalize_language
 from bot.models import ContentVersion, ProposalDraft, User
 from bot.models.base import utcnow
-from bot.users import TOUCH_INTERVAL, known_language
 
 CONTENT_ROW: Final = 1
+# `last_seen` is refreshed at most this often per person: one write, not one per tap.
+TOUCH_INTERVAL: Final = dt.timedelta(minutes=10)
+
+
+def known_language(code: str | None) -> str | None:
+    """Telegram's `language_code` if it is one of ours ("es-ES" -> "es"), else None.
+
+    Telegram sends what the person's app says; a forged update may send anything (20
+    characters, a NUL): only a language the bot speaks is ever stored.
+    """
+    if not code:
+        return None
+    base = code.split("-")[0].split("_")[0].lower()
+    return base if base in LANGUAGES else None
 
 
 @dataclass(frozen=True)
@@ -60,7 +73,11 @@ LOOKUP: Final = _lookup()  # built once: building a statement costs about as muc
 
 
 async def visit(
-    session: AsyncConnection, user_id: int, telegram_language: str | None, *, private: bool
+    session: AsyncConnection | AsyncSession,
+    user_id: int,
+    telegram_language: str | None,
+    *,
+    private: bool,
 ) -> Visit:
     """Read (and, in a private chat, record) the person behind an update, on a connection in
     a transaction (plain statements: no ORM session is needed for them)."""

@@ -66,16 +66,10 @@ class SharedContent:
         await self.publish(bump=True)
         return content
 
-    async def follow(self, session: AsyncSession | None = None) -> None:
-        """Before an update: re-read the folder if another worker published a newer version.
-
-        `session`: the update's own (one round of the database for the version and the
-        person, handlers/common.py); else a session of its own.
-        """
-        if session is None:
-            async with self._sessions() as own:
-                current = await own.scalar(_CURRENT)
-        else:
+    async def follow(self) -> None:
+        """Before an update that names nobody: re-read the folder if another worker published
+        a newer version (updates from a person read it with them: bot/visits.py)."""
+        async with self._sessions() as session:
             current = await session.scalar(_CURRENT)
         self.follow_version(current)
 

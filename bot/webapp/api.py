@@ -16,7 +16,8 @@ from bot.answers import Nav
 from bot.content import Content, Organization, OrganizationRole, Session, SessionKind
 from bot.content.versions import SharedContent
 from bot.i18n import DEFAULT_LANGUAGE, LANGUAGES, catalog, plain
-from bot.users import UserService, known_language
+from bot.users import UserService
+from bot.visits import known_language
 from bot.webapp.auth import WebAppUser, check_init_data
 
 JSON = dict[str, Any]
