@@ -50,7 +50,7 @@ def check_content(settings: Settings) -> int:
 def run_polling(settings: Settings) -> int:
     from telegram.error import InvalidToken, NetworkError
 
-    from bot.app import build_application
+    from handlers.app import build_application
     from handlers.updates import serve_polling
 
     if settings.bot_token is None or not settings.bot_token.get_secret_value().strip():
@@ -78,7 +78,7 @@ def run_polling(settings: Settings) -> int:
 
 
 def run_webhook(settings: Settings) -> int:
-    from bot.app import build_application
+    from handlers.app import build_application
     from handlers.webhook import serve_webhook, webhook_problem
 
     if settings.bot_token is None or not settings.bot_token.get_secret_value().strip():
@@ -103,7 +103,7 @@ def run_migrate(settings: Settings) -> int:
 def run_chat(settings: Settings, args: argparse.Namespace) -> int:
     """The terminal chat, on a SQLite file of its own: trying the bot never touches the data
     of the bot that serves people (whatever DATABASE_URL says), unless --database asks."""
-    from bot.chat import run_chat as chat
+    from devtools.chat import run_chat as chat
 
     settings = settings.model_copy(update={"database_url": args.database})
     with contextlib.suppress(KeyboardInterrupt):

@@ -34,17 +34,17 @@ from bench.harness import ADMIN_ID, ErrorCounter, bench_settings, create_schema,
 from bench.ratelimited_api import RateLimitedBotApi
 from bench.report import Section, percentile
 from bench.updates import People, load_questions
-from bot.app import build_application, running
 from bot.broadcasts import (
     BroadcastSender,
     BroadcastService,
 )
 from bot.db import create_engine
-from bot.local_api import LocalRequest
 from bot.models import Delivery, User
 from bot.models.base import utcnow
-from bot.services import services_of
+from devtools.local_api import LocalRequest
 from handlers import admin
+from handlers.app import build_application, running
+from handlers.context import services_of
 
 FIRST_SUBSCRIBER = 2_000_000
 FIRST_ASKER = 3_000_000

@@ -11,7 +11,7 @@ from sqlalchemy import MetaData
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from bot.app import create_services
+from bot.services import create_services
 from bot.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent

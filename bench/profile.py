@@ -31,13 +31,13 @@ from typing import Any
 
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import create_async_engine
+from telegram.ext import Application
 
 from bench.harness import postgres_url, quiet_logging, reset_postgres, sqlite_url
 from bench.updates import run_ours
 from bot.content.versions import SharedContent
 from bot.db import create_engine, session_factory
 from bot.models import ContentVersion
-from bot.timed_application import TimedApplication
 from bot.users import UserService
 
 # (label, path fragment): the first fragment found in a function's file names its package.
@@ -179,16 +179,16 @@ class SessionBlocks:
 
 def watch_database(watch: Stopwatch) -> None:
     """Every AsyncSession/AsyncConnection call runs its sync work through greenlet_spawn."""
-    original = TimedApplication.process_update
+    original = Application.process_update
 
-    async def process_update(self: TimedApplication, update: object) -> None:
+    async def process_update(self: Application, update: object) -> None:
         token = IN_UPDATE.set(True)
         try:
             await original(self, update)
         finally:
             IN_UPDATE.reset(token)
 
-    TimedApplication.process_update = process_update  # type: ignore[method-assign]
+    Application.process_update = process_update  # type: ignore[method-assign]
     import sqlalchemy.ext.asyncio.engine as async_engine
     import sqlalchemy.ext.asyncio.result as async_result
     import sqlalchemy.ext.asyncio.session as async_session

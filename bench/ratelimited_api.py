@@ -15,7 +15,7 @@ from collections import Counter, deque
 from collections.abc import Callable
 from typing import Any
 
-from bot.local_api import JSON, ApiError, LocalBotApi
+from devtools.local_api import JSON, ApiError, LocalBotApi
 
 SENDING_METHODS = frozenset(
     {"sendMessage", "sendPhoto", "sendDocument", "copyMessage", "forwardMessage"}

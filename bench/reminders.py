@@ -28,13 +28,13 @@ from bench.harness import CONTENT_DIR, ErrorCounter, bench_settings, create_sche
 from bench.ratelimited_api import RateLimitedBotApi
 from bench.report import Section, percentile
 from bench.updates import People
-from bot.app import SENDER_OPTIONS_KEY, build_application, running
 from bot.db import create_engine
-from bot.local_api import LocalRequest
 from bot.models import SavedSession, User
 from bot.models.base import utcnow
 from bot.schedule import fan_out_lead, starts_at
-from bot.services import services_of
+from devtools.local_api import LocalRequest
+from handlers.app import SENDER_OPTIONS_KEY, build_application, running
+from handlers.context import services_of
 
 FIRST_PERSON = 4_000_000
 SESSION = "panel-connectivity"

@@ -34,9 +34,9 @@ def memory_kb() -> dict[str, int]:
 
 async def probe(database_url: str) -> dict[str, object]:
     from bench.harness import bench_settings
-    from bot.app import build_application, running
-    from bot.local_api import LocalBotApi, LocalChat, LocalRequest
-    from bot.services import services_of
+    from devtools.local_api import LocalBotApi, LocalChat, LocalRequest
+    from handlers.app import build_application, running
+    from handlers.context import services_of
 
     imported = time.time()
     api = LocalBotApi()

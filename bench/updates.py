@@ -54,12 +54,12 @@ from bench.harness import (
     sqlite_url,
 )
 from bench.report import Section, percentile
-from bot.app import build_application, running
 from bot.content import Content, load_content
 from bot.i18n import LANGUAGES
-from bot.local_api import LocalBotApi, LocalRequest
-from bot.services import SERVICES_KEY, services_of
+from devtools.local_api import LocalBotApi, LocalRequest
 from handlers import callbacks, views
+from handlers.app import build_application, running
+from handlers.context import SERVICES_KEY, services_of
 
 JSON = dict[str, Any]
 FIRST_USER_ID = 100_000
@@ -337,7 +337,7 @@ async def run_ours(
     """One worker on `database_url` (a new, empty database): warm-up, then the timed mix."""
     api = LocalBotApi()
     # What the bot costs per update, not Telegram's 30 messages/s: the shared send budget
-    # (bot/outgoing.py) would space these sends; the broadcast benchmark measures it.
+    # (handlers/transport.py) would space these sends; the broadcast benchmark measures it.
     settings = bench_settings(database_url, SEND_RATE_LIMIT=1_000_000)
     application = build_application(settings, request=LocalRequest(api))
     async with running(application):

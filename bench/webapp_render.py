@@ -26,9 +26,9 @@ from typing import Any
 from aiohttp import ClientSession, web
 
 from bench.harness import TOKEN, bench_settings, quiet_logging, sqlite_url
-from bot.app import build_application, running
-from bot.local_api import LocalBotApi, LocalRequest
 from bot.webapp.auth import sign
+from devtools.local_api import LocalBotApi, LocalRequest
+from handlers.app import build_application, running
 from handlers.webapp_http import add_web_app_routes
 
 CHROMIUM = "/usr/bin/chromium"

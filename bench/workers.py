@@ -163,7 +163,7 @@ class Cluster:
                 WEBHOOK_PORT=str(port),
                 LOG_LEVEL="INFO",
                 # The bot's capacity, not Telegram's 30 messages/s: each worker's send budget
-                # (bot/outgoing.py, 29/s by default) would cap the replies at 29/s per worker.
+                # (handlers/transport.py, 29/s by default) would cap replies at 29/s per worker.
                 SEND_RATE_LIMIT="1000000",
             )
             worker = BotProcess(env, self.workdir / f"worker{number}", "webhook")

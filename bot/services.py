@@ -1,28 +1,23 @@
-"""The one typed place handlers reach the bot's services through (`context.services`)."""
+"""The bot's services, created once at start-up: what any front end (the Telegram adapter in
+handlers/, the Mini App's API, the tests) reaches the event assistant through."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Coroutine
 from dataclasses import dataclass, field
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
-from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.agenda import AgendaService
 from bot.broadcasts import BroadcastService
 from bot.content.store import ContentStore
 from bot.content.versions import SharedContent
+from bot.db import create_engine, session_factory
 from bot.leases import worker_name
 from bot.privacy import PrivacyService
 from bot.proposals import ProposalService
+from bot.schema import ensure_schema
 from bot.settings import Settings
 from bot.users import UserService
-
-SERVICES_KEY = "services"
-BACKGROUND_KEY = "background_tasks"
-OUTBOX_KEY = "outbox_sender"
 
 
 @dataclass
@@ -41,62 +36,31 @@ class Services:
     worker: str = field(default_factory=worker_name)
 
 
-class FocusContext(CallbackContext[ExtBot[None], dict, dict, dict]):  # type: ignore[type-arg]
-    """CallbackContext with typed access to the services created in `post_init`.
+async def create_services(settings: Settings) -> Services:
+    """Engine, content and index, created once at start-up.
 
-    One context is made per update (python-telegram-bot shares it between the update's
-    handlers), so what is set on it lives exactly as long as the update: the person's
-    language, read from the database by the first handler.
+    Raises ContentInvalid, or SchemaNotReady when the database needs `python main.py migrate`
+    (a brand-new empty database is migrated right away: see bot/schema.py).
     """
-
-    person_language: str | None = None
-    # Whether the person has a speaking-slot draft, as read with them (None: not read).
-    has_draft: bool | None = None
-
-    @property
-    def services(self) -> Services:
-        return services_of(self.application)
-
-    @property
-    def lang(self) -> str:
-        """The language of the person behind this update (read by the tracking handler)."""
-        return self.person_language or "en"
-
-
-def services_of(application: Application) -> Services:  # type: ignore[type-arg]
-    services = application.bot_data.get(SERVICES_KEY)
-    if services is None:
-        raise RuntimeError("services are created in post_init: is the application initialized?")
-    return services  # type: ignore[no-any-return]
-
-
-def in_background(
-    application: Application,  # type: ignore[type-arg]
-    coroutine: Coroutine[Any, Any, Any],
-    *,
-    update: object,
-    name: str,
-) -> asyncio.Task[Any]:
-    """Work that follows an update but need not hold up the next one (the application's
-    error handlers see its failures, and `stop()` waits for it)."""
-    task = application.create_task(coroutine, update=update, name=name)
-    tasks: set[asyncio.Task[Any]] = application.bot_data.setdefault(BACKGROUND_KEY, set())
-    tasks.add(task)
-    task.add_done_callback(tasks.discard)
-    return task
-
-
-async def background_done(application: Application) -> None:  # type: ignore[type-arg]
-    """Until the work started by `in_background` is finished (tests, the terminal chat)."""
-    while tasks := application.bot_data.get(BACKGROUND_KEY):
-        await asyncio.gather(*tasks, return_exceptions=True)
-    outbox = application.bot_data.get(OUTBOX_KEY)
-    if outbox is not None:
-        await outbox.idle()  # the notices the update queued
-
-
-def wake_outbox(application: Application) -> None:  # type: ignore[type-arg]
-    """This update queued notices (bot/outbox.py): send them now, not at the next look."""
-    sender = application.bot_data.get(OUTBOX_KEY)
-    if sender is not None:
-        sender.wake()
+    content = ContentStore(settings.content_dir)
+    engine = create_engine(settings.database_url)
+    try:
+        await ensure_schema(engine)
+        sessions = session_factory(engine)
+        content_version = SharedContent(content, sessions)
+        await content_version.publish()
+    except BaseException:
+        await engine.dispose()
+        raise
+    return Services(
+        settings=settings,
+        engine=engine,
+        sessions=sessions,
+        content=content,
+        content_version=content_version,
+        users=UserService(sessions),
+        broadcasts=BroadcastService(sessions),
+        privacy=PrivacyService(sessions, engine),
+        proposals=ProposalService(sessions, content),
+        agenda=AgendaService(sessions, rate=settings.broadcast_rate),
+    )

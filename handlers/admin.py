@@ -16,7 +16,7 @@ from typing import Any, Final
 from telegram import Bot, InlineKeyboardMarkup, Update
 from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest, Forbidden, RetryAfter, TimedOut
-from telegram.ext import ApplicationHandlerStop, ExtBot, filters
+from telegram.ext import ExtBot, filters
 
 from bot.broadcasts import (
     LANGUAGE_PREFIX,
@@ -34,10 +34,11 @@ from bot.broadcasts import (
 )
 from bot.content import ContentInvalid
 from bot.i18n import LANGUAGE_NAMES, LANGUAGES, Html, plain, t
-from bot.outgoing import BACKGROUND, retry_seconds
-from bot.services import FocusContext
+from handlers import update_log
 from handlers.common import show
+from handlers.context import FocusContext
 from handlers.organize import state_label
+from handlers.transport import BACKGROUND, retry_seconds
 from handlers.views import View, button, fit
 
 RECENT_LIMIT: Final = 10
@@ -209,7 +210,7 @@ async def broadcast_text(update: Update, context: FocusContext) -> None:
     """An admin's private text: the announcement, if they were asked for one.
 
     Runs in its own group before the others: when the text is the announcement, the other
-    handlers are skipped (ApplicationHandlerStop); otherwise it is a question or an answer
+    handlers are skipped (update_log.stop); otherwise it is a question or an answer
     like anyone's.
     """
     user, message = update.effective_user, update.effective_message
@@ -219,7 +220,7 @@ async def broadcast_text(update: Update, context: FocusContext) -> None:
     if composition is None or not composition.awaiting_text:
         return
     await take_text(update, context, message.text or "")
-    raise ApplicationHandlerStop
+    await update_log.stop(update, context)
 
 
 async def take_text(update: Update, context: FocusContext, text: str) -> None:
@@ -334,7 +335,7 @@ async def cancel_composing(update: Update, context: FocusContext) -> None:
         return  # /cancel is then about something else (a speaking-slot request)
     await context.services.broadcasts.discard(user.id)
     await show(update, View(t("broadcast.cancelled", context.lang)))
-    raise ApplicationHandlerStop
+    await update_log.stop(update, context)
 
 
 # -- reports, stats, reload --------------------------------------------------------------------

@@ -40,10 +40,10 @@ from bot.schedule import (
     now_and_next,
     zone,
 )
-from bot.services import FocusContext
 from bot.textmatch import fold
 from handlers import callbacks, views
 from handlers.common import show, strip_mention
+from handlers.context import FocusContext
 
 Handler = Callable[[Update, FocusContext], Coroutine[Any, Any, None]]
 DEEP_LINK: Final = re.compile(r"^(session|org)-([a-z0-9-]{1,32})$")

@@ -8,9 +8,9 @@ from telegram.constants import ParseMode
 from bot.answers import Answer, Nav
 from bot.content import Content, OrganizationRole, SessionKind
 from bot.i18n import LANGUAGES, plain, t
-from bot.services import FocusContext
 from handlers import callbacks, views
 from handlers.common import show, strip_mention
+from handlers.context import FocusContext
 
 MAX_QUESTION_LENGTH = 1000  # a long message is read for its questions; beyond this, declined
 # Answers that point to the speaking-slot request get its button too ("speakers": not

@@ -9,9 +9,9 @@ from telegram.constants import ChatType
 
 from bot.content import OrganizationRole
 from bot.i18n import LANGUAGES, plain
-from bot.services import FocusContext
 from handlers import agenda, callbacks, views
 from handlers.common import show
+from handlers.context import FocusContext
 from handlers.start import main_menu_view
 
 

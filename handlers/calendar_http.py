@@ -13,7 +13,7 @@ from aiohttp import web
 from telegram.ext import Application
 
 from bot.calendar import calendar_file
-from bot.services import services_of
+from handlers.context import services_of
 
 CALENDAR_PATH = "/calendar.ics"
 APPLICATION_KEY: web.AppKey[Any] = web.AppKey("calendar_application")

@@ -9,8 +9,8 @@ from telegram.constants import ChatType, MessageEntityType, ParseMode
 from telegram.error import BadRequest
 from telegram.ext import filters
 
-from bot.services import FocusContext
 from bot.visits import visit
+from handlers.context import FocusContext
 from handlers.views import View
 
 log = logging.getLogger(__name__)

@@ -8,11 +8,11 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from telegram import Update
 from telegram.constants import ParseMode
 from telegram.error import Conflict, NetworkError, RetryAfter, TimedOut
-from telegram.ext import ApplicationHandlerStop
 
 from bot.alerts import AlertThrottle
 from bot.i18n import normalize_language, plain, t
-from bot.services import FocusContext, services_of
+from handlers import update_log
+from handlers.context import FocusContext, services_of
 
 log = logging.getLogger(__name__)
 THROTTLE_KEY = "alert_throttle"
@@ -60,6 +60,7 @@ def describe(update: object) -> str:
 async def on_error(update: object, context: FocusContext) -> None:
     """Never let one update's failure go unnoticed or take the bot down."""
     error = context.error
+    update_log.failed(error)
     if isinstance(error, Conflict):
         stop_on_conflict(context)
         return
@@ -78,7 +79,7 @@ async def on_error(update: object, context: FocusContext) -> None:
     await alert_admins(context, update)
     if isinstance(update, Update):
         # One apology per update: the update's other handlers would meet the same problem.
-        raise ApplicationHandlerStop
+        await update_log.stop(update, context)
 
 
 async def alert_admins(context: FocusContext, update: object) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from telegram import ChatMember, Update
 from telegram.constants import ChatType
 
-from bot.services import FocusContext
+from handlers.context import FocusContext
 
 
 async def member_status(update: Update, context: FocusContext) -> None:

@@ -41,10 +41,10 @@ from bot.proposals import (
     clean_text,
     undoable,
 )
-from bot.services import FocusContext, wake_outbox
 from bot.settings import Settings
 from handlers import views
 from handlers.common import show
+from handlers.context import FocusContext, wake_outbox
 
 log = logging.getLogger(__name__)
 

@@ -19,9 +19,10 @@ from telegram.ext import Application
 
 from bot.i18n import t
 from bot.outbox import CARD, GROUP, SPEAKER, Notice, Outbox
-from bot.outgoing import retry_seconds
-from bot.services import OUTBOX_KEY, Services, services_of
+from bot.services import Services
+from handlers.context import OUTBOX_KEY, services_of
 from handlers.organize import GROUP_LANGUAGE, card_view, state_label
+from handlers.transport import retry_seconds
 
 log = logging.getLogger(__name__)
 

@@ -42,11 +42,11 @@ from bot.proposals import (
     finished,
     step_of,
 )
-from bot.services import FocusContext, wake_outbox
 from bot.textmatch import fold
 from handlers import organize, views
 from handlers.ask import render_answer
 from handlers.common import show
+from handlers.context import FocusContext, wake_outbox
 from handlers.organize import error_text, format_label, spot_label
 
 log = logging.getLogger(__name__)

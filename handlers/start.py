@@ -6,10 +6,10 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update, WebAppI
 from telegram.constants import ParseMode
 
 from bot.i18n import LANGUAGES, plain, t
-from bot.services import FocusContext
 from handlers import agenda, propose, views
 from handlers.callbacks import LANGUAGE_PATTERN
 from handlers.common import set_language, show
+from handlers.context import FocusContext
 
 
 def main_menu_view(context: FocusContext, update: Update | None = None) -> views.View:

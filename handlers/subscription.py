@@ -11,8 +11,8 @@ from telegram.constants import ChatType
 
 from bot.i18n import Html, plain, t
 from bot.privacy import retention
-from bot.services import FocusContext, wake_outbox
 from handlers.common import show
+from handlers.context import FocusContext, wake_outbox
 from handlers.views import UPDATES_MENU, View, back_row, button
 
 log = logging.getLogger(__name__)

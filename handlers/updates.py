@@ -23,7 +23,7 @@ from telegram.warnings import PTBUserWarning
 
 from bot.i18n import plain
 from bot.inbox import MAX_ATTEMPTS, Inbox, Received
-from bot.services import services_of
+from handlers.context import services_of
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +42,7 @@ class UpdateRunner:
     def __init__(self, application: Application) -> None:  # type: ignore[type-arg]
         self.application = application
         services = services_of(application)
-        self.worker = services.worker  # its heartbeat runs from post_init (bot/app.py)
+        self.worker = services.worker  # its heartbeat runs from post_init (handlers/app.py)
         self.inbox = Inbox(services.sessions, self.worker)
         self._wake = asyncio.Event()
         self._stopping = False

@@ -26,11 +26,11 @@ from telegram.ext import Application
 
 from bot.calendar import calendar_file as session_calendar
 from bot.i18n import plain
-from bot.services import services_of
 from bot.settings import Settings
 from bot.visits import known_language
 from bot.webapp.api import UnknownSession, WebAppApi, boot_strings
 from bot.webapp.auth import InitDataInvalid, WebAppUser
+from handlers.context import services_of
 
 log = logging.getLogger(__name__)
 

@@ -16,9 +16,9 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 from telegram.ext import Application
 
-from bot.app import build_application, running
-from bot.local_api import LocalBotApi, LocalChat, LocalRequest
 from bot.settings import Settings
+from devtools.local_api import LocalBotApi, LocalChat, LocalRequest
+from handlers.app import build_application, running
 
 ROOT = Path(__file__).resolve().parent.parent
 CONTENT_DIR = ROOT / "content"

@@ -13,12 +13,13 @@ import pytest
 from sqlalchemy import func, select
 from telegram.ext import Application
 
-from bot.app import SENDER_KEY, SENDER_OPTIONS_KEY, build_application, running
 from bot.broadcasts import BroadcastSender
-from bot.local_api import LocalBotApi, LocalChat, LocalRequest, sent_texts
 from bot.models import Broadcast, BroadcastDraft, Delivery, Proposal
-from bot.services import Services, services_of
+from bot.services import Services
 from bot.settings import Settings
+from devtools.local_api import LocalBotApi, LocalChat, LocalRequest, sent_texts
+from handlers.app import SENDER_KEY, SENDER_OPTIONS_KEY, build_application, running
+from handlers.context import services_of
 from tests.conftest import ADMIN_ID, CONTENT_DIR, chat_for, make_settings
 
 ANNOUNCEMENT = "Panel 2 moves to room B <b>now</b> & coffee is served"

@@ -10,7 +10,7 @@ from pathlib import Path
 from icalendar import Calendar
 from telegram.ext import Application
 
-from bot.local_api import LocalBotApi, LocalChat, buttons_of
+from devtools.local_api import LocalBotApi, LocalChat, buttons_of
 from tests.conftest import ADMIN_ID, chat_for
 from tests.test_agenda_support import (
     WallClock,

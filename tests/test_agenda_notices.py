@@ -6,8 +6,8 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from bot.local_api import LocalBotApi, LocalChat
 from bot.schedule import compare
+from devtools.local_api import LocalBotApi, LocalChat
 from tests.conftest import ADMIN_ID
 from tests.test_agenda_support import (
     WallClock,

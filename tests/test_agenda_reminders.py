@@ -12,11 +12,11 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from bot.app import SENDER_KEY
-from bot.local_api import LocalBotApi, LocalChat
 from bot.models import Delivery
 from bot.schedule import fan_out_lead
-from bot.services import services_of
+from devtools.local_api import LocalBotApi, LocalChat
+from handlers.app import SENDER_KEY
+from handlers.context import services_of
 from tests.conftest import ADMIN_ID
 from tests.test_agenda_support import (
     WallClock,

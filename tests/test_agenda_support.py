@@ -14,12 +14,12 @@ from pathlib import Path
 from sqlalchemy import func, select
 from telegram.ext import Application
 
-from bot.app import SENDER_OPTIONS_KEY, build_application, running
-from bot.local_api import LocalBotApi, LocalRequest
 from bot.models import Delivery
-from bot.services import services_of
 from bot.settings import Settings
+from devtools.local_api import LocalBotApi, LocalRequest
 from handlers import agenda
+from handlers.app import SENDER_OPTIONS_KEY, build_application, running
+from handlers.context import services_of
 from tests.conftest import CONTENT_DIR, make_settings
 
 EVENT_DAY = dt.date(2031, 6, 18)

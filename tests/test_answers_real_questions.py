@@ -14,7 +14,7 @@ import yaml
 from bench.answer_engine import figures
 from bot.answers import KnowledgeIndex
 from bot.content import load_content
-from bot.local_api import Call, LocalChat, sent_texts
+from devtools.local_api import Call, LocalChat, sent_texts
 from tests.conftest import CONTENT_DIR
 
 QUESTIONS = yaml.safe_load(

@@ -9,7 +9,7 @@ import yaml
 
 from bot.answers import KnowledgeIndex
 from bot.content import load_content
-from bot.local_api import LocalChat, sent_texts
+from devtools.local_api import LocalChat, sent_texts
 from tests.conftest import CONTENT_DIR, chat_for
 
 QUESTIONS = yaml.safe_load(

@@ -7,7 +7,7 @@ import re
 
 from telegram.ext import Application
 
-from bot.local_api import LocalBotApi, LocalChat, sent_texts
+from devtools.local_api import LocalBotApi, LocalChat, sent_texts
 from handlers.views import fit, visible_length
 from tests.conftest import ORGANIZER_CHAT_ID, ORGANIZER_ID, chat_for
 from tests.test_propose_flow import submit_request

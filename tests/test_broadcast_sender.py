@@ -16,13 +16,13 @@ import pytest
 from sqlalchemy import select, update
 from telegram import Bot
 
-from bot.app import build_application, create_services
 from bot.broadcasts import ALL, BroadcastSender
-from bot.local_api import JSON, ApiError, LocalBotApi, LocalRequest
 from bot.models import Delivery, User
-from bot.services import Services
+from bot.services import Services, create_services
 from bot.settings import Settings
+from devtools.local_api import JSON, ApiError, LocalBotApi, LocalRequest
 from handlers.admin import telegram_send
+from handlers.app import build_application
 
 ADMIN = 900
 TEXT = "Doors open at 9:00 <b>sharp</b> & bring your badge"

@@ -8,8 +8,8 @@ from pathlib import Path
 import yaml
 from telegram.ext import Application
 
-from bot.app import build_application, running
-from bot.local_api import LocalBotApi, LocalChat, LocalRequest, buttons_of, sent_texts
+from devtools.local_api import LocalBotApi, LocalChat, LocalRequest, buttons_of, sent_texts
+from handlers.app import build_application, running
 from tests.conftest import CONTENT_DIR, make_settings
 
 

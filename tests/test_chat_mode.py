@@ -6,8 +6,8 @@ import io
 import time
 from pathlib import Path
 
-from bot.chat import run_chat
 from bot.settings import Settings
+from devtools.chat import run_chat
 from tests.conftest import make_settings
 
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import create_services
 from bot.content import ContentInvalid, load_content
+from bot.services import create_services
 from main import main
 from tests.conftest import CONTENT_DIR, make_settings
 

@@ -15,8 +15,8 @@ from collections.abc import AsyncIterator
 import pytest
 from sqlalchemy.engine import make_url
 
-from bot.app import build_application, running
-from bot.local_api import LocalBotApi, LocalChat, LocalRequest, sent_texts
+from devtools.local_api import LocalBotApi, LocalChat, LocalRequest, sent_texts
+from handlers.app import build_application, running
 from tests.conftest import make_settings, reset_postgres
 
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL")

@@ -16,7 +16,7 @@ from sqlalchemy.engine import make_url
 from telegram.ext import Application
 
 from bot.i18n import plain
-from bot.local_api import LocalBotApi, LocalChat, sent_texts
+from devtools.local_api import LocalBotApi, LocalChat, sent_texts
 from handlers.updates import UpdateRunner
 from handlers.webhook import SECRET_HEADER
 from tests.test_webhook import PATH, SECRET, client, runner

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.local_api import LocalBotApi, LocalChat, sent_texts
+from devtools.local_api import LocalBotApi, LocalChat, sent_texts
 from handlers import ask
 from tests.conftest import ADMIN_ID
 

@@ -8,12 +8,12 @@ import pytest
 from sqlalchemy import select
 from telegram.ext import Application
 
-from bot.app import build_application, running
-from bot.local_api import LocalBotApi, LocalRequest, sent_texts
 from bot.models.proposal import DecisionPrompt
-from bot.services import services_of
 from bot.settings import Settings
+from devtools.local_api import LocalBotApi, LocalRequest, sent_texts
 from handlers import organize
+from handlers.app import build_application, running
+from handlers.context import services_of
 from tests.conftest import ORGANIZER_CHAT_ID, ORGANIZER_ID, chat_for, make_settings
 from tests.test_organize import organizers_group, stored
 from tests.test_propose_flow import submit_request, text_of

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from telegram.ext import Application
 
-from bot.local_api import LocalBotApi, LocalChat, buttons_of
 from bot.models import Proposal, ProposalDraft
-from bot.services import services_of
+from devtools.local_api import LocalBotApi, LocalChat, buttons_of
+from handlers.context import services_of
 from tests.conftest import chat_for
 from tests.test_propose_flow import TITLE, answer_until_review, count, last_button_labels, text_of
 

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from telegram.ext import Application
 
-from bot.app import build_application, running
 from bot.i18n import LANGUAGES, catalog, normalize_language, placeholders
-from bot.local_api import LocalBotApi, LocalRequest, sent_texts
 from bot.settings import Settings
+from devtools.local_api import LocalBotApi, LocalRequest, sent_texts
+from handlers.app import build_application, running
 from tests.conftest import chat_for
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -90,7 +90,7 @@ async def test_command_menu_registered_per_language(app: Application, api: Local
 
 
 async def test_command_menu_failure_does_not_stop_the_bot(settings: Settings) -> None:
-    from bot.local_api import ApiError
+    from devtools.local_api import ApiError
 
     api = LocalBotApi()
     api.interceptors.append(

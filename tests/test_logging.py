@@ -8,8 +8,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from bot.local_api import ApiError, LocalBotApi, LocalChat
 from bot.logging_setup import REDACTED, RedactSecrets, level_number, settings_secrets
+from devtools.local_api import ApiError, LocalBotApi, LocalChat
 from tests.conftest import TOKEN, make_settings
 
 WEBHOOK_SECRET = "hook-secret_123"
@@ -55,7 +55,7 @@ def test_unknown_log_level_names_are_recognized_as_unknown() -> None:
     assert level_number("verbose") is None
 
 
-async def test_one_log_line_per_update_names_the_handler(
+async def test_one_log_line_per_update_says_what_came_and_how_long_it_took(
     chat: LocalChat, caplog: pytest.LogCaptureFixture
 ) -> None:
     with caplog.at_level(logging.INFO, logger="bot.updates"):
@@ -64,9 +64,22 @@ async def test_one_log_line_per_update_names_the_handler(
 
     lines = [r.getMessage() for r in caplog.records if r.name == "bot.updates"]
     assert len(lines) == 2
-    assert " message -> handlers.start.start in " in lines[0]
-    assert " message -> handlers." in lines[1]  # free text may pass through several areas
-    assert lines[1].endswith(" ms")
+    assert " message /start in " in lines[0]
+    assert " message text in " in lines[1]  # what came, never the person's words
+    assert "Huawei" not in lines[1]
+    assert all(line.endswith(" ms") for line in lines)
+
+
+async def test_a_button_is_logged_by_its_kind(
+    chat: LocalChat, caplog: pytest.LogCaptureFixture
+) -> None:
+    await chat.send("/start")
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="bot.updates"):
+        await chat.press_data("menu")
+
+    (line,) = [r.getMessage() for r in caplog.records if r.name == "bot.updates"]
+    assert " callback_query [menu] in " in line
 
 
 async def test_a_failing_handler_is_marked_in_its_log_line(
@@ -80,4 +93,4 @@ async def test_a_failing_handler_is_marked_in_its_log_line(
         await chat.send("/start")
 
     (line,) = [r.getMessage() for r in caplog.records if r.name == "bot.updates"]
-    assert "handlers.start.start (failed: BadRequest)" in line
+    assert " message /start in " in line and line.endswith(" ms (failed: BadRequest)")

@@ -11,7 +11,6 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot import schema
-from bot.app import create_services
 from bot.db import create_engine
 from bot.i18n import plain
 from bot.models import Base
@@ -24,6 +23,7 @@ from bot.schema import (
     schema_differences,
     upgrade,
 )
+from bot.services import create_services
 from bot.settings import Settings
 
 NEXT_REVISION = '''

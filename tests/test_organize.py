@@ -8,9 +8,9 @@ import io
 from sqlalchemy import select
 from telegram.ext import Application
 
-from bot.local_api import ApiError, LocalBotApi, LocalChat, sent_texts
 from bot.models import Proposal
-from bot.services import services_of
+from devtools.local_api import ApiError, LocalBotApi, LocalChat, sent_texts
+from handlers.context import services_of
 from tests.conftest import ADMIN_ID, ORGANIZER_CHAT_ID, ORGANIZER_ID, chat_for
 from tests.test_propose_flow import submit_request, text_of
 

@@ -11,9 +11,9 @@ import asyncio
 from sqlalchemy import select
 from telegram.ext import Application
 
-from bot.local_api import JSON, ApiError, LocalBotApi, LocalChat
 from bot.models import OutboxNotice
-from bot.services import background_done, services_of
+from devtools.local_api import JSON, ApiError, LocalBotApi, LocalChat
+from handlers.context import background_done, services_of
 from handlers.outbox_sender import start_outbox_sender, stop_outbox_sender
 from tests.conftest import ORGANIZER_CHAT_ID, ORGANIZER_ID, chat_for
 from tests.test_propose_flow import submit_request

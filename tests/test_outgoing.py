@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 import itertools
 
-from bot.app import build_application
-from bot.outgoing import OutgoingRateLimiter
 from bot.settings import Settings
+from handlers.app import build_application
+from handlers.transport import OutgoingRateLimiter
 from tests.conftest import make_settings
 
 

@@ -8,11 +8,12 @@ import pytest
 from sqlalchemy import BigInteger, Integer, String, Text, func, select
 from telegram.ext import Application
 
-from bot.app import SENDER_KEY
 from bot.broadcasts import ALL
-from bot.local_api import LocalBotApi, sent_texts
 from bot.models import Base, Proposal, ProposalDraft
-from bot.services import Services, services_of
+from bot.services import Services
+from devtools.local_api import LocalBotApi, sent_texts
+from handlers.app import SENDER_KEY
+from handlers.context import services_of
 from tests.conftest import ADMIN_ID, ORGANIZER_CHAT_ID, chat_for
 
 PERSON = 987_654_321

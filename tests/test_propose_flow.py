@@ -10,12 +10,12 @@ import pytest
 from sqlalchemy import func, select
 from telegram.ext import Application
 
-from bot.app import build_application, running
-from bot.chat import run_chat
-from bot.local_api import Call, LocalBotApi, LocalChat, LocalRequest, buttons_of, sent_texts
 from bot.models import Proposal, ProposalDraft
-from bot.services import services_of
 from bot.settings import Settings
+from devtools.chat import run_chat
+from devtools.local_api import Call, LocalBotApi, LocalChat, LocalRequest, buttons_of, sent_texts
+from handlers.app import build_application, running
+from handlers.context import services_of
 from tests.conftest import ORGANIZER_CHAT_ID, chat_for, make_settings
 
 TITLE = "Community broadband in rural villages"

@@ -5,8 +5,8 @@ from __future__ import annotations
 from telegram.ext import Application
 
 from bot.broadcasts import ALL
-from bot.local_api import LocalBotApi, LocalChat, sent_texts
-from bot.services import services_of
+from devtools.local_api import LocalBotApi, LocalChat, sent_texts
+from handlers.context import services_of
 from tests.conftest import chat_for
 
 

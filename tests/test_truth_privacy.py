@@ -8,9 +8,9 @@ from pathlib import Path
 
 from telegram.ext import Application
 
-from bot.app import build_application, running
-from bot.local_api import LocalBotApi, LocalChat, LocalRequest, sent_texts
-from bot.services import services_of
+from devtools.local_api import LocalBotApi, LocalChat, LocalRequest, sent_texts
+from handlers.app import build_application, running
+from handlers.context import services_of
 from tests.conftest import CONTENT_DIR, ORGANIZER_ID, chat_for, make_settings
 from tests.test_propose_flow import answer_until_review, text_of
 

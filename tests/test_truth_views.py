@@ -12,10 +12,10 @@ import pytest
 from telegram.ext import Application
 
 from bot.answers import Nav
-from bot.app import build_application, running
 from bot.content import Content, load_content
-from bot.local_api import Call, LocalBotApi, LocalChat, LocalRequest, buttons_of, sent_texts
-from bot.services import services_of
+from devtools.local_api import Call, LocalBotApi, LocalChat, LocalRequest, buttons_of, sent_texts
+from handlers.app import build_application, running
+from handlers.context import services_of
 from tests.conftest import CONTENT_DIR, chat_for, make_settings
 
 SEED = Path(__file__).resolve().parent / "data" / "focus-sessions-1.txt"

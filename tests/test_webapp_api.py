@@ -13,10 +13,10 @@ from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import select
 from telegram.ext import Application
 
-from bot.local_api import LocalBotApi
 from bot.models.agenda import SavedSession
-from bot.services import services_of
 from bot.webapp.auth import sign
+from devtools.local_api import LocalBotApi
+from handlers.context import services_of
 from handlers.webapp_http import add_web_app_routes
 from tests.conftest import TOKEN
 
@@ -247,8 +247,8 @@ async def test_api_is_stateless_between_workers(
     settings: object,
 ) -> None:
     """A save through one worker's server is read by another's (the database is the state)."""
-    from bot.app import build_application, running
-    from bot.local_api import LocalRequest
+    from devtools.local_api import LocalRequest
+    from handlers.app import build_application, running
 
     other = build_application(settings, request=LocalRequest(api))  # type: ignore[arg-type]
     async with running(other):

@@ -10,9 +10,9 @@ import pytest
 from pydantic import ValidationError
 from telegram.ext import Application
 
-from bot.app import build_application, running
-from bot.local_api import LocalBotApi, LocalRequest, buttons_of
 from bot.settings import Settings
+from devtools.local_api import LocalBotApi, LocalRequest, buttons_of
+from handlers.app import build_application, running
 from handlers.webapp_http import serve_with_polling
 from tests.conftest import chat_for, make_settings
 from tests.e2e.bot_process import free_port

@@ -11,9 +11,9 @@ from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import func, select
 from telegram.ext import Application
 
-from bot.local_api import LocalBotApi, LocalChat
 from bot.models import InboxUpdate, Lease
-from bot.services import services_of
+from devtools.local_api import LocalBotApi, LocalChat
+from handlers.context import services_of
 from handlers.updates import UpdateRunner
 from handlers.webhook import SECRET_HEADER, webhook_app, webhook_path, webhook_problem
 from tests.conftest import make_settings

@@ -18,13 +18,13 @@ import pytest
 from sqlalchemy import func, select
 from telegram.ext import Application
 
-from bot.app import build_application, running
 from bot.broadcasts import ALL, BroadcastSender
-from bot.local_api import JSON, ApiError, LocalBotApi, LocalChat, LocalRequest, sent_texts
 from bot.models import Broadcast, Delivery, Proposal, User
-from bot.services import services_of
 from bot.settings import Settings
+from devtools.local_api import JSON, ApiError, LocalBotApi, LocalChat, LocalRequest, sent_texts
 from handlers.admin import telegram_send
+from handlers.app import build_application, running
+from handlers.context import services_of
 from tests.conftest import ADMIN_ID, CONTENT_DIR, make_settings
 
 SUMMARY = (

@@ -19,7 +19,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.local_api import ApiError, Call, LocalBotApi, LocalChat
+from devtools.local_api import ApiError, Call, LocalBotApi, LocalChat
 
 JSON = dict[str, Any]
 # Parameters python-telegram-bot sends JSON-encoded inside a form; every other one stays text

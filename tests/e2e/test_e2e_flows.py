@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import signal
 
-from bot.local_api import ApiError, Call, buttons_of
+from devtools.local_api import ApiError, Call, buttons_of
 from tests.conftest import ADMIN_ID, ORGANIZER_CHAT_ID, ORGANIZER_ID
 from tests.e2e.conftest import Launch, person
 from tests.e2e.fake_bot_api import JSON, FakeBotApiServer, HttpChat

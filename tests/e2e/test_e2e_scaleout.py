@@ -22,8 +22,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from bot.leases import SENDER_ROLE
-from bot.local_api import Call, sent_texts
 from bot.models import Broadcast, Delivery, Lease, Proposal
+from devtools.local_api import Call, sent_texts
 from tests.conftest import ADMIN_ID, CONTENT_DIR, ORGANIZER_CHAT_ID, ORGANIZER_ID, reset_postgres
 from tests.e2e.bot_process import BotProcess, bot_environment, free_port
 from tests.e2e.conftest import E2E_TOKEN, WEBHOOK_SECRET, WEBHOOK_URL, wait_until_healthy

@@ -21,7 +21,7 @@ from sqlalchemy import select
 from telegram.ext import Application
 
 from bot.models.agenda import SavedSession
-from bot.services import services_of
+from handlers.context import services_of
 from handlers.webapp_http import add_web_app_routes
 from tests.test_webapp_api import PERSON, signed_init_data
 

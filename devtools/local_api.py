@@ -20,7 +20,7 @@ from telegram import Update
 from telegram.ext import Application
 from telegram.request import BaseRequest, RequestData
 
-from bot.services import background_done
+from handlers.context import background_done
 
 JSON = dict[str, Any]
 BOT_ID = 7_000_000_001

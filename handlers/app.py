@@ -23,21 +23,11 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
-from bot.agenda import AgendaService
-from bot.broadcasts import BroadcastSender, BroadcastService
-from bot.content.store import ContentStore
-from bot.content.versions import SharedContent
-from bot.db import create_engine, session_factory
+from bot.broadcasts import BroadcastSender
 from bot.i18n import LANGUAGES, plain
 from bot.leases import Heartbeat
-from bot.outgoing import OutgoingRateLimiter
-from bot.privacy import PrivacyService
-from bot.proposals import ProposalService
-from bot.schema import ensure_schema
-from bot.services import SERVICES_KEY, FocusContext, Services, services_of
+from bot.services import create_services
 from bot.settings import Settings
-from bot.timed_application import TimedApplication
-from bot.users import UserService
 from handlers import (
     admin,
     agenda,
@@ -49,10 +39,13 @@ from handlers import (
     propose,
     start,
     subscription,
+    update_log,
 )
 from handlers.common import ADDRESSED_TO_BOT, track_user
+from handlers.context import SERVICES_KEY, FocusContext, services_of
 from handlers.errors import on_error
 from handlers.outbox_sender import start_outbox_sender, stop_outbox_sender
+from handlers.transport import OutgoingRateLimiter
 
 log = logging.getLogger(__name__)
 
@@ -74,37 +67,16 @@ COMMANDS = (
 # bot_data keys: the background broadcast sender, and options tests may give it (a fake clock).
 SENDER_KEY = "broadcast_sender"
 HEARTBEAT_KEY = "heartbeat"
+
+# Handler groups, in the order python-telegram-bot tries them. In each group the first handler
+# that matches runs; an update then goes on to the next group, unless a handler stops it.
+FIRST = -3  # the update's clock starts
+PERSON = -2  # who is this, which language, which content version
+COMPOSING = -1  # an admin's announcement text (stops the update when it is one)
+AREAS = 0  # every area's commands, buttons and text
+AFTER_ANSWER = 1  # what follows an answer (/reload's programme changes)
+LAST = 9  # the update's log line
 SENDER_OPTIONS_KEY = "broadcast_sender_options"
-
-
-async def create_services(settings: Settings) -> Services:
-    """Engine, content and index, created once at start-up.
-
-    Raises ContentInvalid, or SchemaNotReady when the database needs `python main.py migrate`
-    (a brand-new empty database is migrated right away: see bot/schema.py).
-    """
-    content = ContentStore(settings.content_dir)
-    engine = create_engine(settings.database_url)
-    try:
-        await ensure_schema(engine)
-        sessions = session_factory(engine)
-        content_version = SharedContent(content, sessions)
-        await content_version.publish()
-    except BaseException:
-        await engine.dispose()
-        raise
-    return Services(
-        settings=settings,
-        engine=engine,
-        sessions=sessions,
-        content=content,
-        content_version=content_version,
-        users=UserService(sessions),
-        broadcasts=BroadcastService(sessions),
-        privacy=PrivacyService(sessions, engine),
-        proposals=ProposalService(sessions, content),
-        agenda=AgendaService(sessions, rate=settings.broadcast_rate),
-    )
 
 
 async def register_commands(application: Application) -> None:  # type: ignore[type-arg]
@@ -209,7 +181,6 @@ def build_application(
     """The bot, with every handler registered here in the order it is tried."""
     builder = (
         ApplicationBuilder()
-        .application_class(TimedApplication)
         # Updates come from the inbox (handlers/updates.py), not from PTB's Updater.
         .updater(None)
         .token(token or (settings.bot_token.get_secret_value() if settings.bot_token else ""))
@@ -226,10 +197,12 @@ def build_application(
     application = builder.build()
     application.bot_data["settings"] = settings
 
-    # Group -2 runs before everything: which content version, who is this, which language?
-    application.add_handler(TypeHandler(Update, track_user), group=-2)
-    # Group -1: an admin asked for an announcement's text gets it taken (or cancelled) here,
-    # and the update stops (ApplicationHandlerStop); for anyone else it goes on to group 0.
+    # First of all: the update's clock starts (its log line: handlers/update_log.py).
+    application.add_handler(TypeHandler(Update, update_log.received), group=FIRST)
+    # Then, for every update: which content version, who is this, which language?
+    application.add_handler(TypeHandler(Update, track_user), group=PERSON)
+    # An admin asked for an announcement's text gets it taken (or cancelled) here,
+    # and the update stops (update_log.stop); for anyone else it goes on to the areas.
     admin_ids = settings.admin_ids
     application.add_handlers(
         [
@@ -238,7 +211,7 @@ def build_application(
             ),
             MessageHandler(admin.composing_filter(admin_ids), admin.broadcast_text),
         ],
-        group=-1,
+        group=COMPOSING,
     )
 
     # -- Admins, subscriptions, privacy: handlers/admin.py, handlers/subscription.py.
@@ -286,14 +259,14 @@ def build_application(
             InlineQueryHandler(agenda.inline_query),
         ]
     )
-    # Group 1 runs after group 0 has answered: /reload's programme changes (notices to
+    # After the areas have answered: /reload's programme changes (notices to
     # confirm, reminders moved), and what /privacy says about My agenda.
     application.add_handlers(
         [
             CommandHandler("reload", agenda.after_reload),
             CommandHandler("privacy", agenda.privacy_addendum),
         ],
-        group=1,
+        group=AFTER_ANSWER,
     )
     # -- end of My agenda.
 
@@ -377,6 +350,8 @@ def build_application(
             CallbackQueryHandler(browse.expired),
         ]
     )
+    # Last of all: the update's log line.
+    application.add_handler(TypeHandler(Update, update_log.handled), group=LAST)
     application.add_error_handler(on_error)
     return application
 
@@ -400,4 +375,4 @@ async def running(application: Application) -> AsyncIterator[Application]:  # ty
     await post_shutdown(application)
 
 
-__all__ = ["build_application", "create_services", "running", "services_of"]
+__all__ = ["build_application", "running"]

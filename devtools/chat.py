@@ -18,10 +18,10 @@ import threading
 from pathlib import Path
 from typing import TextIO
 
-from bot.app import build_application, running
 from bot.i18n import normalize_language, plain
-from bot.local_api import Call, LocalBotApi, LocalChat, LocalRequest
 from bot.settings import Settings
+from devtools.local_api import Call, LocalBotApi, LocalChat, LocalRequest
+from handlers.app import build_application, running
 
 LOCAL_TOKEN = "0:local-terminal-chat"  # never leaves the process
 _TAG = re.compile(r"<[^>]+>")
