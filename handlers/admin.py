@@ -81,7 +81,7 @@ async def refuse_unless_admin(update: Update, context: FocusContext) -> bool:
     if update.callback_query is not None:
         await update.callback_query.answer(refusal, show_alert=True)
     elif update.effective_chat is not None:
-        await update.effective_chat.send_message(refusal)
+        await update.effective_chat.send_message(refusal, parse_mode=None)
     return True
 
 
@@ -267,7 +267,7 @@ async def choose_audience(update: Update, context: FocusContext) -> None:
     chat = update.effective_chat
     if chat is not None:
         # Sent exactly as the recipients will get it: plain text, no formatting to break.
-        await chat.send_message(composition.text)
+        await chat.send_message(composition.text, parse_mode=None)
     await show(update, confirm_view(audience, count, context.lang), edit=False)
 
 
@@ -425,7 +425,8 @@ def telegram_send(bot: ExtBot[Any]) -> SendMessage:
 
     async def send(chat_id: int, text: str) -> None:
         try:
-            await bot.send_message(chat_id, text, rate_limit_args=BACKGROUND)
+            # Plain text, exactly as the admin wrote it (no HTML to break).
+            await bot.send_message(chat_id, text, parse_mode=None, rate_limit_args=BACKGROUND)
         except RetryAfter as error:
             raise RetryLater(retry_seconds(error)) from error
         except Forbidden as error:

@@ -273,7 +273,7 @@ async def send_calendar(update: Update, context: FocusContext) -> None:
         sequences=await context.services.agenda.changes.sequences(),
         bot_username=context.bot.username,
     )
-    await chat.send_document(data, filename=name, caption=plain("ics.caption", lang))
+    await chat.send_document(data, filename=name, caption=t("ics.caption", lang))
 
 
 # -- /settings and reminders --------------------------------------------------------------------

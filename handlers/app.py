@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import gc
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from typing import Any
 
 from telegram import BotCommand, MenuButtonWebApp, Update, WebAppInfo
+from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import (
     Application,
     ApplicationBuilder,
+    BaseHandler,
     CallbackQueryHandler,
     ChatMemberHandler,
     CommandHandler,
     ContextTypes,
+    Defaults,
     InlineQueryHandler,
     MessageHandler,
     TypeHandler,
@@ -178,7 +182,7 @@ def build_application(
     request: BaseRequest | None = None,
     token: str | None = None,
 ) -> Application:  # type: ignore[type-arg]
-    """The bot, with every handler registered here in the order it is tried."""
+    """The bot: python-telegram-bot's Application with every handler of `handlers_in_order`."""
     builder = (
         ApplicationBuilder()
         # Updates come from the inbox (handlers/updates.py), not from PTB's Updater.
@@ -186,6 +190,8 @@ def build_application(
         .token(token or (settings.bot_token.get_secret_value() if settings.bot_token else ""))
         .base_url(settings.base_url)
         .base_file_url(settings.base_file_url)
+        # Every text the views render is HTML (user text escaped); plain sends say parse_mode=None.
+        .defaults(Defaults(parse_mode=ParseMode.HTML))
         .context_types(ContextTypes(context=FocusContext))
         .post_init(post_init)
         .post_stop(post_stop)
@@ -196,27 +202,34 @@ def build_application(
         builder = builder.request(request)
     application = builder.build()
     application.bot_data["settings"] = settings
+    application.add_handlers(handlers_in_order(settings))
+    application.add_error_handler(on_error)
+    return application
 
-    # First of all: the update's clock starts (its log line: handlers/update_log.py).
-    application.add_handler(TypeHandler(Update, update_log.received), group=FIRST)
-    # Then, for every update: which content version, who is this, which language?
-    application.add_handler(TypeHandler(Update, track_user), group=PERSON)
-    # An admin asked for an announcement's text gets it taken (or cancelled) here,
-    # and the update stops (update_log.stop); for anyone else it goes on to the areas.
-    admin_ids = settings.admin_ids
-    application.add_handlers(
-        [
-            CommandHandler(
-                "cancel", admin.cancel_composing, filters=admin.composing_cancel_filter(admin_ids)
-            ),
-            MessageHandler(admin.composing_filter(admin_ids), admin.broadcast_text),
-        ],
-        group=COMPOSING,
+
+def handlers_in_order(settings: Settings) -> dict[int, Sequence[BaseHandler[Any, Any, Any]]]:
+    """THE registration list: every handler of the bot, group by group, in the order tried."""
+    private_text = (
+        filters.UpdateType.MESSAGE & filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND
     )
-
-    # -- Admins, subscriptions, privacy: handlers/admin.py, handlers/subscription.py.
-    application.add_handlers(
-        [
+    private_media = (
+        filters.ChatType.PRIVATE & ~filters.TEXT & ~filters.COMMAND & ~filters.StatusUpdate.ALL
+    )
+    return {
+        FIRST: [TypeHandler(Update, update_log.received)],
+        PERSON: [TypeHandler(Update, track_user)],
+        COMPOSING: [
+            # An admin asked for an announcement's text gets it taken (or cancelled) here, and
+            # the update stops; for anyone else it goes on to the areas.
+            CommandHandler(
+                "cancel",
+                admin.cancel_composing,
+                filters=admin.composing_cancel_filter(settings.admin_ids),
+            ),
+            MessageHandler(admin.composing_filter(settings.admin_ids), admin.broadcast_text),
+        ],
+        AREAS: [
+            # -- Admins, subscriptions, privacy: handlers/admin.py, handlers/subscription.py.
             # A person blocks or unblocks the bot (private chats only).
             ChatMemberHandler(membership.member_status, ChatMemberHandler.MY_CHAT_MEMBER),
             CommandHandler("broadcast", admin.broadcast_command),
@@ -235,15 +248,9 @@ def build_application(
             CallbackQueryHandler(subscription.updates_menu, pattern=f"^{subscription.UPDATES}$"),
             CallbackQueryHandler(subscription.toggle, pattern=subscription.SUBSCRIBE_PATTERN),
             CallbackQueryHandler(subscription.forget_answer, pattern=subscription.FORGET_PATTERN),
-        ]
-    )
-    # -- end of admins, subscriptions, privacy.
-
-    # -- My agenda: handlers/agenda.py. Save, /agenda, /now, /settings and reminders, calendar
-    # files, change notices, inline mode. Its buttons have their own prefixes; "ans:nav:now"
-    # (a "did you mean" button) must come before ask.chosen_answer below.
-    application.add_handlers(
-        [
+            # -- My agenda: handlers/agenda.py. Save, /agenda, /now, /settings and reminders,
+            # calendar files, change notices, inline mode. "ans:nav:now" (a "did you mean"
+            # button) must come before ask.chosen_answer below.
             CommandHandler("agenda", agenda.agenda),
             CommandHandler("now", agenda.now),
             CommandHandler("settings", agenda.settings),
@@ -257,22 +264,7 @@ def build_application(
             CallbackQueryHandler(agenda.send_calendar, pattern=callbacks.ICS_PATTERN),
             CallbackQueryHandler(agenda.answer_notice, pattern=callbacks.NOTICE_PATTERN),
             InlineQueryHandler(agenda.inline_query),
-        ]
-    )
-    # After the areas have answered: /reload's programme changes (notices to
-    # confirm, reminders moved), and what /privacy says about My agenda.
-    application.add_handlers(
-        [
-            CommandHandler("reload", agenda.after_reload),
-            CommandHandler("privacy", agenda.privacy_addendum),
-        ],
-        group=AFTER_ANSWER,
-    )
-    # -- end of My agenda.
-
-    # Order matters: commands, then buttons by pattern, then free text, then leftovers.
-    application.add_handlers(
-        [
+            # -- The menu, the programme, the partners, questions: start, browse, ask.
             CommandHandler("start", start.start),
             CommandHandler("menu", start.menu),
             CommandHandler("help", start.help_command),
@@ -315,45 +307,31 @@ def build_application(
             CallbackQueryHandler(organize.my_proposals, pattern=organize.MINE_PATTERN),
             CallbackQueryHandler(organize.withdraw_ask, pattern=organize.WITHDRAW_ASK_PATTERN),
             CallbackQueryHandler(organize.withdraw, pattern=organize.WITHDRAW_PATTERN),
-            # New messages only: editing an earlier answer must not answer the current step.
+            # -- Free text and media, once no command or button matched. New messages only:
+            # editing an earlier answer must not answer the current step.
+            MessageHandler(private_text, propose.answer_or(agenda.now_or(ask.question))),
             MessageHandler(
-                filters.UpdateType.MESSAGE
-                & filters.ChatType.PRIVATE
-                & filters.TEXT
-                & ~filters.COMMAND,
-                propose.answer_or(agenda.now_or(ask.question)),
+                filters.UpdateType.MESSAGE & private_media, propose.not_text_or(ask.not_text)
             ),
-            MessageHandler(
-                filters.UpdateType.MESSAGE
-                & filters.ChatType.PRIVATE
-                & ~filters.TEXT
-                & ~filters.COMMAND
-                & ~filters.StatusUpdate.ALL,
-                propose.not_text_or(ask.not_text),
-            ),
-            # -- end of speaking-slot requests.
             # In the organizers' group, an organizer's reason for a decline (or message to a
             # speaker) they were asked for; anyone else's text there is a question.
             MessageHandler(
                 filters.TEXT & ~filters.COMMAND & ADDRESSED_TO_BOT, organize.note_or(ask.question)
             ),
-            MessageHandler(
-                filters.ChatType.PRIVATE
-                & ~filters.TEXT
-                & ~filters.COMMAND
-                & ~filters.StatusUpdate.ALL,
-                ask.not_text,
-            ),
+            MessageHandler(private_media, ask.not_text),  # an edited photo, say
             # A command none of the above knows (in groups, only one addressed to us).
             MessageHandler(filters.COMMAND & ADDRESSED_TO_BOT, start.unknown_command),
             # Anything else pressed: a stale or forged button.
             CallbackQueryHandler(browse.expired),
-        ]
-    )
-    # Last of all: the update's log line.
-    application.add_handler(TypeHandler(Update, update_log.handled), group=LAST)
-    application.add_error_handler(on_error)
-    return application
+        ],
+        AFTER_ANSWER: [
+            # /reload's programme changes (notices to confirm, reminders moved), and what
+            # /privacy says about My agenda: after the areas have answered.
+            CommandHandler("reload", agenda.after_reload),
+            CommandHandler("privacy", agenda.privacy_addendum),
+        ],
+        LAST: [TypeHandler(Update, update_log.handled)],
+    }
 
 
 @asynccontextmanager

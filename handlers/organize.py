@@ -300,7 +300,7 @@ async def _refuse(update: Update, context: FocusContext) -> None:
     if update.callback_query:
         await update.callback_query.answer(text, show_alert=True)
     elif update.effective_message:
-        await update.effective_message.reply_text(text)
+        await update.effective_message.reply_text(text, parse_mode=None)  # plain text
 
 
 async def _answer_error(update: Update, context: FocusContext, error: ProposalError) -> None:
