@@ -7,7 +7,44 @@ it parses (ids must exist in the content, pages are clamped, roles are re-checke
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 from typing import Final
+
+from telegram.ext import CallbackContext
+
+MAX_BYTES: Final = 64  # Telegram's limit for a button's callback data
+
+
+@dataclass(frozen=True)
+class Button:
+    """One kind of button: its callback data is built by `data` and routed by `pattern`.
+
+    `Button("ses", r"[a-z0-9-]{1,32}")` builds "ses:panel-1" and matches ^ses:([a-z0-9-]{1,32})$;
+    the handler registered with `pattern=kind.pattern` reads the fields from the match
+    python-telegram-bot already made (`Button.fields(context)`), never parsing the data again.
+    """
+
+    prefix: str
+    field_patterns: tuple[str, ...] = ()
+    pattern: re.Pattern[str] = field(init=False, repr=False, compare=False)
+
+    def __init__(self, prefix: str, *field_patterns: str) -> None:
+        object.__setattr__(self, "prefix", prefix)
+        object.__setattr__(self, "field_patterns", field_patterns)
+        groups = "".join(f":({p})" for p in field_patterns)
+        object.__setattr__(self, "pattern", re.compile(f"^{re.escape(prefix)}{groups}$"))
+
+    def data(self, *values: object) -> str:
+        """The callback data of one button of this kind."""
+        if len(values) != len(self.field_patterns):
+            raise TypeError(f"{self.prefix}: {len(self.field_patterns)} fields, got {values!r}")
+        return ":".join([self.prefix, *(str(value) for value in values)])
+
+    @staticmethod
+    def fields(context: CallbackContext) -> tuple[str, ...]:  # type: ignore[type-arg]
+        """The fields of the pressed button, from the match of its handler's pattern."""
+        return context.matches[0].groups() if context.matches else ()
+
 
 MENU: Final = "menu"
 ASK: Final = "ask"
