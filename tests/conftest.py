@@ -62,7 +62,7 @@ def make_settings(database_url: str, **overrides: object) -> Settings:
         "ORGANIZER_IDS": str(ORGANIZER_ID),
         "ORGANIZER_CHAT_ID": ORGANIZER_CHAT_ID,
         "BOT_TOKEN": TOKEN,
-        # The shared send budget is tested on its own (test_outgoing.py); here it must not
+        # The shared send budget is tested on its own (test_transport.py); here it must not
         # slow the suite down.
         "SEND_RATE_LIMIT": 1_000_000,
     }
