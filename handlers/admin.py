@@ -14,7 +14,7 @@ import re
 from typing import Any, Final
 
 from telegram import Bot, InlineKeyboardMarkup, Update
-from telegram.constants import ChatType, ParseMode
+from telegram.constants import ChatType
 from telegram.error import BadRequest, Forbidden, RetryAfter, TimedOut
 from telegram.ext import ExtBot, filters
 
@@ -455,12 +455,11 @@ def progress_reporter(bot: Bot) -> Progress:
                 text,
                 chat_id=progress.progress_chat_id,
                 message_id=progress.progress_message_id,
-                parse_mode=ParseMode.HTML,
             )
         except BadRequest as error:
             if "not modified" in error.message.lower():
                 return
             if progress.done:  # the message is gone: the report must still arrive
-                await bot.send_message(progress.progress_chat_id, text, parse_mode=ParseMode.HTML)
+                await bot.send_message(progress.progress_chat_id, text)
 
     return report

@@ -22,7 +22,6 @@ from telegram import (
     InputTextMessageContent,
     Update,
 )
-from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
 from bot.answers import Nav
@@ -264,7 +263,7 @@ async def send_calendar(update: Update, context: FocusContext) -> None:
     if chat is None:
         return
     if content.event.date is None:
-        await chat.send_message(t("ics.no_date", lang), parse_mode=ParseMode.HTML)
+        await chat.send_message(t("ics.no_date", lang))
         return
     data = calendar_file(
         content,
@@ -464,11 +463,10 @@ def progress_reporter(
                 text,
                 chat_id=progress.progress_chat_id,
                 message_id=progress.progress_message_id,
-                parse_mode=ParseMode.HTML,
             )
         except BadRequest as error:
             if "not modified" not in error.message.lower() and progress.done:
-                await bot.send_message(progress.progress_chat_id, text, parse_mode=ParseMode.HTML)
+                await bot.send_message(progress.progress_chat_id, text)
 
     return report
 
@@ -476,9 +474,7 @@ def progress_reporter(
 async def privacy_addendum(update: Update, context: FocusContext) -> None:
     """After /privacy (handlers/subscription.py): what My agenda stores too."""
     if update.effective_chat is not None:
-        await update.effective_chat.send_message(
-            t("agenda.privacy", context.lang), parse_mode=ParseMode.HTML
-        )
+        await update.effective_chat.send_message(t("agenda.privacy", context.lang))
 
 
 # -- sharing: deep links and inline mode --------------------------------------------------------
@@ -511,7 +507,10 @@ def inline_results(
     content: Content, query: str, lang: str, bot_username: str | None
 ) -> list[InlineQueryResultArticle]:
     """Sessions and partners whose words contain every word typed, as cards in `lang`, each
-    with a button that opens it in the bot."""
+    with a button that opens it in the bot.
+
+    The cards are HTML: answering the inline query, python-telegram-bot gives each
+    InputTextMessageContent without a parse mode the application's default (HTML)."""
     words = fold(query).split()
     results: list[InlineQueryResultArticle] = []
     for session in content.sessions:
@@ -542,7 +541,7 @@ def _session_result(
         id=f"s:{session.id}",
         title=session.title.get(lang),
         description=views.session_when(content, session, lang),
-        input_message_content=InputTextMessageContent(card.text, parse_mode=ParseMode.HTML),
+        input_message_content=InputTextMessageContent(card.text),
         reply_markup=_open_button(lang, deep_link(bot_username, session.id)),
     )
 
@@ -556,7 +555,7 @@ def _organization_result(
         id=f"o:{org.id}",
         title=org.name,
         description=plain(f"org.role.{org.role.value}", lang),
-        input_message_content=InputTextMessageContent(card.text, parse_mode=ParseMode.HTML),
+        input_message_content=InputTextMessageContent(card.text),
         reply_markup=_open_button(lang, link),
     )
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.constants import ParseMode
 
 from bot.answers import Answer, Nav
 from bot.content import Content, OrganizationRole, SessionKind
@@ -132,7 +131,7 @@ async def question(update: Update, context: FocusContext) -> None:
     asked_in = store.index.lexicon.guess_language(text)
     lang = asked_in if asked_in in LANGUAGES else context.lang
     if len(text) > MAX_QUESTION_LENGTH:
-        await message.reply_text(t("ask.too_long", lang), parse_mode=ParseMode.HTML)
+        await message.reply_text(t("ask.too_long", lang))
         return
     result = store.index.answer(text)
     view = combined(store.content, result, lang) if result.best else None

@@ -21,7 +21,7 @@ from telegram import (
     Update,
     User,
 )
-from telegram.constants import ChatType, ParseMode
+from telegram.constants import ChatType
 from telegram.error import TelegramError
 
 from bot.content import Content
@@ -256,7 +256,6 @@ async def refresh_group_card(context: FocusContext, proposal: Proposal) -> None:
             view.text,
             chat_id=proposal.organizer_chat_id,
             message_id=proposal.organizer_message_id,
-            parse_mode=ParseMode.HTML,
             reply_markup=view.keyboard,
             disable_web_page_preview=True,
         )
@@ -276,7 +275,7 @@ async def _send_to_person(
         values["state"] = state_label(str(values["state"]), lang)
     text = t(key, lang, reference=proposal.reference, title=proposal.title, **values)
     try:
-        await context.bot.send_message(proposal.user_id, text, parse_mode=ParseMode.HTML)
+        await context.bot.send_message(proposal.user_id, text)
     except TelegramError as exc:
         log.warning("Could not tell %s about %s: %s", proposal.user_id, proposal.reference, exc)
         return False
@@ -435,10 +434,7 @@ async def _ask_for_text(
         # A plain message to reply to (the bot reads only replies to it in a group).
         # ForceReply would open the reply for them, but LocalBotApi (terminal chat, tests)
         # stores it as an inline keyboard and cannot read it back.
-        await chat.send_message(
-            t(key, lang, who=Html(mention), reference=proposal.reference),
-            parse_mode=ParseMode.HTML,
-        )
+        await chat.send_message(t(key, lang, who=Html(mention), reference=proposal.reference))
 
 
 async def take_typed_note(update: Update, context: FocusContext) -> bool:
@@ -466,8 +462,7 @@ async def take_typed_note(update: Update, context: FocusContext) -> bool:
             told = proposal.user_id is not None
             key = "proposals.declined_with_note" if told else "proposals.declined_not_told"
             await message.reply_text(
-                t(key, lang, reference=proposal.reference, minutes=undo_minutes()),
-                parse_mode=ParseMode.HTML,
+                t(key, lang, reference=proposal.reference, minutes=undo_minutes())
             )
             if chat.id != proposal.organizer_chat_id:
                 content = context.services.content.content
@@ -478,11 +473,9 @@ async def take_typed_note(update: Update, context: FocusContext) -> bool:
                 raise ProposalNotFound()
             told = await _send_to_person(context, found, "proposals.notify.message", note=note)
             key = "proposals.message_sent" if told else "proposals.message_not_sent"
-            await message.reply_text(
-                t(key, lang, reference=found.reference), parse_mode=ParseMode.HTML
-            )
+            await message.reply_text(t(key, lang, reference=found.reference))
     except ProposalError as error:
-        await message.reply_text(error_text(error, lang), parse_mode=ParseMode.HTML)
+        await message.reply_text(error_text(error, lang))
     return True
 
 
@@ -493,9 +486,7 @@ async def drop_typed_note(update: Update, context: FocusContext) -> bool:
         return False
     if not await context.services.proposals.drop_prompt(user.id):
         return False
-    await message.reply_text(
-        t("proposals.prompt.dropped", context.lang), parse_mode=ParseMode.HTML
-    )
+    await message.reply_text(t("proposals.prompt.dropped", context.lang))
     return True
 
 
@@ -593,7 +584,6 @@ async def export(update: Update, context: FocusContext) -> None:
     await chat.send_document(
         InputFile(data, filename=name),
         caption=t("proposals.export.caption", context.lang, count=count),
-        parse_mode=ParseMode.HTML,
     )
 
 

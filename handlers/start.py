@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update, WebAppInfo
-from telegram.constants import ParseMode
 
 from bot.i18n import LANGUAGES, plain, t
 from handlers import agenda, propose, views
@@ -47,7 +46,6 @@ async def help_command(update: Update, context: FocusContext) -> None:
     if update.effective_chat:
         await update.effective_chat.send_message(
             t("help.text", context.lang),
-            parse_mode=ParseMode.HTML,
             reply_markup=views.main_menu(context.lang),
         )
 
@@ -93,6 +91,5 @@ async def unknown_command(update: Update, context: FocusContext) -> None:
     command = words[0].split("@")[0] if words else message.text.strip() or "/"
     await message.reply_text(
         t("command.unknown", context.lang, command=command),
-        parse_mode=ParseMode.HTML,
         reply_markup=views.main_menu(context.lang),
     )
