@@ -11,24 +11,19 @@ broadcast in one transaction.
 from __future__ import annotations
 
 import re
-from typing import Any, Final
+from typing import Final
 
 from telegram import Bot, InlineKeyboardMarkup, Update
 from telegram.constants import ChatType
-from telegram.error import BadRequest, Forbidden, RetryAfter, TimedOut
-from telegram.ext import ExtBot, filters
+from telegram.error import BadRequest
+from telegram.ext import filters
 
 from bot.broadcasts import (
     LANGUAGE_PREFIX,
     MESSAGE_LIMIT,
     SPEAKERS,
     BroadcastReport,
-    DeliveryRejected,
-    OutcomeUnknown,
     Progress,
-    RecipientGone,
-    RetryLater,
-    SendMessage,
     is_valid_audience,
     text_problem,
 )
@@ -38,7 +33,6 @@ from handlers import update_log
 from handlers.common import show
 from handlers.context import FocusContext
 from handlers.organize import state_label
-from handlers.transport import BACKGROUND, retry_seconds
 from handlers.views import View, button, fit
 
 RECENT_LIMIT: Final = 10
@@ -49,13 +43,6 @@ AUDIENCE_PATTERN: Final = re.compile(r"^bc:aud:(all|speakers|lang:(?:en|es|ca))$
 SEND: Final = "bc:send"
 AUDIENCES: Final = "bc:audiences"
 CANCEL: Final = "bc:cancel"
-# Telegram's answers meaning the person is gone for good (lower case).
-GONE_MARKERS: Final = (
-    "chat not found",
-    "user is deactivated",
-    "peer_id_invalid",
-    "user not found",
-)
 
 
 def audience_data(audience: str) -> str:
@@ -417,30 +404,7 @@ async def reload_command(update: Update, context: FocusContext) -> None:
     await show(update, View(text), edit=False)
 
 
-# -- the sender's Telegram side ----------------------------------------------------------------
-
-
-def telegram_send(bot: ExtBot[Any]) -> SendMessage:
-    """`send(chat_id, text)` for the BroadcastSender: plain text, Telegram errors translated."""
-
-    async def send(chat_id: int, text: str) -> None:
-        try:
-            # Plain text, exactly as the admin wrote it (no HTML to break).
-            await bot.send_message(chat_id, text, parse_mode=None, rate_limit_args=BACKGROUND)
-        except RetryAfter as error:
-            raise RetryLater(retry_seconds(error)) from error
-        except Forbidden as error:
-            raise RecipientGone(error.message) from error
-        except BadRequest as error:
-            if any(marker in error.message.lower() for marker in GONE_MARKERS):
-                raise RecipientGone(error.message) from error
-            raise DeliveryRejected(error.message) from error
-        except TimedOut as error:
-            if "pool" in error.message.lower():
-                raise  # never left this process: retried like any other failure
-            raise OutcomeUnknown(error.message) from error
-
-    return send
+# -- the sender's progress ----------------------------------------------------------------------
 
 
 def progress_reporter(bot: Bot) -> Progress:

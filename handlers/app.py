@@ -49,7 +49,7 @@ from handlers.common import ADDRESSED_TO_BOT, track_user
 from handlers.context import SERVICES_KEY, FocusContext, services_of
 from handlers.errors import on_error
 from handlers.outbox_sender import start_outbox_sender, stop_outbox_sender
-from handlers.transport import OutgoingRateLimiter
+from handlers.transport import OutgoingRateLimiter, telegram_send
 
 log = logging.getLogger(__name__)
 
@@ -145,7 +145,7 @@ def start_broadcast_sender(application: Application) -> None:  # type: ignore[ty
     services = services_of(application)
     sender = BroadcastSender(
         services.sessions,
-        admin.telegram_send(application.bot),
+        telegram_send(application.bot),
         rate=services.settings.broadcast_rate,
         progress=agenda.progress_reporter(
             application.bot, admin.progress_reporter(application.bot)
