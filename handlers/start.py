@@ -6,7 +6,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update, WebAppI
 
 from bot.i18n import LANGUAGES, plain, t
 from handlers import agenda, propose, views
-from handlers.callbacks import LANGUAGE_PATTERN
+from handlers.callbacks import Button
 from handlers.common import set_language, show
 from handlers.context import FocusContext
 
@@ -60,9 +60,8 @@ async def language_menu(update: Update, context: FocusContext) -> None:
 async def choose_language(update: Update, context: FocusContext) -> None:
     """Store the chosen language and confirm in it."""
     query = update.callback_query
-    assert query is not None and query.data is not None
-    match = LANGUAGE_PATTERN.match(query.data)
-    code = match.group(1) if match else ""
+    assert query is not None
+    (code,) = Button.fields(context)
     if code not in LANGUAGES or update.effective_user is None:
         await query.answer()
         return
