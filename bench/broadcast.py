@@ -42,9 +42,9 @@ from bot.db import create_engine
 from bot.models import Delivery, User
 from bot.models.base import utcnow
 from devtools.local_api import LocalRequest
-from handlers import admin
 from handlers.app import build_application, running
 from handlers.context import services_of
+from handlers.transport import telegram_send
 
 FIRST_SUBSCRIBER = 2_000_000
 FIRST_ASKER = 3_000_000
@@ -105,7 +105,7 @@ def find_sender(application: Application) -> tuple[BroadcastSender, str]:  # typ
                 return found, "the sender started by the bot (post_init)"
     sender = BroadcastSender(
         services.sessions,
-        admin.telegram_send(application.bot),
+        telegram_send(application.bot),
         rate=services.settings.broadcast_rate,
     )
     sender.start()

@@ -154,17 +154,17 @@ def press_choices(content: Content) -> list[tuple[float, Callable[[random.Random
     orgs = [o.id for o in content.organizations]
     faqs = [f.id for f in content.faqs]
     return [
-        (3, lambda rng: callbacks.MENU),
-        (3, lambda rng: callbacks.programme(rng.randrange(2))),
-        (4, lambda rng: callbacks.session(rng.choice(sessions))),
-        (2, lambda rng: callbacks.organizations("partner")),
-        (1, lambda rng: callbacks.organizations("side_event_organizer")),
-        (3, lambda rng: callbacks.organization(rng.choice(orgs))),
-        (1, lambda rng: callbacks.side_events()),
-        (1, lambda rng: callbacks.ASK),
-        (2, lambda rng: callbacks.answer(f"faq:{rng.choice(faqs)}")),
-        (0.5, lambda rng: callbacks.LANGUAGES),
-        (0.3, lambda rng: callbacks.language(rng.choice(LANGUAGES))),
+        (3, lambda rng: callbacks.MENU.data()),
+        (3, lambda rng: callbacks.PROGRAMME.data(rng.randrange(2))),
+        (4, lambda rng: callbacks.SESSION.data(rng.choice(sessions))),
+        (2, lambda rng: callbacks.ORGANIZATIONS.data("partner", 0)),
+        (1, lambda rng: callbacks.ORGANIZATIONS.data("side_event_organizer", 0)),
+        (3, lambda rng: callbacks.ORGANIZATION.data(rng.choice(orgs))),
+        (1, lambda rng: callbacks.SIDE_EVENTS.data(0)),
+        (1, lambda rng: callbacks.ASK.data()),
+        (2, lambda rng: callbacks.ANSWER.data(f"faq:{rng.choice(faqs)}")),
+        (0.5, lambda rng: callbacks.LANGUAGES.data()),
+        (0.3, lambda rng: callbacks.LANGUAGE.data(rng.choice(LANGUAGES))),
     ]
 
 
@@ -233,7 +233,7 @@ def script(
     message = people.bot_message(user_id)
     weights, makers = zip(*press_choices(content), strict=True)
     if user_id % 10 == 0:
-        steps.append(people.press(user_id, callbacks.programme(), message))
+        steps.append(people.press(user_id, callbacks.PROGRAMME.data(0), message))
         steps += proposal_steps(people, user_id, message)
     while len(steps) < length:
         roll = rng.random()

@@ -1,8 +1,9 @@
 """Broadcasts: compose and queue them (BroadcastService), deliver them (BroadcastSender).
 
-Nothing here knows Telegram. The sender is given a `send(chat_id, text)` coroutine that
-translates the transport's answers into the exceptions below, and a `progress(report)`
-coroutine that shows an admin how their broadcast is going.
+Nothing here knows Telegram. The sender is given a `Transport` (`send(chat_id, text)`, which
+translates the messenger's answers into the exceptions below; handlers/transport.py has
+Telegram's), and a `progress(report)` coroutine that shows an admin how their broadcast is
+going.
 
 Exactly once, as far as it can be known
 ---------------------------------------
@@ -33,6 +34,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 from sqlalchemy import Table, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -54,7 +56,6 @@ PER_CHAT_INTERVAL = 1.0  # Telegram: at most one message per second to the same 
 TEXT_WAIT = dt.timedelta(hours=1)  # after a bare /broadcast, how long the text is awaited
 OPEN = (DeliveryStatus.PENDING, DeliveryStatus.SENDING)
 
-SendMessage = Callable[[int, str], Awaitable[None]]
 Sleep = Callable[[float], Awaitable[None]]
 Clock = Callable[[], float]
 WallClock = Callable[[], dt.datetime]
@@ -82,6 +83,18 @@ class DeliveryRejected(DeliveryError):
 
 class OutcomeUnknown(DeliveryError):
     """The request may have reached Telegram (a read timeout): not retried, to never duplicate."""
+
+
+class Transport(Protocol):
+    """How the sender hands one message to the messenger: `await send(chat_id, text)`.
+
+    The text goes as plain text, exactly as written. Returning means delivered. Otherwise it
+    raises what happened: RetryLater (flood control: every send pauses), RecipientGone or
+    DeliveryRejected (final), OutcomeUnknown (it may have arrived: never resent); any other
+    exception is a failure where the message certainly did not go, retried with backoff.
+    """
+
+    async def __call__(self, chat_id: int, text: str, /) -> None: ...
 
 
 # -- audiences --------------------------------------------------------------------------------
@@ -455,7 +468,7 @@ class BroadcastSender:
     def __init__(
         self,
         sessions: async_sessionmaker[AsyncSession],
-        send: SendMessage,
+        send: Transport,
         *,
         rate: float,
         progress: Progress | None = None,

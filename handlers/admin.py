@@ -10,63 +10,33 @@ broadcast in one transaction.
 
 from __future__ import annotations
 
-import re
-from typing import Any, Final
+from typing import Final
 
-from telegram import Bot, InlineKeyboardMarkup, Update
-from telegram.constants import ChatType, ParseMode
-from telegram.error import BadRequest, Forbidden, RetryAfter, TimedOut
-from telegram.ext import ExtBot, filters
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import ChatType
+from telegram.error import BadRequest
+from telegram.ext import filters
 
 from bot.broadcasts import (
     LANGUAGE_PREFIX,
     MESSAGE_LIMIT,
     SPEAKERS,
     BroadcastReport,
-    DeliveryRejected,
-    OutcomeUnknown,
     Progress,
-    RecipientGone,
-    RetryLater,
-    SendMessage,
     is_valid_audience,
     text_problem,
 )
 from bot.content import ContentInvalid
 from bot.i18n import LANGUAGE_NAMES, LANGUAGES, Html, plain, t
-from handlers import update_log
+from handlers import callbacks, update_log
+from handlers.callbacks import Button
 from handlers.common import show
 from handlers.context import FocusContext
 from handlers.organize import state_label
-from handlers.transport import BACKGROUND, retry_seconds
 from handlers.views import View, button, fit
 
 RECENT_LIMIT: Final = 10
 EXCERPT: Final = 60
-
-# Callback data: "bc:aud:<audience>", "bc:audiences", "bc:send", "bc:cancel".
-AUDIENCE_PATTERN: Final = re.compile(r"^bc:aud:(all|speakers|lang:(?:en|es|ca))$")
-SEND: Final = "bc:send"
-AUDIENCES: Final = "bc:audiences"
-CANCEL: Final = "bc:cancel"
-# Telegram's answers meaning the person is gone for good (lower case).
-GONE_MARKERS: Final = (
-    "chat not found",
-    "user is deactivated",
-    "peer_id_invalid",
-    "user not found",
-)
-
-
-def audience_data(audience: str) -> str:
-    return f"bc:aud:{audience}"
-
-
-def resend_data(broadcast_id: int) -> str:
-    return f"bc:resend:{broadcast_id}"
-
-
-RESEND_PATTERN: Final = re.compile(r"^bc:resend:(\d{1,9})$")
 
 
 # -- who may do this ---------------------------------------------------------------------------
@@ -151,7 +121,7 @@ def recent_view(reports: list[BroadcastReport], lang: str) -> View:
             label = plain(
                 "broadcast.resend_button", lang, number=report.broadcast_id, failed=report.failed
             )
-            rows.append([button(label, resend_data(report.broadcast_id))])
+            rows.append([button(label, callbacks.BROADCAST_RESEND.data(report.broadcast_id))])
     return View(fit("\n\n".join(blocks)), InlineKeyboardMarkup(rows) if rows else None)
 
 
@@ -164,17 +134,23 @@ async def audience_view(context: FocusContext) -> View:
         label = plain(
             "broadcast.audience_button", lang, audience=audience_label(audience, lang), count=count
         )
-        rows.append([button(label, audience_data(audience))])
-    rows.append([button(plain("broadcast.cancel_button", lang), CANCEL)])
+        rows.append([button(label, callbacks.BROADCAST_AUDIENCE.data(audience))])
+    rows.append([_cancel_button(lang)])
     return View(t("broadcast.choose_audience", lang), InlineKeyboardMarkup(rows))
 
 
+def _cancel_button(lang: str) -> InlineKeyboardButton:
+    return button(plain("broadcast.cancel_button", lang), callbacks.BROADCAST_CANCEL.data())
+
+
 def confirm_view(audience: str, count: int, lang: str) -> View:
+    send = plain("broadcast.send_button", lang, count=count)
+    other = plain("broadcast.other_audience_button", lang)
     keyboard = InlineKeyboardMarkup(
         [
-            [button(plain("broadcast.send_button", lang, count=count), SEND)],
-            [button(plain("broadcast.other_audience_button", lang), AUDIENCES)],
-            [button(plain("broadcast.cancel_button", lang), CANCEL)],
+            [button(send, callbacks.BROADCAST_SEND.data())],
+            [button(other, callbacks.BROADCAST_AUDIENCES.data())],
+            [_cancel_button(lang)],
         ]
     )
     text = t("broadcast.confirm", lang, audience=audience_label(audience, lang), count=count)
@@ -196,9 +172,7 @@ async def broadcast_command(update: Update, context: FocusContext) -> None:
     text = (message.text or "").partition(" ")[2].strip() if message else ""
     if not text:
         await context.services.broadcasts.compose(update.effective_user.id)
-        keyboard = InlineKeyboardMarkup(
-            [[button(plain("broadcast.cancel_button", context.lang), CANCEL)]]
-        )
+        keyboard = InlineKeyboardMarkup([[_cancel_button(context.lang)]])
         await show(
             update, View(t("broadcast.ask_text", context.lang, limit=MESSAGE_LIMIT), keyboard)
         )
@@ -244,8 +218,7 @@ async def choose_audience(update: Update, context: FocusContext) -> None:
     if await refuse_unless_admin(update, context) or update.effective_user is None:
         return
     broadcasts = context.services.broadcasts
-    match = context.match
-    audience = match.group(1) if match else ""
+    (audience,) = Button.fields(context)
     composition = await broadcasts.composition(update.effective_user.id)
     if composition is None or not composition.text or not is_valid_audience(audience):
         await query.answer(plain("broadcast.nothing_to_confirm", context.lang), show_alert=True)
@@ -355,8 +328,8 @@ async def resend(update: Update, context: FocusContext) -> None:
     assert query is not None
     if await refuse_unless_admin(update, context):
         return
-    match = context.match
-    broadcast_id = int(match.group(1)) if match else 0
+    (number,) = Button.fields(context)
+    broadcast_id = int(number)
     count = await context.services.broadcasts.resend_failed(broadcast_id)
     lang = context.lang
     if not count:
@@ -417,30 +390,7 @@ async def reload_command(update: Update, context: FocusContext) -> None:
     await show(update, View(text), edit=False)
 
 
-# -- the sender's Telegram side ----------------------------------------------------------------
-
-
-def telegram_send(bot: ExtBot[Any]) -> SendMessage:
-    """`send(chat_id, text)` for the BroadcastSender: plain text, Telegram errors translated."""
-
-    async def send(chat_id: int, text: str) -> None:
-        try:
-            # Plain text, exactly as the admin wrote it (no HTML to break).
-            await bot.send_message(chat_id, text, parse_mode=None, rate_limit_args=BACKGROUND)
-        except RetryAfter as error:
-            raise RetryLater(retry_seconds(error)) from error
-        except Forbidden as error:
-            raise RecipientGone(error.message) from error
-        except BadRequest as error:
-            if any(marker in error.message.lower() for marker in GONE_MARKERS):
-                raise RecipientGone(error.message) from error
-            raise DeliveryRejected(error.message) from error
-        except TimedOut as error:
-            if "pool" in error.message.lower():
-                raise  # never left this process: retried like any other failure
-            raise OutcomeUnknown(error.message) from error
-
-    return send
+# -- the sender's progress ---------------------------------------------------------------------
 
 
 def progress_reporter(bot: Bot) -> Progress:
@@ -455,12 +405,11 @@ def progress_reporter(bot: Bot) -> Progress:
                 text,
                 chat_id=progress.progress_chat_id,
                 message_id=progress.progress_message_id,
-                parse_mode=ParseMode.HTML,
             )
         except BadRequest as error:
             if "not modified" in error.message.lower():
                 return
             if progress.done:  # the message is gone: the report must still arrive
-                await bot.send_message(progress.progress_chat_id, text, parse_mode=ParseMode.HTML)
+                await bot.send_message(progress.progress_chat_id, text)
 
     return report

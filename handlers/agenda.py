@@ -22,7 +22,6 @@ from telegram import (
     InputTextMessageContent,
     Update,
 )
-from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
 from bot.answers import Nav
@@ -42,6 +41,7 @@ from bot.schedule import (
 )
 from bot.textmatch import fold
 from handlers import callbacks, views
+from handlers.callbacks import Button
 from handlers.common import show, strip_mention
 from handlers.context import FocusContext
 
@@ -77,9 +77,9 @@ async def toggle_save(update: Update, context: FocusContext) -> None:
     """☆ Save / ★ Saved on a session card, for whoever pressed it."""
     query = update.callback_query
     assert query is not None
-    match = callbacks.SAVE_PATTERN.match(query.data or "")
+    (session_id,) = Button.fields(context)
     content = context.services.content.content
-    session = content.session(match.group(1)) if match else None
+    session = content.session(session_id)
     if session is None:
         await query.answer(plain("button.expired", context.lang))
         return
@@ -97,7 +97,7 @@ async def _relabel(update: Update, session: Session, saved: bool, lang: str) -> 
     if query is None or markup is None:
         return
     label = plain("agenda.button.saved" if saved else "agenda.button.save", lang)
-    data = callbacks.save(session.id)
+    data = callbacks.SAVE.data(session.id)
     rows = [
         [
             InlineKeyboardButton(label, callback_data=data) if b.callback_data == data else b
@@ -126,7 +126,7 @@ def agenda_view(
     else:
         reminders = t("agenda.reminders.off", lang)
     if not sessions:
-        rows = [[views.button(plain("menu.programme", lang), callbacks.programme())]]
+        rows = [[views.button(plain("menu.programme", lang), callbacks.PROGRAMME.data(0))]]
         rows += [_reminders_row(lang), views.back_row(lang)]
         return views.View(f"{t('agenda.empty', lang)}\n\n{reminders}", InlineKeyboardMarkup(rows))
     lines: list[str] = [t("agenda.title", lang, count=len(sessions))]
@@ -143,15 +143,16 @@ def agenda_view(
     for session in sessions:
         mark = "⚠️ " if session.id in overlaps else ""
         label = f"{mark}{session.start:%H:%M} · {session.title.get(lang)}"
-        rows.append([views.button(label, callbacks.session(session.id))])
+        rows.append([views.button(label, callbacks.SESSION.data(session.id))])
     if content.event.date is not None:
-        rows.append([views.button(plain("agenda.button.ics", lang), callbacks.AGENDA_ICS)])
+        my_agenda = callbacks.ICS.data(callbacks.ICS_AGENDA)
+        rows.append([views.button(plain("agenda.button.ics", lang), my_agenda)])
     rows += [_reminders_row(lang), views.back_row(lang)]
     return views.View(views.fit("\n".join(lines)), InlineKeyboardMarkup(rows))
 
 
 def _reminders_row(lang: str) -> list[InlineKeyboardButton]:
-    return [views.button(plain("agenda.button.reminders", lang), callbacks.REMINDERS)]
+    return [views.button(plain("agenda.button.reminders", lang), callbacks.REMINDERS.data())]
 
 
 async def agenda(update: Update, context: FocusContext) -> None:
@@ -204,7 +205,7 @@ def now_view(content: Content, lang: str, now: dt.datetime) -> views.View:
         if not found.upcoming:
             lines.append(t("now.last", lang))
     shown = found.current + found.upcoming if found.state != "no_date" else []
-    rows = [[views.button(s.title.get(lang), callbacks.session(s.id))] for s in shown]
+    rows = [[views.button(s.title.get(lang), callbacks.SESSION.data(s.id))] for s in shown]
     rows.append(views.back_row(lang))
     return views.View(views.fit("\n".join(lines)), InlineKeyboardMarkup(rows))
 
@@ -244,14 +245,13 @@ async def send_calendar(update: Update, context: FocusContext) -> None:
     """📅 .ics of one session, of My agenda, or of the whole programme."""
     query = update.callback_query
     assert query is not None
-    match = callbacks.ICS_PATTERN.match(query.data or "")
+    (which,) = Button.fields(context)
     content = context.services.content.content
     lang = context.lang
-    which = match.group(1) if match else ""
-    if which == "@agenda":
+    if which == callbacks.ICS_AGENDA:
         sessions, _ = await context.services.agenda.agenda(query.from_user.id, content)
         name = "my-agenda.ics"
-    elif which == "@programme":
+    elif which == callbacks.ICS_PROGRAMME:
         sessions, name = content.sessions, "programme.ics"
     else:
         found = content.session(which)
@@ -264,7 +264,7 @@ async def send_calendar(update: Update, context: FocusContext) -> None:
     if chat is None:
         return
     if content.event.date is None:
-        await chat.send_message(t("ics.no_date", lang), parse_mode=ParseMode.HTML)
+        await chat.send_message(t("ics.no_date", lang))
         return
     data = calendar_file(
         content,
@@ -303,8 +303,8 @@ async def settings(update: Update, context: FocusContext) -> None:
         reminders=_reminder_label(minutes, lang),
     )
     rows = [
-        [views.button(plain("menu.language", lang), callbacks.LANGUAGES)],
-        [views.button(plain("menu.updates", lang), views.UPDATES_MENU)],
+        [views.button(plain("menu.language", lang), callbacks.LANGUAGES.data())],
+        [views.button(plain("menu.updates", lang), callbacks.UPDATES.data())],
         _reminders_row(lang),
         views.back_row(lang),
     ]
@@ -329,8 +329,8 @@ async def reminders_menu(update: Update, context: FocusContext) -> None:
             else plain("reminders.button.off", lang)
         )
         mark = "✓ " if choice == minutes else ""
-        rows.append([views.button(f"{mark}{label}", callbacks.reminder(choice))])
-    rows.append(views.back_row(lang, callbacks.SETTINGS))
+        rows.append([views.button(f"{mark}{label}", callbacks.REMINDER.data(choice))])
+    rows.append(views.back_row(lang, callbacks.SETTINGS.data()))
     text = t("reminders.choose", lang, current=_reminder_label(minutes, lang))
     if context.services.content.content.event.date is None:
         text = Html(f"{text}\n\n{t('agenda.reminders.no_date', lang)}")
@@ -341,12 +341,9 @@ async def choose_reminder(update: Update, context: FocusContext) -> None:
     """A reminder choice, for the person who pressed it; their reminders move with it."""
     query = update.callback_query
     assert query is not None
-    match = callbacks.REMINDER_PATTERN.match(query.data or "")
-    if match is None:
-        await query.answer(plain("button.expired", context.lang))
-        return
+    (choice,) = Button.fields(context)
     planner = context.services.agenda.reminders
-    minutes = await planner.set_minutes(query.from_user.id, int(match.group(1)))
+    minutes = await planner.set_minutes(query.from_user.id, int(choice))
     await planner.sync(context.services.content.content, query.from_user.id)
     await query.answer(
         plain("reminders.changed", context.lang, choice=_reminder_label(minutes, context.lang))
@@ -379,10 +376,12 @@ def notice_view(plan: NoticePlan, lang: str) -> views.View:
     rows = [
         [
             views.button(
-                plain("notices.button.send", lang), callbacks.notice("send", plan.broadcast_id)
+                plain("notices.button.send", lang),
+                callbacks.NOTICE.data("send", plan.broadcast_id),
             ),
             views.button(
-                plain("notices.button.drop", lang), callbacks.notice("drop", plan.broadcast_id)
+                plain("notices.button.drop", lang),
+                callbacks.NOTICE.data("drop", plan.broadcast_id),
             ),
         ]
     ]
@@ -410,11 +409,11 @@ async def answer_notice(update: Update, context: FocusContext) -> None:
     query = update.callback_query
     assert query is not None
     lang = context.lang
-    match = callbacks.NOTICE_PATTERN.match(query.data or "")
-    if match is None or not _is_admin(update, context):
+    if not _is_admin(update, context):
         await query.answer(plain("button.expired", lang))
         return
-    action, broadcast_id = match.group(1), int(match.group(2))
+    action, number = Button.fields(context)
+    broadcast_id = int(number)
     changes = context.services.agenda.changes
     message = query.message
     if action == "drop":
@@ -464,11 +463,10 @@ def progress_reporter(
                 text,
                 chat_id=progress.progress_chat_id,
                 message_id=progress.progress_message_id,
-                parse_mode=ParseMode.HTML,
             )
         except BadRequest as error:
             if "not modified" not in error.message.lower() and progress.done:
-                await bot.send_message(progress.progress_chat_id, text, parse_mode=ParseMode.HTML)
+                await bot.send_message(progress.progress_chat_id, text)
 
     return report
 
@@ -476,9 +474,7 @@ def progress_reporter(
 async def privacy_addendum(update: Update, context: FocusContext) -> None:
     """After /privacy (handlers/subscription.py): what My agenda stores too."""
     if update.effective_chat is not None:
-        await update.effective_chat.send_message(
-            t("agenda.privacy", context.lang), parse_mode=ParseMode.HTML
-        )
+        await update.effective_chat.send_message(t("agenda.privacy", context.lang))
 
 
 # -- sharing: deep links and inline mode --------------------------------------------------------
@@ -511,7 +507,10 @@ def inline_results(
     content: Content, query: str, lang: str, bot_username: str | None
 ) -> list[InlineQueryResultArticle]:
     """Sessions and partners whose words contain every word typed, as cards in `lang`, each
-    with a button that opens it in the bot."""
+    with a button that opens it in the bot.
+
+    The cards are HTML: answering the inline query, python-telegram-bot gives each
+    InputTextMessageContent without a parse mode the application's default (HTML)."""
     words = fold(query).split()
     results: list[InlineQueryResultArticle] = []
     for session in content.sessions:
@@ -542,7 +541,7 @@ def _session_result(
         id=f"s:{session.id}",
         title=session.title.get(lang),
         description=views.session_when(content, session, lang),
-        input_message_content=InputTextMessageContent(card.text, parse_mode=ParseMode.HTML),
+        input_message_content=InputTextMessageContent(card.text),
         reply_markup=_open_button(lang, deep_link(bot_username, session.id)),
     )
 
@@ -556,7 +555,7 @@ def _organization_result(
         id=f"o:{org.id}",
         title=org.name,
         description=plain(f"org.role.{org.role.value}", lang),
-        input_message_content=InputTextMessageContent(card.text, parse_mode=ParseMode.HTML),
+        input_message_content=InputTextMessageContent(card.text),
         reply_markup=_open_button(lang, link),
     )
 

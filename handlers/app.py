@@ -49,7 +49,7 @@ from handlers.common import ADDRESSED_TO_BOT, track_user
 from handlers.context import SERVICES_KEY, FocusContext, services_of
 from handlers.errors import on_error
 from handlers.outbox_sender import start_outbox_sender, stop_outbox_sender
-from handlers.transport import OutgoingRateLimiter
+from handlers.transport import OutgoingRateLimiter, telegram_send
 
 log = logging.getLogger(__name__)
 
@@ -145,7 +145,7 @@ def start_broadcast_sender(application: Application) -> None:  # type: ignore[ty
     services = services_of(application)
     sender = BroadcastSender(
         services.sessions,
-        admin.telegram_send(application.bot),
+        telegram_send(application.bot),
         rate=services.settings.broadcast_rate,
         progress=agenda.progress_reporter(
             application.bot, admin.progress_reporter(application.bot)
@@ -236,33 +236,37 @@ def handlers_in_order(settings: Settings) -> dict[int, Sequence[BaseHandler[Any,
             CommandHandler("broadcasts", admin.broadcasts_command),
             CommandHandler("stats", admin.stats_command),
             CommandHandler("reload", admin.reload_command),
-            CallbackQueryHandler(admin.choose_audience, pattern=admin.AUDIENCE_PATTERN),
-            CallbackQueryHandler(admin.resend, pattern=admin.RESEND_PATTERN),
-            CallbackQueryHandler(admin.other_audience, pattern=f"^{admin.AUDIENCES}$"),
-            CallbackQueryHandler(admin.confirm, pattern=f"^{admin.SEND}$"),
-            CallbackQueryHandler(admin.cancel, pattern=f"^{admin.CANCEL}$"),
+            CallbackQueryHandler(
+                admin.choose_audience, pattern=callbacks.BROADCAST_AUDIENCE.pattern
+            ),
+            CallbackQueryHandler(admin.resend, pattern=callbacks.BROADCAST_RESEND.pattern),
+            CallbackQueryHandler(
+                admin.other_audience, pattern=callbacks.BROADCAST_AUDIENCES.pattern
+            ),
+            CallbackQueryHandler(admin.confirm, pattern=callbacks.BROADCAST_SEND.pattern),
+            CallbackQueryHandler(admin.cancel, pattern=callbacks.BROADCAST_CANCEL.pattern),
             CommandHandler("stop", subscription.stop),
             CommandHandler("subscribe", subscription.subscribe),
             CommandHandler("privacy", subscription.privacy),
             CommandHandler("forget", subscription.forget),
-            CallbackQueryHandler(subscription.updates_menu, pattern=f"^{subscription.UPDATES}$"),
-            CallbackQueryHandler(subscription.toggle, pattern=subscription.SUBSCRIBE_PATTERN),
-            CallbackQueryHandler(subscription.forget_answer, pattern=subscription.FORGET_PATTERN),
+            CallbackQueryHandler(subscription.updates_menu, pattern=callbacks.UPDATES.pattern),
+            CallbackQueryHandler(subscription.toggle, pattern=callbacks.SUBSCRIBE.pattern),
+            CallbackQueryHandler(subscription.forget_answer, pattern=callbacks.FORGET.pattern),
             # -- My agenda: handlers/agenda.py. Save, /agenda, /now, /settings and reminders,
             # calendar files, change notices, inline mode. "ans:nav:now" (a "did you mean"
             # button) must come before ask.chosen_answer below.
             CommandHandler("agenda", agenda.agenda),
             CommandHandler("now", agenda.now),
             CommandHandler("settings", agenda.settings),
-            CallbackQueryHandler(agenda.agenda, pattern=f"^{callbacks.AGENDA}$"),
-            CallbackQueryHandler(agenda.now, pattern=f"^{callbacks.NOW}$"),
-            CallbackQueryHandler(agenda.now, pattern=f"^ans:{agenda.NOW_ANSWER}$"),
-            CallbackQueryHandler(agenda.settings, pattern=f"^{callbacks.SETTINGS}$"),
-            CallbackQueryHandler(agenda.reminders_menu, pattern=f"^{callbacks.REMINDERS}$"),
-            CallbackQueryHandler(agenda.choose_reminder, pattern=callbacks.REMINDER_PATTERN),
-            CallbackQueryHandler(agenda.toggle_save, pattern=callbacks.SAVE_PATTERN),
-            CallbackQueryHandler(agenda.send_calendar, pattern=callbacks.ICS_PATTERN),
-            CallbackQueryHandler(agenda.answer_notice, pattern=callbacks.NOTICE_PATTERN),
+            CallbackQueryHandler(agenda.agenda, pattern=callbacks.AGENDA.pattern),
+            CallbackQueryHandler(agenda.now, pattern=callbacks.NOW.pattern),
+            CallbackQueryHandler(agenda.now, pattern=callbacks.NOW_ANSWER.pattern),
+            CallbackQueryHandler(agenda.settings, pattern=callbacks.SETTINGS.pattern),
+            CallbackQueryHandler(agenda.reminders_menu, pattern=callbacks.REMINDERS.pattern),
+            CallbackQueryHandler(agenda.choose_reminder, pattern=callbacks.REMINDER.pattern),
+            CallbackQueryHandler(agenda.toggle_save, pattern=callbacks.SAVE.pattern),
+            CallbackQueryHandler(agenda.send_calendar, pattern=callbacks.ICS.pattern),
+            CallbackQueryHandler(agenda.answer_notice, pattern=callbacks.NOTICE.pattern),
             InlineQueryHandler(agenda.inline_query),
             # -- The menu, the programme, the partners, questions: start, browse, ask.
             CommandHandler("start", start.start),
@@ -272,19 +276,19 @@ def handlers_in_order(settings: Settings) -> dict[int, Sequence[BaseHandler[Any,
             CommandHandler("programme", browse.programme),
             CommandHandler("program", browse.programme),
             CommandHandler("partners", browse.organizations),
-            CallbackQueryHandler(start.menu, pattern=f"^{callbacks.MENU}$"),
-            CallbackQueryHandler(start.language_menu, pattern=f"^{callbacks.LANGUAGES}$"),
-            CallbackQueryHandler(start.choose_language, pattern=callbacks.LANGUAGE_PATTERN),
-            CallbackQueryHandler(browse.programme, pattern=callbacks.PROGRAMME_PATTERN),
-            CallbackQueryHandler(browse.side_events, pattern=callbacks.SIDE_EVENTS_PATTERN),
-            CallbackQueryHandler(browse.organizations, pattern=callbacks.ORGANIZATIONS_PATTERN),
-            CallbackQueryHandler(browse.session_card, pattern=callbacks.SESSION_PATTERN),
-            CallbackQueryHandler(browse.organization_card, pattern=callbacks.ORGANIZATION_PATTERN),
+            CallbackQueryHandler(start.menu, pattern=callbacks.MENU.pattern),
+            CallbackQueryHandler(start.language_menu, pattern=callbacks.LANGUAGES.pattern),
+            CallbackQueryHandler(start.choose_language, pattern=callbacks.LANGUAGE.pattern),
+            CallbackQueryHandler(browse.programme, pattern=callbacks.PROGRAMME.pattern),
+            CallbackQueryHandler(browse.side_events, pattern=callbacks.SIDE_EVENTS.pattern),
+            CallbackQueryHandler(browse.organizations, pattern=callbacks.ORGANIZATIONS.pattern),
+            CallbackQueryHandler(browse.session_card, pattern=callbacks.SESSION.pattern),
+            CallbackQueryHandler(browse.organization_card, pattern=callbacks.ORGANIZATION.pattern),
             CallbackQueryHandler(
-                browse.organization_more, pattern=browse.ORGANIZATION_MORE_PATTERN
+                browse.organization_more, pattern=callbacks.ORGANIZATION_MORE.pattern
             ),
-            CallbackQueryHandler(ask.ask_prompt, pattern=f"^{callbacks.ASK}$"),
-            CallbackQueryHandler(ask.chosen_answer, pattern=callbacks.ANSWER_PATTERN),
+            CallbackQueryHandler(ask.ask_prompt, pattern=callbacks.ASK.pattern),
+            CallbackQueryHandler(ask.chosen_answer, pattern=callbacks.ANSWER.pattern),
             # -- Speaking-slot requests ("The floor is yours"): handlers/propose.py, organize.py.
             # The person's draft row is the conversation state. While it is open, their private
             # text and media answer its current step; otherwise the handler given runs instead.

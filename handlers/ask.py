@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.constants import ParseMode
 
 from bot.answers import Answer, Nav
 from bot.content import Content, OrganizationRole, SessionKind
 from bot.i18n import LANGUAGES, plain, t
 from handlers import callbacks, views
+from handlers.callbacks import Button
 from handlers.common import show, strip_mention
 from handlers.context import FocusContext
 
@@ -49,7 +49,7 @@ def panels(content: Content, lang: str) -> views.View:
     if not sessions:
         return views.View(t("answers.panels.empty", lang), views.main_menu(lang))
     title = t("answers.panels.title", lang, count=len(sessions))
-    return views.session_list(content, lang, sessions, 0, title, callbacks.programme)
+    return views.session_list(content, lang, sessions, 0, title, callbacks.PROGRAMME.data)
 
 
 def answer_label(content: Content, key: str, lang: str) -> str | None:
@@ -69,7 +69,7 @@ def combined(content: Content, result: Answer, lang: str) -> views.View | None:
     seen: set[str] = set()
     for view in shown:
         for row in view.keyboard.inline_keyboard if view.keyboard else ():
-            if any(button.callback_data == callbacks.MENU for button in row):
+            if any(button.callback_data == callbacks.MENU.data() for button in row):
                 continue  # the "main menu" row: added once, at the end
             for button in row:
                 ident = str(button.callback_data or button.url)
@@ -84,7 +84,7 @@ def combined(content: Content, result: Answer, lang: str) -> views.View | None:
 def offer_language(view: views.View, lang: str) -> views.View:
     """Add the one-tap switch to `lang` (the language the question was written in)."""
     rows = list(view.keyboard.inline_keyboard) if view.keyboard else []
-    switch = views.button(plain("answers.switch_language", lang), callbacks.language(lang))
+    switch = views.button(plain("answers.switch_language", lang), callbacks.LANGUAGE.data(lang))
     return views.View(view.text, InlineKeyboardMarkup([*rows, [switch]]))
 
 
@@ -132,7 +132,7 @@ async def question(update: Update, context: FocusContext) -> None:
     asked_in = store.index.lexicon.guess_language(text)
     lang = asked_in if asked_in in LANGUAGES else context.lang
     if len(text) > MAX_QUESTION_LENGTH:
-        await message.reply_text(t("ask.too_long", lang), parse_mode=ParseMode.HTML)
+        await message.reply_text(t("ask.too_long", lang))
         return
     result = store.index.answer(text)
     view = combined(store.content, result, lang) if result.best else None
@@ -141,7 +141,7 @@ async def question(update: Update, context: FocusContext) -> None:
         for match in result.suggestions:
             label = answer_label(store.content, match.key, lang)
             if label:
-                rows.append([views.button(label, callbacks.answer(match.key))])
+                rows.append([views.button(label, callbacks.ANSWER.data(match.key))])
         rows.append(views.back_row(lang))
         view = views.View(t("ask.did_you_mean", lang), InlineKeyboardMarkup(rows))
     if view is None:
@@ -155,9 +155,8 @@ async def chosen_answer(update: Update, context: FocusContext) -> None:
     """A "did you mean" button: show that answer in place."""
     query = update.callback_query
     assert query is not None
-    match = callbacks.ANSWER_PATTERN.match(query.data or "")
-    store = context.services.content
-    view = render_answer(store.content, match.group(1), context.lang) if match else None
+    (key,) = Button.fields(context)
+    view = render_answer(context.services.content.content, key, context.lang)
     if view is None:
         await query.answer(plain("button.expired", context.lang))
         view = views.View(t("menu.title", context.lang), views.main_menu(context.lang))

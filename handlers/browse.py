@@ -2,28 +2,27 @@
 
 from __future__ import annotations
 
-import re
-
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatType
 
 from bot.content import OrganizationRole
 from bot.i18n import LANGUAGES, plain
 from handlers import agenda, callbacks, views
+from handlers.callbacks import Button
 from handlers.common import show
 from handlers.context import FocusContext
 from handlers.start import main_menu_view
 
 
-def _match(update: Update, pattern: re.Pattern[str]) -> re.Match[str] | None:
-    query = update.callback_query
-    return pattern.match(query.data) if query is not None and query.data else None
+def _page(context: FocusContext) -> int:
+    """The page a list's button asked for (its last field); the first for a command."""
+    fields = Button.fields(context)
+    return int(fields[-1]) if fields else 0
 
 
 async def programme(update: Update, context: FocusContext) -> None:
     """The programme in time order, a page at a time."""
-    match = _match(update, callbacks.PROGRAMME_PATTERN)
-    page = int(match.group(1)) if match else 0
+    page = _page(context)
     if update.callback_query:
         await update.callback_query.answer()
     await show(update, views.programme(context.services.content.content, context.lang, page))
@@ -31,8 +30,7 @@ async def programme(update: Update, context: FocusContext) -> None:
 
 async def side_events(update: Update, context: FocusContext) -> None:
     """The side events only."""
-    match = _match(update, callbacks.SIDE_EVENTS_PATTERN)
-    page = int(match.group(1)) if match else 0
+    page = _page(context)
     if update.callback_query:
         await update.callback_query.answer()
     await show(update, views.side_events(context.services.content.content, context.lang, page))
@@ -40,9 +38,9 @@ async def side_events(update: Update, context: FocusContext) -> None:
 
 async def organizations(update: Update, context: FocusContext) -> None:
     """Partners or side-event organizers as buttons."""
-    match = _match(update, callbacks.ORGANIZATIONS_PATTERN)
-    role = OrganizationRole(match.group(1)) if match else OrganizationRole.PARTNER
-    page = int(match.group(2)) if match else 0
+    fields = Button.fields(context)
+    role = OrganizationRole(fields[0]) if fields else OrganizationRole.PARTNER
+    page = _page(context)
     if update.callback_query:
         await update.callback_query.answer()
     content = context.services.content.content
@@ -51,9 +49,9 @@ async def organizations(update: Update, context: FocusContext) -> None:
 
 async def session_card(update: Update, context: FocusContext) -> None:
     """One session's card; a stale id (content reloaded) falls back to the menu."""
-    match = _match(update, callbacks.SESSION_PATTERN)
+    (session_id,) = Button.fields(context)
     content = context.services.content.content
-    session = content.session(match.group(1)) if match else None
+    session = content.session(session_id)
     if session is None:
         await expired(update, context)
         return
@@ -62,8 +60,17 @@ async def session_card(update: Update, context: FocusContext) -> None:
     await show(update, _back_to_page(update, view))
 
 
-_LIST_PAGE = re.compile(r"^(prog|side):(\d{1,3})$")
+_LISTS = (callbacks.PROGRAMME, callbacks.SIDE_EVENTS)  # the lists a session card is opened from
 _PREVIOUS = frozenset(plain("page.previous", lang) for lang in LANGUAGES)
+
+
+def _list_page(button: InlineKeyboardButton) -> tuple[Button, int] | None:
+    """The list and page a button of a session list opens, if it is one."""
+    data = str(button.callback_data or "")
+    for kind in _LISTS:
+        if found := kind.pattern.match(data):
+            return kind, int(found.group(1))
+    return None
 
 
 def _back_to_page(update: Update, view: views.View) -> views.View:
@@ -77,23 +84,19 @@ def _back_to_page(update: Update, view: views.View) -> views.View:
     markup = getattr(message, "reply_markup", None)
     if markup is None or view.keyboard is None:
         return view
-    source = None
     for button in (b for row in markup.inline_keyboard for b in row):
-        found = _LIST_PAGE.match(str(button.callback_data or ""))
-        if found:
-            number = int(found.group(2))
+        if found := _list_page(button):
+            kind, number = found
             page = number + 1 if button.text in _PREVIOUS else max(number - 1, 0)
-            source = f"{found.group(1)}:{page}"
-            break
-    if source is None:
-        return view
+            return _with_back(view, kind.data(page))
+    return view
+
+
+def _with_back(view: views.View, source: str) -> views.View:
+    """The view with its Back to a list going to `source` (a list's page) instead."""
+    assert view.keyboard is not None
     rows = [
-        [
-            InlineKeyboardButton(b.text, callback_data=source)
-            if _LIST_PAGE.match(str(b.callback_data or ""))
-            else b
-            for b in row
-        ]
+        [InlineKeyboardButton(b.text, callback_data=source) if _list_page(b) else b for b in row]
         for row in view.keyboard.inline_keyboard
     ]
     return views.View(view.text, InlineKeyboardMarkup(rows))
@@ -101,9 +104,9 @@ def _back_to_page(update: Update, view: views.View) -> views.View:
 
 async def organization_card(update: Update, context: FocusContext) -> None:
     """One organization's card with its sessions and "more info" link."""
-    match = _match(update, callbacks.ORGANIZATION_PATTERN)
+    (org_id,) = Button.fields(context)
     content = context.services.content.content
-    org = content.organization(match.group(1)) if match else None
+    org = content.organization(org_id)
     if org is None:
         await expired(update, context)
         return
@@ -111,15 +114,11 @@ async def organization_card(update: Update, context: FocusContext) -> None:
     await show(update, views.organization_card(content, org, context.lang))
 
 
-# "More about X" (handlers/views.py): the rest of an organization's description.
-ORGANIZATION_MORE_PATTERN = re.compile(rf"^{views.ORGANIZATION_MORE}:([a-z0-9-]{{1,32}})$")
-
-
 async def organization_more(update: Update, context: FocusContext) -> None:
     """The rest of an organization's description, under its card."""
-    match = _match(update, ORGANIZATION_MORE_PATTERN)
+    (org_id,) = Button.fields(context)
     content = context.services.content.content
-    org = content.organization(match.group(1)) if match else None
+    org = content.organization(org_id)
     if org is None:
         await expired(update, context)
         return

@@ -1,7 +1,13 @@
-"""Callback-data formats (at most 64 bytes) and the patterns that route them.
+"""Every kind of button the bot shows, area by area: its callback data and its pattern.
 
-Callback data comes back from the client and can be forged: every handler re-validates what
-it parses (ids must exist in the content, pages are clamped, roles are re-checked).
+One `Button` per kind: `KIND.data(...)` builds the callback data (at most 64 bytes, Telegram's
+limit), and the handler registered in handlers/app.py with `pattern=KIND.pattern` reads the
+fields with `Button.fields(context)`. The data strings never change: buttons sent long ago in
+people's chats must keep working.
+
+Callback data comes back from the client and can be forged: the patterns only let through
+what a real button could carry, and every handler re-validates the rest (ids must exist in
+the content, pages are clamped, the presser's role and ownership are re-checked).
 """
 
 from __future__ import annotations
@@ -11,6 +17,8 @@ from dataclasses import dataclass, field
 from typing import Final
 
 from telegram.ext import CallbackContext
+
+from bot.answers import Nav
 
 MAX_BYTES: Final = 64  # Telegram's limit for a button's callback data
 
@@ -46,74 +54,67 @@ class Button:
         return context.matches[0].groups() if context.matches else ()
 
 
-MENU: Final = "menu"
-ASK: Final = "ask"
-LANGUAGES: Final = "langs"
+# Fields shared by several kinds.
+PAGE: Final = r"\d{1,3}"  # a list's page (clamped by the view)
+SLUG: Final = r"[a-z0-9-]{1,32}"  # a session's or an organization's id in the content
+NUMBER: Final = r"\d{1,9}"  # a broadcast's id
+PROPOSAL_ID: Final = r"\d{1,10}"  # a speaking-slot request's id
 
 
-def programme(page: int = 0) -> str:
-    return f"prog:{page}"
+# -- The menu, the programme, the partners, questions: handlers/start.py, browse.py, ask.py ---
+MENU: Final = Button("menu")
+LANGUAGES: Final = Button("langs")  # the three languages offered
+LANGUAGE: Final = Button("lang", r"[a-z]{2}")  # one chosen ("lang:es")
+PROGRAMME: Final = Button("prog", PAGE)
+SIDE_EVENTS: Final = Button("side", PAGE)
+ORGANIZATIONS: Final = Button("orgs", "partner|side_event_organizer", PAGE)  # a role's list
+SESSION: Final = Button("ses", SLUG)  # a session's card
+ORGANIZATION: Final = Button("org", SLUG)  # an organization's card
+ORGANIZATION_MORE: Final = Button("orgm", SLUG)  # "More about X": the rest of its description
+ASK: Final = Button("ask")  # "Ask a question": invites the person to type
+# A "did you mean" button: an answer key ("faq:venue", "nav:programme").
+ANSWER: Final = Button("ans", r"(?:org|session|faq|nav):[a-z0-9_-]{1,32}")
 
 
-def side_events(page: int = 0) -> str:
-    return f"side:{page}"
+# -- My agenda: handlers/agenda.py -------------------------------------------------------------
+AGENDA: Final = Button("agenda")
+NOW: Final = Button("now")
+# The "did you mean" button to Now and next (an ANSWER): routed to agenda.now, before ANSWER.
+NOW_ANSWER: Final = Button(ANSWER.data(f"nav:{Nav.NOW.value}"))
+SETTINGS: Final = Button("settings")
+REMINDERS: Final = Button("rem")  # the reminder choices
+REMINDER: Final = Button("rem", "0|10|15|30")  # one chosen: minutes before, 0 for none
+SAVE: Final = Button("sv", SLUG)  # ☆ Save / ★ Saved on a session's card
+ICS_AGENDA: Final = "@agenda"  # ICS's field for My agenda's calendar file
+ICS_PROGRAMME: Final = "@programme"  # ... and for the whole programme's
+ICS: Final = Button("ics", f"{SLUG}|{ICS_AGENDA}|{ICS_PROGRAMME}")  # a calendar file
+NOTICE: Final = Button("ntc", "send|drop", NUMBER)  # an admin sends or drops change notices
 
 
-def organizations(role: str, page: int = 0) -> str:
-    return f"orgs:{role}:{page}"
+# -- Announcements (admins only): handlers/admin.py --------------------------------------------
+BROADCAST_AUDIENCE: Final = Button("bc:aud", "all|speakers|lang:(?:en|es|ca)")
+BROADCAST_AUDIENCES: Final = Button("bc:audiences")  # back to the audience buttons
+BROADCAST_SEND: Final = Button("bc:send")
+BROADCAST_CANCEL: Final = Button("bc:cancel")
+BROADCAST_RESEND: Final = Button("bc:resend", NUMBER)  # to those a broadcast failed to reach
 
 
-def session(session_id: str) -> str:
-    return f"ses:{session_id}"
+# -- Updates and privacy: handlers/subscription.py ---------------------------------------------
+UPDATES: Final = Button("sub:menu")  # the "🔔 Updates" menu entry
+SUBSCRIBE: Final = Button("sub", "on|off")
+FORGET: Final = Button("forget", "yes|no")  # /forget's confirmation
 
 
-def organization(org_id: str) -> str:
-    return f"org:{org_id}"
+# -- Deciding on and following speaking-slot requests: handlers/organize.py --------------------
+# a / d: ask "Accept FS-0007?" / "Decline FS-0007?"; ay: accept; dy: decline without a
+# reason; dr: decline with a reason (typed next); n: not now; u: undo; m: message the speaker.
+DECIDE: Final = Button("pr", "a|d|ay|dy|dr|n|u|m", PROPOSAL_ID)
+PROPOSALS: Final = Button("pr:l")  # the counts by state (/proposals)
+PROPOSALS_IN_STATE: Final = Button("pr:l", "submitted|accepted|declined|withdrawn")
+PROPOSAL: Final = Button("pr:o", PROPOSAL_ID)  # one request's card
+MY_PROPOSALS: Final = Button("pr:my")  # the person's own (/myproposals)
+WITHDRAW_ASK: Final = Button("pr:w", PROPOSAL_ID)  # "Withdraw FS-0007?"
+WITHDRAW: Final = Button("pr:wy", PROPOSAL_ID)
 
 
-def answer(key: str) -> str:
-    return f"ans:{key}"
-
-
-def language(code: str) -> str:
-    return f"lang:{code}"
-
-
-PROGRAMME_PATTERN: Final = re.compile(r"^prog:(\d{1,3})$")
-SIDE_EVENTS_PATTERN: Final = re.compile(r"^side:(\d{1,3})$")
-ORGANIZATIONS_PATTERN: Final = re.compile(r"^orgs:(partner|side_event_organizer):(\d{1,3})$")
-SESSION_PATTERN: Final = re.compile(r"^ses:([a-z0-9-]{1,32})$")
-ORGANIZATION_PATTERN: Final = re.compile(r"^org:([a-z0-9-]{1,32})$")
-ANSWER_PATTERN: Final = re.compile(r"^ans:((?:org|session|faq|nav):[a-z0-9_-]{1,32})$")
-LANGUAGE_PATTERN: Final = re.compile(r"^lang:([a-z]{2})$")
-
-
-# -- My agenda (handlers/agenda.py) ------------------------------------------------------------
-AGENDA: Final = "agenda"
-NOW: Final = "now"
-SETTINGS: Final = "settings"
-REMINDERS: Final = "rem"
-AGENDA_ICS: Final = "ics:@agenda"
-PROGRAMME_ICS: Final = "ics:@programme"
-
-
-def save(session_id: str) -> str:
-    return f"sv:{session_id}"
-
-
-def session_ics(session_id: str) -> str:
-    return f"ics:{session_id}"
-
-
-def reminder(minutes: int) -> str:
-    return f"rem:{minutes}"
-
-
-def notice(action: str, broadcast_id: int) -> str:
-    return f"ntc:{action}:{broadcast_id}"
-
-
-SAVE_PATTERN: Final = re.compile(r"^sv:([a-z0-9-]{1,32})$")
-ICS_PATTERN: Final = re.compile(r"^ics:([a-z0-9-]{1,32}|@agenda|@programme)$")
-REMINDER_PATTERN: Final = re.compile(r"^rem:(0|10|15|30)$")
-NOTICE_PATTERN: Final = re.compile(r"^ntc:(send|drop):(\d{1,9})$")
+# -- Speaking-slot requests: handlers/propose.py declares its own kinds

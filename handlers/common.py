@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from telegram import Message, Update
-from telegram.constants import ChatType, MessageEntityType, ParseMode
+from telegram.constants import ChatType, MessageEntityType
 from telegram.error import BadRequest
 from telegram.ext import filters
 
@@ -49,7 +49,6 @@ async def show(update: Update, view: View, *, edit: bool = True) -> Message | No
         try:
             result = await query.edit_message_text(
                 view.text,
-                parse_mode=ParseMode.HTML,
                 reply_markup=view.keyboard,
                 disable_web_page_preview=True,
             )
@@ -65,7 +64,6 @@ async def show(update: Update, view: View, *, edit: bool = True) -> Message | No
         return None
     return await chat.send_message(
         view.text,
-        parse_mode=ParseMode.HTML,
         reply_markup=view.keyboard,
         disable_web_page_preview=True,
     )

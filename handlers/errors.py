@@ -6,7 +6,6 @@ import logging
 
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from telegram import Update
-from telegram.constants import ParseMode
 from telegram.error import Conflict, NetworkError, RetryAfter, TimedOut
 
 from bot.alerts import AlertThrottle
@@ -95,6 +94,6 @@ async def alert_admins(context: FocusContext, update: object) -> None:
     )
     for admin_id in settings.admin_ids:
         try:
-            await context.bot.send_message(admin_id, text, parse_mode=ParseMode.HTML)
+            await context.bot.send_message(admin_id, text)
         except Exception:
             log.warning("Could not alert admin %s", admin_id)

@@ -1,8 +1,8 @@
 """Organizers decide on speaking-slot requests; people follow and withdraw their own.
 
-Every button here is re-checked: its data is re-parsed, the presser's numeric id is compared
-with ORGANIZER_IDS / ADMIN_IDS (or with the request's owner), and the service refuses changes
-that do not fit the request's state.
+Every button here is re-checked: its pattern lets through only what a real button carries,
+the presser's numeric id is compared with ORGANIZER_IDS / ADMIN_IDS (or with the request's
+owner), and the service refuses changes that do not fit the request's state.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from telegram import (
     Update,
     User,
 )
-from telegram.constants import ChatType, ParseMode
+from telegram.constants import ChatType
 from telegram.error import TelegramError
 
 from bot.content import Content
@@ -42,7 +42,8 @@ from bot.proposals import (
     undoable,
 )
 from bot.settings import Settings
-from handlers import views
+from handlers import callbacks, views
+from handlers.callbacks import Button
 from handlers.common import show
 from handlers.context import FocusContext, wake_outbox
 
@@ -52,25 +53,14 @@ Handler = Callable[[Update, FocusContext], Coroutine[Any, Any, None]]
 
 # Requests are shown in the organizers' group in one language for everyone.
 GROUP_LANGUAGE: Final = DEFAULT_LANGUAGE
-OVERVIEW: Final = "pr:l"
-MINE: Final = "pr:my"
-# a / d: ask "Accept FS-0007?" / "Decline FS-0007?"; ay: accept; dy: decline without a
-# reason; dr: decline with a reason (typed next); n: not now; u: undo; m: message the speaker.
-DECIDE_PATTERN: Final = re.compile(r"^pr:(a|d|ay|dy|dr|n|u|m):(\d{1,10})$")
-STATE_PATTERN: Final = re.compile(r"^pr:l:(submitted|accepted|declined|withdrawn)$")
-OVERVIEW_PATTERN: Final = re.compile(rf"^{OVERVIEW}$")
-OPEN_PATTERN: Final = re.compile(r"^pr:o:(\d{1,10})$")
-MINE_PATTERN: Final = re.compile(rf"^{MINE}$")
-WITHDRAW_ASK_PATTERN: Final = re.compile(r"^pr:w:(\d{1,10})$")
-WITHDRAW_PATTERN: Final = re.compile(r"^pr:wy:(\d{1,10})$")
-
-
-def decide_data(proposal_id: int, *, accept: bool) -> str:
-    return f"pr:{'a' if accept else 'd'}:{proposal_id}"
-
-
-def action_data(action: str, proposal_id: int) -> str:
-    return f"pr:{action}:{proposal_id}"
+# The patterns handlers/app.py registers this module's buttons with (callbacks.py has them).
+DECIDE_PATTERN: Final = callbacks.DECIDE.pattern
+OVERVIEW_PATTERN: Final = callbacks.PROPOSALS.pattern
+STATE_PATTERN: Final = callbacks.PROPOSALS_IN_STATE.pattern
+OPEN_PATTERN: Final = callbacks.PROPOSAL.pattern
+MINE_PATTERN: Final = callbacks.MY_PROPOSALS.pattern
+WITHDRAW_ASK_PATTERN: Final = callbacks.WITHDRAW_ASK.pattern
+WITHDRAW_PATTERN: Final = callbacks.WITHDRAW.pattern
 
 
 def undo_minutes() -> int:
@@ -84,11 +74,6 @@ def organizer_chat_warning(settings: Settings) -> str | None:
     deciders = len(settings.organizer_ids | settings.admin_ids)
     key = "proposals.warning.no_organizer_chat" if deciders else "proposals.warning.no_organizers"
     return plain(key, DEFAULT_LANGUAGE, count=deciders)
-
-
-def _match(update: Update, pattern: re.Pattern[str]) -> re.Match[str] | None:
-    query = update.callback_query
-    return pattern.match(query.data) if query is not None and query.data else None
 
 
 def _time(moment: dt.datetime) -> str:
@@ -171,20 +156,20 @@ def decision_keyboard(proposal: Proposal, lang: str) -> InlineKeyboardMarkup | N
         rows.append(
             [
                 views.button(
-                    plain("proposals.button.accept", lang), decide_data(proposal.id, accept=True)
+                    plain("proposals.button.accept", lang), callbacks.DECIDE.data("a", proposal.id)
                 ),
                 views.button(
                     plain("proposals.button.decline", lang),
-                    decide_data(proposal.id, accept=False),
+                    callbacks.DECIDE.data("d", proposal.id),
                 ),
             ]
         )
     elif undoable(proposal):
         label = plain("proposals.button.undo", lang, minutes=undo_minutes())
-        rows.append([views.button(label, action_data("u", proposal.id))])
+        rows.append([views.button(label, callbacks.DECIDE.data("u", proposal.id))])
     if proposal.user_id is not None and proposal.state != ProposalState.WITHDRAWN.value:
         label = plain("proposals.button.message", lang)
-        rows.append([views.button(label, action_data("m", proposal.id))])
+        rows.append([views.button(label, callbacks.DECIDE.data("m", proposal.id))])
     return InlineKeyboardMarkup(rows) if rows else None
 
 
@@ -193,7 +178,8 @@ def card_view(content: Content, proposal: Proposal, lang: str, *, back: bool) ->
     keyboard = decision_keyboard(proposal, lang)
     rows: list[Sequence[InlineKeyboardButton]] = list(keyboard.inline_keyboard) if keyboard else []
     if back:
-        rows.append([views.button(plain("proposals.button.back", lang), f"pr:l:{proposal.state}")])
+        back_to_list = callbacks.PROPOSALS_IN_STATE.data(proposal.state)
+        rows.append([views.button(plain("proposals.button.back", lang), back_to_list)])
     return views.View(
         card_text(content, proposal, lang), InlineKeyboardMarkup(rows) if rows else None
     )
@@ -203,24 +189,27 @@ def confirm_view(content: Content, proposal: Proposal, lang: str, action: str) -
     """ "Accept FS-0007?" / "Decline FS-0007?" (with or without a reason) under the card."""
     reference = proposal.reference
     not_now = [
-        views.button(plain("proposals.button.not_now", lang), action_data("n", proposal.id))
+        views.button(
+            plain("proposals.button.not_now", lang), callbacks.DECIDE.data("n", proposal.id)
+        )
     ]
     if action == "a":
         question = t("proposals.confirm.accept", lang, reference=reference)
         yes = plain("proposals.button.accept_yes", lang, reference=reference)
-        rows = [[views.button(yes, action_data("ay", proposal.id))], not_now]
+        rows = [[views.button(yes, callbacks.DECIDE.data("ay", proposal.id))], not_now]
     elif action == "d":
         question = t("proposals.confirm.decline", lang, reference=reference)
         rows = [
             [
                 views.button(
-                    plain("proposals.button.decline_reason", lang), action_data("dr", proposal.id)
+                    plain("proposals.button.decline_reason", lang),
+                    callbacks.DECIDE.data("dr", proposal.id),
                 )
             ],
             [
                 views.button(
                     plain("proposals.button.decline_no_reason", lang, reference=reference),
-                    action_data("dy", proposal.id),
+                    callbacks.DECIDE.data("dy", proposal.id),
                 )
             ],
             not_now,
@@ -231,7 +220,7 @@ def confirm_view(content: Content, proposal: Proposal, lang: str, action: str) -
             [
                 views.button(
                     plain("proposals.button.decline_no_reason", lang, reference=reference),
-                    action_data("dy", proposal.id),
+                    callbacks.DECIDE.data("dy", proposal.id),
                 )
             ],
             not_now,
@@ -256,7 +245,6 @@ async def refresh_group_card(context: FocusContext, proposal: Proposal) -> None:
             view.text,
             chat_id=proposal.organizer_chat_id,
             message_id=proposal.organizer_message_id,
-            parse_mode=ParseMode.HTML,
             reply_markup=view.keyboard,
             disable_web_page_preview=True,
         )
@@ -276,7 +264,7 @@ async def _send_to_person(
         values["state"] = state_label(str(values["state"]), lang)
     text = t(key, lang, reference=proposal.reference, title=proposal.title, **values)
     try:
-        await context.bot.send_message(proposal.user_id, text, parse_mode=ParseMode.HTML)
+        await context.bot.send_message(proposal.user_id, text)
     except TelegramError as exc:
         log.warning("Could not tell %s about %s: %s", proposal.user_id, proposal.reference, exc)
         return False
@@ -317,11 +305,11 @@ async def decide(update: Update, context: FocusContext) -> None:
     can be undone for a few minutes; the speaker then gets a correction if they were told.
     """
     query, user = update.callback_query, update.effective_user
-    match = _match(update, DECIDE_PATTERN)
-    if query is None or user is None or match is None or not _is_organizer(update, context):
+    if query is None or user is None or not _is_organizer(update, context):
         await _refuse(update, context)
         return
-    action, proposal_id = match.group(1), int(match.group(2))
+    action, number = Button.fields(context)
+    proposal_id = int(number)
     service = context.services.proposals
     try:
         if action in ("a", "d", "n"):
@@ -435,10 +423,7 @@ async def _ask_for_text(
         # A plain message to reply to (the bot reads only replies to it in a group).
         # ForceReply would open the reply for them, but LocalBotApi (terminal chat, tests)
         # stores it as an inline keyboard and cannot read it back.
-        await chat.send_message(
-            t(key, lang, who=Html(mention), reference=proposal.reference),
-            parse_mode=ParseMode.HTML,
-        )
+        await chat.send_message(t(key, lang, who=Html(mention), reference=proposal.reference))
 
 
 async def take_typed_note(update: Update, context: FocusContext) -> bool:
@@ -466,8 +451,7 @@ async def take_typed_note(update: Update, context: FocusContext) -> bool:
             told = proposal.user_id is not None
             key = "proposals.declined_with_note" if told else "proposals.declined_not_told"
             await message.reply_text(
-                t(key, lang, reference=proposal.reference, minutes=undo_minutes()),
-                parse_mode=ParseMode.HTML,
+                t(key, lang, reference=proposal.reference, minutes=undo_minutes())
             )
             if chat.id != proposal.organizer_chat_id:
                 content = context.services.content.content
@@ -478,11 +462,9 @@ async def take_typed_note(update: Update, context: FocusContext) -> bool:
                 raise ProposalNotFound()
             told = await _send_to_person(context, found, "proposals.notify.message", note=note)
             key = "proposals.message_sent" if told else "proposals.message_not_sent"
-            await message.reply_text(
-                t(key, lang, reference=found.reference), parse_mode=ParseMode.HTML
-            )
+            await message.reply_text(t(key, lang, reference=found.reference))
     except ProposalError as error:
-        await message.reply_text(error_text(error, lang), parse_mode=ParseMode.HTML)
+        await message.reply_text(error_text(error, lang))
     return True
 
 
@@ -493,9 +475,7 @@ async def drop_typed_note(update: Update, context: FocusContext) -> bool:
         return False
     if not await context.services.proposals.drop_prompt(user.id):
         return False
-    await message.reply_text(
-        t("proposals.prompt.dropped", context.lang), parse_mode=ParseMode.HTML
-    )
+    await message.reply_text(t("proposals.prompt.dropped", context.lang))
     return True
 
 
@@ -542,7 +522,7 @@ async def proposals(update: Update, context: FocusContext) -> None:
         [
             views.button(
                 plain("proposals.button.state", lang, state=state_label(state, lang), count=n),
-                f"pr:l:{state.value}",
+                callbacks.PROPOSALS_IN_STATE.data(state.value),
             )
         ]
         for state, n in counts.items()
@@ -552,26 +532,29 @@ async def proposals(update: Update, context: FocusContext) -> None:
 
 async def state_list(update: Update, context: FocusContext) -> None:
     """The requests in one state, one button each."""
-    match = _match(update, STATE_PATTERN)
-    if await _refused(update, context, valid=match is not None) or match is None:
+    if await _refused(update, context):
         return
     assert update.callback_query is not None
     await update.callback_query.answer()
     lang = context.lang
-    state = ProposalState(match.group(1))
+    (state_value,) = Button.fields(context)
+    state = ProposalState(state_value)
     found = await context.services.proposals.with_state(state)
-    rows = [[views.button(f"{p.reference} · {p.title}", f"pr:o:{p.id}")] for p in found]
-    rows.append([views.button(plain("proposals.button.list", lang), OVERVIEW)])
+    rows = [
+        [views.button(f"{p.reference} · {p.title}", callbacks.PROPOSAL.data(p.id))] for p in found
+    ]
+    overview = callbacks.PROPOSALS.data()
+    rows.append([views.button(plain("proposals.button.list", lang), overview)])
     text = t("proposals.list.state", lang, state=state_label(state.value, lang), count=len(found))
     await show(update, views.View(text, InlineKeyboardMarkup(rows)))
 
 
 async def open_card(update: Update, context: FocusContext) -> None:
     """One request's card, with Accept / Decline while it is submitted."""
-    match = _match(update, OPEN_PATTERN)
-    if await _refused(update, context, valid=match is not None) or match is None:
+    if await _refused(update, context):
         return
-    proposal = await context.services.proposals.get(int(match.group(1)))
+    (number,) = Button.fields(context)
+    proposal = await context.services.proposals.get(int(number))
     if proposal is None:
         await _answer_error(update, context, ProposalNotFound())
         return
@@ -593,7 +576,6 @@ async def export(update: Update, context: FocusContext) -> None:
     await chat.send_document(
         InputFile(data, filename=name),
         caption=t("proposals.export.caption", context.lang, count=count),
-        parse_mode=ParseMode.HTML,
     )
 
 
@@ -630,16 +612,16 @@ async def my_proposals(update: Update, context: FocusContext) -> None:
         )
         if proposal.state == ProposalState.SUBMITTED.value:
             label = plain("proposals.button.withdraw", lang, reference=proposal.reference)
-            rows.append([views.button(label, f"pr:w:{proposal.id}")])
+            rows.append([views.button(label, callbacks.WITHDRAW_ASK.data(proposal.id))])
     rows.append(views.back_row(lang))
     await show(update, views.View(views.fit("\n".join(lines)), InlineKeyboardMarkup(rows)))
 
 
 async def withdraw_ask(update: Update, context: FocusContext) -> None:
     """Withdraw? Ask once, since it cannot be undone."""
-    match = _match(update, WITHDRAW_ASK_PATTERN)
+    (number,) = Button.fields(context)
     user = update.effective_user
-    proposal = await context.services.proposals.get(int(match.group(1))) if match else None
+    proposal = await context.services.proposals.get(int(number))
     if proposal is None or user is None or proposal.user_id != user.id:
         await _answer_error(update, context, ProposalNotFound())
         return
@@ -653,10 +635,11 @@ async def withdraw_ask(update: Update, context: FocusContext) -> None:
         [
             [
                 views.button(
-                    plain("proposals.button.withdraw_confirm", lang), f"pr:wy:{proposal.id}"
+                    plain("proposals.button.withdraw_confirm", lang),
+                    callbacks.WITHDRAW.data(proposal.id),
                 )
             ],
-            [views.button(plain("proposals.button.keep", lang), MINE)],
+            [views.button(plain("proposals.button.keep", lang), callbacks.MY_PROPOSALS.data())],
         ]
     )
     text = t(
@@ -667,13 +650,13 @@ async def withdraw_ask(update: Update, context: FocusContext) -> None:
 
 async def withdraw(update: Update, context: FocusContext) -> None:
     """Withdraw the person's own submitted request; the organizers are told."""
-    match = _match(update, WITHDRAW_PATTERN)
+    (number,) = Button.fields(context)
     user = update.effective_user
-    if match is None or user is None or update.callback_query is None:
+    if user is None or update.callback_query is None:
         await _answer_error(update, context, ProposalNotFound())
         return
     try:
-        proposal = await context.services.proposals.withdraw(int(match.group(1)), user.id)
+        proposal = await context.services.proposals.withdraw(int(number), user.id)
     except ProposalError as error:
         await _answer_error(update, context, error)
         return

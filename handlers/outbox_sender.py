@@ -13,7 +13,6 @@ import logging
 from typing import Any, Final
 
 from telegram import ReplyParameters
-from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 from telegram.ext import Application
 
@@ -133,7 +132,6 @@ class OutboxSender:
                     view.text,
                     chat_id=proposal.organizer_chat_id,
                     message_id=proposal.organizer_message_id,
-                    parse_mode=ParseMode.HTML,
                     reply_markup=view.keyboard,
                     disable_web_page_preview=True,
                 )
@@ -148,7 +146,6 @@ class OutboxSender:
         posted = await bot.send_message(
             chat_id,
             view.text,
-            parse_mode=ParseMode.HTML,
             reply_markup=view.keyboard,
             disable_web_page_preview=True,
         )
@@ -166,7 +163,7 @@ class OutboxSender:
         if "state" in values:
             values["state"] = state_label(str(values["state"]), lang)
         text = t(notice.key, lang, reference=proposal.reference, title=proposal.title, **values)
-        await self.application.bot.send_message(proposal.user_id, text, parse_mode=ParseMode.HTML)
+        await self.application.bot.send_message(proposal.user_id, text)
         if decision_event_id is not None:
             await self.services.proposals.mark_told(int(decision_event_id))
 
@@ -188,9 +185,7 @@ class OutboxSender:
             reply = ReplyParameters(
                 proposal.organizer_message_id, allow_sending_without_reply=True
             )
-        await self.application.bot.send_message(
-            chat_id, text, parse_mode=ParseMode.HTML, reply_parameters=reply
-        )
+        await self.application.bot.send_message(chat_id, text, reply_parameters=reply)
 
 
 def start_outbox_sender(application: Application) -> None:  # type: ignore[type-arg]

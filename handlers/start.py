@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update, WebAppInfo
-from telegram.constants import ParseMode
 
 from bot.i18n import LANGUAGES, plain, t
 from handlers import agenda, propose, views
-from handlers.callbacks import LANGUAGE_PATTERN
+from handlers.callbacks import Button
 from handlers.common import set_language, show
 from handlers.context import FocusContext
 
@@ -47,7 +46,6 @@ async def help_command(update: Update, context: FocusContext) -> None:
     if update.effective_chat:
         await update.effective_chat.send_message(
             t("help.text", context.lang),
-            parse_mode=ParseMode.HTML,
             reply_markup=views.main_menu(context.lang),
         )
 
@@ -62,9 +60,8 @@ async def language_menu(update: Update, context: FocusContext) -> None:
 async def choose_language(update: Update, context: FocusContext) -> None:
     """Store the chosen language and confirm in it."""
     query = update.callback_query
-    assert query is not None and query.data is not None
-    match = LANGUAGE_PATTERN.match(query.data)
-    code = match.group(1) if match else ""
+    assert query is not None
+    (code,) = Button.fields(context)
     if code not in LANGUAGES or update.effective_user is None:
         await query.answer()
         return
@@ -93,6 +90,5 @@ async def unknown_command(update: Update, context: FocusContext) -> None:
     command = words[0].split("@")[0] if words else message.text.strip() or "/"
     await message.reply_text(
         t("command.unknown", context.lang, command=command),
-        parse_mode=ParseMode.HTML,
         reply_markup=views.main_menu(context.lang),
     )

@@ -3,33 +3,28 @@
 from __future__ import annotations
 
 import logging
-import re
-from typing import Final
 
 from telegram import InlineKeyboardMarkup, Update
 from telegram.constants import ChatType
 
 from bot.i18n import Html, plain, t
 from bot.privacy import retention
+from handlers import callbacks
+from handlers.callbacks import Button
 from handlers.common import show
 from handlers.context import FocusContext, wake_outbox
-from handlers.views import UPDATES_MENU, View, back_row, button
+from handlers.views import View, back_row, button
 
 log = logging.getLogger(__name__)
-
-# Callback data: "sub:menu", "sub:on", "sub:off", "forget:yes", "forget:no".
-UPDATES: Final = UPDATES_MENU
-SUBSCRIBE_PATTERN: Final = re.compile(r"^sub:(on|off)$")
-FORGET_PATTERN: Final = re.compile(r"^forget:(yes|no)$")
 
 
 def updates_view(subscribed: bool, lang: str) -> View:
     """Whether this person gets the organizers' updates, and the button to change it."""
     if subscribed:
-        text, label, data = "subscription.status_on", "subscription.stop_button", "sub:off"
+        text, label, choice = "subscription.status_on", "subscription.stop_button", "off"
     else:
-        text, label, data = "subscription.status_off", "subscription.start_button", "sub:on"
-    rows = [[button(plain(label, lang), data)], back_row(lang)]
+        text, label, choice = "subscription.status_off", "subscription.start_button", "on"
+    rows = [[button(plain(label, lang), callbacks.SUBSCRIBE.data(choice))], back_row(lang)]
     return View(t(text, lang), InlineKeyboardMarkup(rows))
 
 
@@ -70,13 +65,8 @@ async def subscribe(update: Update, context: FocusContext) -> None:
 
 async def toggle(update: Update, context: FocusContext) -> None:
     """The button under the updates view: sub:on / sub:off (only ever about the presser)."""
-    query = update.callback_query
-    assert query is not None
-    match = SUBSCRIBE_PATTERN.match(query.data or "")
-    if match is None:
-        await query.answer()
-        return
-    await set_subscription(update, context, match.group(1) == "on")
+    (choice,) = Button.fields(context)
+    await set_subscription(update, context, choice == "on")
 
 
 async def privacy(update: Update, context: FocusContext) -> None:
@@ -99,8 +89,8 @@ async def forget(update: Update, context: FocusContext) -> None:
         return
     keyboard = InlineKeyboardMarkup(
         [
-            [button(plain("forget.yes_button", lang), "forget:yes")],
-            [button(plain("forget.no_button", lang), "forget:no")],
+            [button(plain("forget.yes_button", lang), callbacks.FORGET.data("yes"))],
+            [button(plain("forget.no_button", lang), callbacks.FORGET.data("no"))],
         ]
     )
     await show(update, View(t("forget.confirm", lang), keyboard), edit=False)
@@ -110,15 +100,15 @@ async def forget_answer(update: Update, context: FocusContext) -> None:
     """The confirmation button: delete everything about the person who pressed it."""
     query = update.callback_query
     assert query is not None
-    match = FORGET_PATTERN.match(query.data or "")
+    (choice,) = Button.fields(context)
     lang = context.lang
     user = update.effective_user
     # Only in the person's own private chat: never someone else's button in a group.
-    if match is None or user is None or not in_private_chat(update):
+    if user is None or not in_private_chat(update):
         await query.answer(plain("forget.private_only", lang), show_alert=True)
         return
     await query.answer()
-    if match.group(1) == "no":
+    if choice == "no":
         await show(update, View(t("forget.kept", lang)))
         return
     proposals = context.services.proposals

@@ -1,4 +1,5 @@
-"""One budget for every message the bot sends: replies first, broadcasts take what is left.
+"""The Bot API side of sending: one budget for every message (replies first, broadcasts take
+what is left), and the broadcast sender's transport.
 
 Telegram allows about 30 messages per second per bot, counting replies and announcements
 together. The broadcast sender paces itself at BROADCAST_RATE, but the people chatting with
@@ -12,7 +13,8 @@ A person never loses an answer to a passing problem: when Telegram answers a rep
 flood wait (429, RetryAfter), every send of this process waits that long and the reply goes
 again; a 5xx, a timeout or a dropped connection is tried again a few times within seconds.
 Only a refusal (400, 403...) is final. Broadcast sends are not retried here: the broadcast
-sender has its own policy (bot/broadcasts.py), and learns of the flood wait to pause.
+sender has its own policy (bot/broadcasts.py), and learns of the flood wait to pause:
+`telegram_send` is its transport, Telegram's answers translated into the sender's terms.
 """
 
 from __future__ import annotations
@@ -25,9 +27,24 @@ import warnings
 from collections.abc import Callable, Coroutine
 from typing import Any, Final
 
-from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter
-from telegram.ext import BaseRateLimiter
+from telegram.error import (
+    BadRequest,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TimedOut,
+)
+from telegram.ext import BaseRateLimiter, ExtBot
 from telegram.warnings import PTBDeprecationWarning
+
+from bot.broadcasts import (
+    DeliveryRejected,
+    OutcomeUnknown,
+    RecipientGone,
+    RetryLater,
+    Transport,
+)
 
 log = logging.getLogger(__name__)
 Answer = bool | dict[str, Any] | list[dict[str, Any]]
@@ -57,6 +74,13 @@ SENDING_METHODS = frozenset(
     }
 )
 BACKGROUND = {"background": True}  # rate_limit_args for sends that may wait (broadcasts)
+# Telegram's answers meaning the person is gone for good (lower case).
+GONE_MARKERS: Final = (
+    "chat not found",
+    "user is deactivated",
+    "peer_id_invalid",
+    "user not found",
+)
 
 
 class OutgoingRateLimiter(BaseRateLimiter[dict[str, Any]]):
@@ -141,3 +165,26 @@ def retry_seconds(error: RetryAfter) -> float:
         warnings.simplefilter("ignore", PTBDeprecationWarning)
         value = error.retry_after
     return value.total_seconds() if isinstance(value, dt.timedelta) else float(value)
+
+
+def telegram_send(bot: ExtBot[Any]) -> Transport:
+    """The broadcast sender's transport: plain text, Telegram's errors translated."""
+
+    async def send(chat_id: int, text: str) -> None:
+        try:
+            # Plain text, exactly as the admin wrote it (no HTML to break).
+            await bot.send_message(chat_id, text, parse_mode=None, rate_limit_args=BACKGROUND)
+        except RetryAfter as error:
+            raise RetryLater(retry_seconds(error)) from error
+        except Forbidden as error:
+            raise RecipientGone(error.message) from error
+        except BadRequest as error:
+            if any(marker in error.message.lower() for marker in GONE_MARKERS):
+                raise RecipientGone(error.message) from error
+            raise DeliveryRejected(error.message) from error
+        except TimedOut as error:
+            if "pool" in error.message.lower():
+                raise  # never left this process: retried like any other failure
+            raise OutcomeUnknown(error.message) from error
+
+    return send

@@ -116,42 +116,38 @@ def fit(text: str, limit: int = MESSAGE_LIMIT) -> str:
 
 def back_row(lang: str, back: str | None = None) -> list[InlineKeyboardButton]:
     row = [button(plain("menu.back", lang), back)] if back else []
-    return [*row, button(plain("menu.main", lang), callbacks.MENU)]
+    return [*row, button(plain("menu.main", lang), callbacks.MENU.data())]
 
 
-# "The floor is yours": starts (or resumes) a speaking-slot request (handlers/propose.py).
+# "The floor is yours": starts (or resumes) a speaking-slot request (handlers/propose.py,
+# which routes it; it is here because the main menu shows it, and propose.py imports views).
 PROPOSE_START = "fl:go"
-
-
-# The "🔔 Updates" entry: subscribe / unsubscribe (handlers/subscription.py).
-UPDATES_MENU = "sub:menu"
 
 
 @functools.cache
 def main_menu(lang: str) -> InlineKeyboardMarkup:
+    partners = callbacks.ORGANIZATIONS.data(OrganizationRole.PARTNER.value, 0)
+    organizers = callbacks.ORGANIZATIONS.data(OrganizationRole.SIDE_EVENT_ORGANIZER.value, 0)
     rows = [
         [
-            button(plain("menu.programme", lang), callbacks.programme()),
-            button(plain("menu.side_events", lang), callbacks.side_events()),
+            button(plain("menu.programme", lang), callbacks.PROGRAMME.data(0)),
+            button(plain("menu.side_events", lang), callbacks.SIDE_EVENTS.data(0)),
         ],
         [
-            button(plain("menu.partners", lang), callbacks.organizations("partner")),
-            button(
-                plain("menu.organizers", lang),
-                callbacks.organizations(OrganizationRole.SIDE_EVENT_ORGANIZER.value),
-            ),
+            button(plain("menu.partners", lang), partners),
+            button(plain("menu.organizers", lang), organizers),
         ],
-        [button(plain("menu.ask", lang), callbacks.ASK)],
+        [button(plain("menu.ask", lang), callbacks.ASK.data())],
         [
-            button(plain("menu.agenda", lang), callbacks.AGENDA),
-            button(plain("menu.now", lang), callbacks.NOW),
+            button(plain("menu.agenda", lang), callbacks.AGENDA.data()),
+            button(plain("menu.now", lang), callbacks.NOW.data()),
         ],
     ]
     rows.append([button(plain("menu.propose", lang), PROPOSE_START)])
     rows.append(
         [
-            button(plain("menu.language", lang), callbacks.LANGUAGES),
-            button(plain("menu.updates", lang), UPDATES_MENU),
+            button(plain("menu.language", lang), callbacks.LANGUAGES.data()),
+            button(plain("menu.updates", lang), callbacks.UPDATES.data()),
         ]
     )
     return InlineKeyboardMarkup(rows)
@@ -234,7 +230,8 @@ def session_list(
         lines.append(t("page.indicator", lang, page=page + 1, pages=pages))
     lines.append(t("programme.pick", lang))
     rows = [
-        [button(f"{s.start:%H:%M} · {s.title.get(lang)}", callbacks.session(s.id))] for s in shown
+        [button(f"{s.start:%H:%M} · {s.title.get(lang)}", callbacks.SESSION.data(s.id))]
+        for s in shown
     ]
     pager = _pager(lang, page, pages, data)
     if pager:
@@ -246,7 +243,7 @@ def session_list(
 @per_content
 def programme(content: Content, lang: str, page: int = 0) -> View:
     title = t("programme.title", lang, count=len(content.sessions), date=event_date(content, lang))
-    return session_list(content, lang, content.sessions, page, title, callbacks.programme)
+    return session_list(content, lang, content.sessions, page, title, callbacks.PROGRAMME.data)
 
 
 @per_content
@@ -255,14 +252,14 @@ def side_events(content: Content, lang: str, page: int = 0) -> View:
     if not sessions:
         return View(t("side_events.empty", lang), InlineKeyboardMarkup([back_row(lang)]))
     title = t("side_events.title", lang, count=len(sessions))
-    return session_list(content, lang, sessions, page, title, callbacks.side_events)
+    return session_list(content, lang, sessions, page, title, callbacks.SIDE_EVENTS.data)
 
 
 @per_content
 def organizations(content: Content, lang: str, role: OrganizationRole, page: int = 0) -> View:
     shown, page, pages = _paginate(content.organizations_with_role(role), page)
-    rows = [[button(o.name, callbacks.organization(o.id))] for o in shown]
-    pager = _pager(lang, page, pages, lambda p: callbacks.organizations(role.value, p))
+    rows = [[button(o.name, callbacks.ORGANIZATION.data(o.id))] for o in shown]
+    pager = _pager(lang, page, pages, lambda p: callbacks.ORGANIZATIONS.data(role.value, p))
     if pager:
         rows.append(pager)
     rows.append(back_row(lang))
@@ -305,14 +302,14 @@ def session_card(content: Content, session: Session, lang: str) -> View:
             [
                 button(
                     plain("session.host_button", lang, host=host.name),
-                    callbacks.organization(host.id),
+                    callbacks.ORGANIZATION.data(host.id),
                 )
             ]
         )
     back = (
-        callbacks.side_events()
+        callbacks.SIDE_EVENTS.data(0)
         if session.kind is SessionKind.SIDE_EVENT
-        else callbacks.programme()
+        else callbacks.PROGRAMME.data(0)
     )
     rows.append(back_row(lang, back))
     return View(fit("\n".join(lines)), InlineKeyboardMarkup(rows))
@@ -331,7 +328,7 @@ def session_card_for(
     date is known, its calendar file, above the card's own buttons."""
     card = session_card(content, session, lang)
     save_key = "agenda.button.saved" if saved else "agenda.button.save"
-    first = [button(plain(save_key, lang), callbacks.save(session.id))]
+    first = [button(plain(save_key, lang), callbacks.SAVE.data(session.id))]
     if bot_username:
         link = f"https://t.me/{bot_username}?start=session-{session.id}"
         text = plain("share.text", lang, title=session.title.get(lang))
@@ -340,17 +337,9 @@ def session_card_for(
         )
     rows = [first]
     if content.event.date is not None:
-        rows.append([button(plain("agenda.button.ics", lang), callbacks.session_ics(session.id))])
+        rows.append([button(plain("agenda.button.ics", lang), callbacks.ICS.data(session.id))])
     rows += [list(row) for row in card.keyboard.inline_keyboard] if card.keyboard else []
     return View(card.text, InlineKeyboardMarkup(rows))
-
-
-# "More about X" under an organization's card: the rest of its description.
-ORGANIZATION_MORE = "orgm"
-
-
-def organization_more_data(org_id: str) -> str:
-    return f"{ORGANIZATION_MORE}:{org_id}"
 
 
 def _has_more(org: Organization) -> bool:
@@ -374,12 +363,12 @@ def organization_card(content: Content, org: Organization, lang: str) -> View:
     if hosted:
         lines += ["", t("org.hosts", lang)]
         lines += [html.escape(session_line_marked(content, s, lang)) for s in hosted]
-    rows = [[button(s.title.get(lang), callbacks.session(s.id))] for s in hosted]
+    rows = [[button(s.title.get(lang), callbacks.SESSION.data(s.id))] for s in hosted]
     if _has_more(org):
         more = plain("truth.org.more_button", lang, name=org.name)
-        rows.append([button(more, organization_more_data(org.id))])
+        rows.append([button(more, callbacks.ORGANIZATION_MORE.data(org.id))])
     rows += _website_row(org, lang)
-    rows.append(back_row(lang, callbacks.organizations(org.role.value)))
+    rows.append(back_row(lang, callbacks.ORGANIZATIONS.data(org.role.value, 0)))
     return View(fit("\n".join(lines)), InlineKeyboardMarkup(rows))
 
 
@@ -392,7 +381,7 @@ def organization_more(content: Content, org: Organization, lang: str) -> View:
     lines.append(html.escape(rest.get(lang)) if rest else t("org.no_description", lang))
     rows = _website_row(org, lang)
     back = plain("truth.org.back_button", lang, name=org.name)
-    rows.append([button(back, callbacks.organization(org.id))])
+    rows.append([button(back, callbacks.ORGANIZATION.data(org.id))])
     rows.append(back_row(lang))
     return View(fit("\n".join(lines)), InlineKeyboardMarkup(rows))
 
@@ -408,16 +397,16 @@ def faq_card(content: Content, faq_id: str, lang: str) -> View | None:
         org = content.organization(ref)
         session = content.session(ref)
         if org:
-            rows.append([button(org.name, callbacks.organization(org.id))])
+            rows.append([button(org.name, callbacks.ORGANIZATION.data(org.id))])
         elif session:
-            rows.append([button(session.title.get(lang), callbacks.session(session.id))])
+            rows.append([button(session.title.get(lang), callbacks.SESSION.data(session.id))])
     rows.append(back_row(lang))
     return View(fit(text), InlineKeyboardMarkup(rows))
 
 
 @functools.cache
 def languages(lang: str) -> View:
-    rows = [[button(LANGUAGE_NAMES[code], callbacks.language(code))] for code in LANGUAGES]
+    rows = [[button(LANGUAGE_NAMES[code], callbacks.LANGUAGE.data(code))] for code in LANGUAGES]
     rows.append(back_row(lang))
     return View(t("language.choose", lang), InlineKeyboardMarkup(rows))
 

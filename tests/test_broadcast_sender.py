@@ -21,8 +21,8 @@ from bot.models import Delivery, User
 from bot.services import Services, create_services
 from bot.settings import Settings
 from devtools.local_api import JSON, ApiError, LocalBotApi, LocalRequest
-from handlers.admin import telegram_send
 from handlers.app import build_application
+from handlers.transport import telegram_send
 
 ADMIN = 900
 TEXT = "Doors open at 9:00 <b>sharp</b> & bring your badge"

@@ -22,9 +22,9 @@ from bot.broadcasts import ALL, BroadcastSender
 from bot.models import Broadcast, Delivery, Proposal, User
 from bot.settings import Settings
 from devtools.local_api import JSON, ApiError, LocalBotApi, LocalChat, LocalRequest, sent_texts
-from handlers.admin import telegram_send
 from handlers.app import build_application, running
 from handlers.context import services_of
+from handlers.transport import telegram_send
 from tests.conftest import ADMIN_ID, CONTENT_DIR, make_settings
 
 SUMMARY = (
