@@ -34,10 +34,8 @@ from bench.harness import ADMIN_ID, ErrorCounter, bench_settings, create_schema,
 from bench.ratelimited_api import RateLimitedBotApi
 from bench.report import Section, percentile
 from bench.updates import People, load_questions
-from bot.broadcasts import (
-    BroadcastSender,
-    BroadcastService,
-)
+from bot.broadcast_sender import BroadcastSender
+from bot.broadcasts import BroadcastService
 from bot.db import create_engine
 from bot.models import Delivery, User
 from bot.models.base import utcnow

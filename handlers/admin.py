@@ -17,12 +17,12 @@ from telegram.constants import ChatType
 from telegram.error import BadRequest
 from telegram.ext import filters
 
+from bot.broadcast_sender import Progress
 from bot.broadcasts import (
     LANGUAGE_PREFIX,
     MESSAGE_LIMIT,
     SPEAKERS,
     BroadcastReport,
-    Progress,
     is_valid_audience,
     text_problem,
 )

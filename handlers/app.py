@@ -27,7 +27,7 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
-from bot.broadcasts import BroadcastSender
+from bot.broadcast_sender import BroadcastSender
 from bot.i18n import LANGUAGES, plain
 from bot.leases import Heartbeat
 from bot.services import create_services

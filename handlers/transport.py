@@ -38,7 +38,7 @@ from telegram.error import (
 from telegram.ext import BaseRateLimiter, ExtBot
 from telegram.warnings import PTBDeprecationWarning
 
-from bot.broadcasts import (
+from bot.broadcast_sender import (
     DeliveryRejected,
     OutcomeUnknown,
     RecipientGone,

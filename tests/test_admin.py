@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import func, select
 from telegram.ext import Application
 
-from bot.broadcasts import BroadcastSender
+from bot.broadcast_sender import BroadcastSender
 from bot.models import Broadcast, BroadcastDraft, Delivery, Proposal
 from bot.services import Services
 from bot.settings import Settings

@@ -16,7 +16,8 @@ import pytest
 from sqlalchemy import select, update
 from telegram import Bot
 
-from bot.broadcasts import ALL, BroadcastSender
+from bot.broadcast_sender import BroadcastSender
+from bot.broadcasts import ALL
 from bot.models import Delivery, User
 from bot.services import Services, create_services
 from bot.settings import Settings

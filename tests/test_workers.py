@@ -18,7 +18,8 @@ import pytest
 from sqlalchemy import func, select
 from telegram.ext import Application
 
-from bot.broadcasts import ALL, BroadcastSender
+from bot.broadcast_sender import BroadcastSender
+from bot.broadcasts import ALL
 from bot.models import Broadcast, Delivery, Proposal, User
 from bot.settings import Settings
 from devtools.local_api import JSON, ApiError, LocalBotApi, LocalChat, LocalRequest, sent_texts
