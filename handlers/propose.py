@@ -16,20 +16,11 @@ from typing import Any, Final
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatType
 
+from bot.content import Content
 from bot.i18n import Html, plain, t
 from bot.models import ProposalDraft
-from bot.privacy import retention
+from bot.proposal_flow import KEEP, SKIP, SUMMARY_LENGTH, Flow
 from bot.proposals import (
-    AGREE,
-    EDITABLE_STEPS,
-    KEEP,
-    NO_PREFERENCE,
-    SECTORS,
-    SKIP,
-    STEPS,
-    SUMMARY_LENGTH,
-    TEXT_STEPS,
-    TITLE_LENGTH,
     DormantDraft,
     InvalidAnswer,
     NoDraft,
@@ -63,7 +54,6 @@ EDIT_PATTERN: Final = re.compile(r"^fl:e:([a-z]{1,16})$")
 SUBMIT_PATTERN: Final = re.compile(r"^fl:s:(\d{1,10})$")
 # fl:x asks (at the summary) or cancels; fl:x:y:<draft> confirms, fl:x:n:<draft> keeps it.
 CANCEL_PATTERN: Final = re.compile(rf"^{CANCEL}(?::([yn]):(\d{{1,10}}))?$")
-QUESTION_STEPS: Final = len(STEPS) - 1  # the summary is not a question
 # A typed answer "looks like a question" when it ends with "?", starts with "¿", or starts
 # with one of these (folded: lower case, no accents), in en / es / ca.
 QUESTION_OPENERS: Final = frozenset(
@@ -122,64 +112,43 @@ def question_answer(context: FocusContext, text: str) -> str | None:
     return result.best.key
 
 
-# -- rendering ----------------------------------------------------------------------------------
+# -- rendering: every step as its declaration in bot/proposal_flow.py says -------------------
 
 
-def _choice_rows(
+def _answer_rows(
     service: ProposalService, draft: ProposalDraft, lang: str
 ) -> list[tuple[str, str]]:
-    """(label, value) pairs, one per row, for a step answered with buttons."""
-    step = step_of(draft)
-    content = service.content
-    if step is Step.SECTOR:
-        return [(plain(f"proposals.sector.{s}", lang), s) for s in SECTORS]
-    if step is Step.FORMAT:
-        return [(f.label.get(lang), f.id) for f in content.proposal_formats]
-    if step is Step.LINK:
-        return [(plain("proposals.button.skip", lang), SKIP)]
-    if step is Step.CONSENT:
-        return [(plain("proposals.button.agree", lang), AGREE)]
-    if step in TEXT_STEPS and draft.held:
+    """(label, value) of the step's answer buttons, one per row."""
+    entry = service.flow[draft.step]
+    rows = entry.options(service, draft, lang)
+    if entry.typed and draft.held:
         # A text taken for a question (and answered): one tap makes it the answer after all.
-        field = plain(f"proposals.field.{step.value}", lang).lower()
-        label = plain("proposals.button.use_held", lang, text=draft.held, field=field)
-        rows: list[tuple[str, str]] = [(label, KEEP)]
-        if step is Step.LINK:
-            rows.append((plain("proposals.button.skip", lang), SKIP))
-        return rows
-    if step is Step.SPOT:
-        # No room on a button to say a drafted time is indicative: the title alone then.
-        draft_times = service.content.draft
-        spots = [
-            (s.title.get(lang) if draft_times else f"{s.start:%H:%M} · {s.title.get(lang)}", s.id)
-            for s in service.suggestions(draft)
-        ]
-        return [*spots, (plain("proposals.no_preference", lang), NO_PREFERENCE)]
-    return []
+        field = plain(f"proposals.field.{entry.name.value}", lang).lower()
+        rows.append((plain("proposals.button.use_held", lang, text=draft.held, field=field), KEEP))
+    if entry.skippable:
+        rows.append((plain("proposals.button.skip", lang), SKIP))
+    return rows
 
 
 @functools.cache
-def _nav_row(step: Step, lang: str, editing: bool = False) -> tuple[InlineKeyboardButton, ...]:
+def _nav_row(
+    step: Step, lang: str, editing: bool = False, first: bool = False
+) -> tuple[InlineKeyboardButton, ...]:
     if editing:
         # Changing one field of a finished request: back to the summary, nothing lost.
         return (views.button(plain("proposals.button.back_to_summary", lang), back_data(step)),)
     cancel_button = views.button(plain("proposals.button.cancel", lang), CANCEL)
-    if step is Step.NAME:
+    if first:  # nothing before it
         return (cancel_button,)
     return (views.button(plain("proposals.button.back", lang), back_data(step)), cancel_button)
 
 
-def _prompt(service: ProposalService, draft: ProposalDraft, lang: str) -> Html:
-    step = step_of(draft)
-    if step is Step.TITLE:
-        return t("proposals.ask.title", lang, high=TITLE_LENGTH[1])
-    if step is Step.SUMMARY:
-        return t("proposals.ask.summary", lang, low=SUMMARY_LENGTH[0], high=SUMMARY_LENGTH[1])
-    if step is Step.SPOT and not service.suggestions(draft):
-        return t("proposals.ask.spot_none_open", lang)
-    if step is Step.CONSENT:  # the same retention promise as /privacy
-        return t("proposals.ask.consent", lang, retention=retention(service.content, lang))
-    return t(f"proposals.ask.{step.value}", lang)
+def _progress(flow: Flow, draft: ProposalDraft, lang: str) -> Html:
+    """ "Step 6 of 10", its place among the flow's questions."""
+    if draft.editing:
+        return t("proposals.progress_editing", lang)
+    number, total = flow.progress(step_of(draft))
+    return t("proposals.progress", lang, number=number, total=total)
 
 
 def question_view(
@@ -189,67 +158,65 @@ def question_view(
     step = step_of(draft)
     if step is Step.REVIEW:
         return review_view(service, draft, lang, lead)
-    if draft.editing:
-        progress = t("proposals.progress_editing", lang)
-    else:
-        number = STEPS.index(step) + 1
-        progress = t("proposals.progress", lang, number=number, total=QUESTION_STEPS)
-    text = "\n\n".join(part for part in (lead, progress, _prompt(service, draft, lang)) if part)
+    flow = service.flow
+    key, values = flow[step].question(service, draft, lang)
+    prompt = t(key, lang, **values)
+    text = "\n\n".join(part for part in (lead, _progress(flow, draft, lang), prompt) if part)
     rows: list[Sequence[InlineKeyboardButton]] = [
         [views.button(label, choice_data(step, value))]
-        for label, value in _choice_rows(service, draft, lang)
+        for label, value in _answer_rows(service, draft, lang)
     ]
-    rows.append(_nav_row(step, lang, bool(draft.editing)))
+    rows.append(_nav_row(step, lang, bool(draft.editing), step is flow.first))
     return views.View(views.fit(text), InlineKeyboardMarkup(rows))
 
 
 def cancel_confirm_view(draft: ProposalDraft, lang: str) -> views.View:
     """Cancel a finished request? Everything typed would be deleted."""
+    yes, no = plain("proposals.button.cancel_yes", lang), plain("proposals.button.cancel_no", lang)
     keyboard = InlineKeyboardMarkup(
         [
-            [
-                views.button(
-                    plain("proposals.button.cancel_yes", lang),
-                    cancel_data(draft.id, confirm=True),
-                )
-            ],
-            [
-                views.button(
-                    plain("proposals.button.cancel_no", lang),
-                    cancel_data(draft.id, confirm=False),
-                )
-            ],
+            [views.button(yes, cancel_data(draft.id, confirm=True))],
+            [views.button(no, cancel_data(draft.id, confirm=False))],
         ]
     )
     return views.View(t("proposals.cancel_confirm", lang, title=draft.title or ""), keyboard)
 
 
+def _sector_label(_: Content, sector: str | None, lang: str) -> str:
+    return plain(f"proposals.sector.{sector}" if sector else "proposals.none", lang)
+
+
+# How a pressed answer reads in the summary (a typed one reads as it was typed).
+_CHOSEN: Final[dict[Step, Callable[[Content, str | None, str], str]]] = {
+    Step.SECTOR: _sector_label,
+    Step.FORMAT: format_label,
+    Step.SPOT: spot_label,
+}
+
+
+def _summary_values(service: ProposalService, draft: ProposalDraft, lang: str) -> dict[str, str]:
+    """Each answer for the summary, by the name of its step (the summary's placeholders)."""
+    none = plain("proposals.none", lang)
+    values: dict[str, str] = {}
+    for entry in service.flow.editable:
+        answer = entry.answer(draft)
+        text = answer if isinstance(answer, str) else None
+        label = _CHOSEN.get(entry.name)
+        values[entry.name.value] = label(service.content, text, lang) if label else text or none
+    return values
+
+
+def _edit_button(step: Step, lang: str) -> InlineKeyboardButton:
+    field = plain(f"proposals.field.{step.value}", lang)
+    return views.button(plain("proposals.button.edit", lang, field=field), edit_data(step))
+
+
 def review_view(
     service: ProposalService, draft: ProposalDraft, lang: str, lead: str | None = None
 ) -> views.View:
-    """Everything entered, with submit, change-one-field, back and cancel buttons."""
-    content = service.content
-    none = plain("proposals.none", lang)
-    text = t(
-        "proposals.review",
-        lang,
-        name=draft.name or none,
-        organization=draft.organization or none,
-        sector=plain(f"proposals.sector.{draft.sector}", lang) if draft.sector else none,
-        email=draft.email or none,
-        format=format_label(content, draft.format_id, lang),
-        title=draft.title or none,
-        summary=draft.summary or none,
-        link=draft.link or none,
-        spot=spot_label(content, draft.session_id, lang),
-    )
-    edits = [
-        views.button(
-            plain("proposals.button.edit", lang, field=plain(f"proposals.field.{s.value}", lang)),
-            edit_data(s),
-        )
-        for s in EDITABLE_STEPS
-    ]
+    """Everything entered, with submit, one change button per field, back and cancel."""
+    text = t("proposals.review", lang, **_summary_values(service, draft, lang))
+    edits = [_edit_button(entry.name, lang) for entry in service.flow.editable]
     rows: list[Sequence[InlineKeyboardButton]] = [
         [views.button(plain("proposals.button.submit", lang), submit_data(draft.id))]
     ]
@@ -360,7 +327,7 @@ def answer_or(fallback: Handler) -> Handler:
             if outcome is Outcome.QUESTION:
                 await _answer_aside(update, context, answer_key[0])
                 lead = t("proposals.question_aside", lang)
-            elif outcome is Outcome.BACK and step_of(draft) is Step.NAME:
+            elif outcome is Outcome.BACK and step_of(draft) is service.flow.first:
                 lead = t("proposals.first_step", lang)
         if draft is None:
             await fallback(update, context)
@@ -391,7 +358,7 @@ async def back_command(update: Update, context: FocusContext) -> None:
     if draft is None:
         await show(update, views.View(t("proposals.no_request", lang), views.main_menu(lang)))
         return
-    lead = t("proposals.first_step", lang) if step_of(draft) is Step.NAME else None
+    lead = t("proposals.first_step", lang) if step_of(draft) is service.flow.first else None
     await show(update, question_view(service, draft, lang, lead), edit=False)
 
 
