@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import re
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import Any, Final
 
@@ -36,6 +35,7 @@ from bot.proposals import (
 from bot.textmatch import fold
 from handlers import organize, views
 from handlers.ask import render_answer
+from handlers.callbacks import Button
 from handlers.common import show
 from handlers.context import FocusContext, wake_outbox
 from handlers.organize import error_text, format_label, spot_label
@@ -44,16 +44,18 @@ log = logging.getLogger(__name__)
 
 Handler = Callable[[Update, FocusContext], Coroutine[Any, Any, None]]
 
-START: Final = views.PROPOSE_START
+# -- the conversation's buttons (their data is unchanged: old buttons in chats keep working) --
+_STEP: Final = r"[a-z]{1,16}"  # a step's name; the service refuses one not current
+_DRAFT: Final = r"\d{1,10}"  # a draft's id; the service refuses one not the presser's
+START: Final = Button(views.PROPOSE_START)  # start or resume a request ("fl:go")
+CHOICE: Final = Button("fl:c", _STEP, r"[a-z0-9_-]{1,32}")  # a step's answer button
+BACK: Final = Button("fl:b", _STEP)  # the step before (the summary while changing a field)
+EDIT: Final = Button("fl:e", _STEP)  # change one field from the summary
+SUBMIT: Final = Button("fl:s", _DRAFT)
+CANCEL: Final = Button("fl:x")  # cancel the request (a finished one asks first)
+CANCEL_ANSWER: Final = Button("fl:x", "[yn]", _DRAFT)  # that question: y deletes, n keeps
+
 DEEP_LINK: Final = "floor"
-CANCEL: Final = "fl:x"
-START_PATTERN: Final = re.compile(rf"^{START}$")
-CHOICE_PATTERN: Final = re.compile(r"^fl:c:([a-z]{1,16}):([a-z0-9_-]{1,32})$")
-BACK_PATTERN: Final = re.compile(r"^fl:b:([a-z]{1,16})$")
-EDIT_PATTERN: Final = re.compile(r"^fl:e:([a-z]{1,16})$")
-SUBMIT_PATTERN: Final = re.compile(r"^fl:s:(\d{1,10})$")
-# fl:x asks (at the summary) or cancels; fl:x:y:<draft> confirms, fl:x:n:<draft> keeps it.
-CANCEL_PATTERN: Final = re.compile(rf"^{CANCEL}(?::([yn]):(\d{{1,10}}))?$")
 # A typed answer "looks like a question" when it ends with "?", starts with "¿", or starts
 # with one of these (folded: lower case, no accents), in en / es / ca.
 QUESTION_OPENERS: Final = frozenset(
@@ -68,26 +70,6 @@ QUESTION_OPENERS: Final = frozenset(
 QUESTION_MAX_LENGTH: Final = 200
 # Answers that are no answer to a question typed mid-flow: small talk, and the flow itself.
 NOT_AN_ANSWER: Final = frozenset({"nav:greeting", "nav:thanks", "nav:propose", "nav:help"})
-
-
-def choice_data(step: Step, value: str) -> str:
-    return f"fl:c:{step.value}:{value}"
-
-
-def back_data(step: Step) -> str:
-    return f"fl:b:{step.value}"
-
-
-def edit_data(step: Step) -> str:
-    return f"fl:e:{step.value}"
-
-
-def submit_data(draft_id: int) -> str:
-    return f"fl:s:{draft_id}"
-
-
-def cancel_data(draft_id: int, *, confirm: bool) -> str:
-    return f"{CANCEL}:{'y' if confirm else 'n'}:{draft_id}"
 
 
 def looks_like_question(text: str) -> bool:
@@ -136,11 +118,11 @@ def _nav_row(
 ) -> tuple[InlineKeyboardButton, ...]:
     if editing:
         # Changing one field of a finished request: back to the summary, nothing lost.
-        return (views.button(plain("proposals.button.back_to_summary", lang), back_data(step)),)
-    cancel_button = views.button(plain("proposals.button.cancel", lang), CANCEL)
+        return (views.button(plain("proposals.button.back_to_summary", lang), BACK.data(step)),)
+    cancel_button = views.button(plain("proposals.button.cancel", lang), CANCEL.data())
     if first:  # nothing before it
         return (cancel_button,)
-    return (views.button(plain("proposals.button.back", lang), back_data(step)), cancel_button)
+    return (views.button(plain("proposals.button.back", lang), BACK.data(step)), cancel_button)
 
 
 def _progress(flow: Flow, draft: ProposalDraft, lang: str) -> Html:
@@ -163,7 +145,7 @@ def question_view(
     prompt = t(key, lang, **values)
     text = "\n\n".join(part for part in (lead, _progress(flow, draft, lang), prompt) if part)
     rows: list[Sequence[InlineKeyboardButton]] = [
-        [views.button(label, choice_data(step, value))]
+        [views.button(label, CHOICE.data(step, value))]
         for label, value in _answer_rows(service, draft, lang)
     ]
     rows.append(_nav_row(step, lang, bool(draft.editing), step is flow.first))
@@ -175,8 +157,8 @@ def cancel_confirm_view(draft: ProposalDraft, lang: str) -> views.View:
     yes, no = plain("proposals.button.cancel_yes", lang), plain("proposals.button.cancel_no", lang)
     keyboard = InlineKeyboardMarkup(
         [
-            [views.button(yes, cancel_data(draft.id, confirm=True))],
-            [views.button(no, cancel_data(draft.id, confirm=False))],
+            [views.button(yes, CANCEL_ANSWER.data("y", draft.id))],
+            [views.button(no, CANCEL_ANSWER.data("n", draft.id))],
         ]
     )
     return views.View(t("proposals.cancel_confirm", lang, title=draft.title or ""), keyboard)
@@ -208,7 +190,7 @@ def _summary_values(service: ProposalService, draft: ProposalDraft, lang: str) -
 
 def _edit_button(step: Step, lang: str) -> InlineKeyboardButton:
     field = plain(f"proposals.field.{step.value}", lang)
-    return views.button(plain("proposals.button.edit", lang, field=field), edit_data(step))
+    return views.button(plain("proposals.button.edit", lang, field=field), EDIT.data(step.value))
 
 
 def review_view(
@@ -218,7 +200,7 @@ def review_view(
     text = t("proposals.review", lang, **_summary_values(service, draft, lang))
     edits = [_edit_button(entry.name, lang) for entry in service.flow.editable]
     rows: list[Sequence[InlineKeyboardButton]] = [
-        [views.button(plain("proposals.button.submit", lang), submit_data(draft.id))]
+        [views.button(plain("proposals.button.submit", lang), SUBMIT.data(draft.id))]
     ]
     rows += [edits[i : i + 3] for i in range(0, len(edits), 3)]
     rows.append(_nav_row(Step.REVIEW, lang))
@@ -229,11 +211,6 @@ def review_view(
 def _private(update: Update) -> bool:
     chat = update.effective_chat
     return chat is not None and chat.type == ChatType.PRIVATE
-
-
-def _match(update: Update, pattern: re.Pattern[str]) -> re.Match[str] | None:
-    query = update.callback_query
-    return pattern.match(query.data) if query is not None and query.data else None
 
 
 # -- entry points -------------------------------------------------------------------------------
@@ -413,49 +390,33 @@ async def _after_button(
 
 async def choose(update: Update, context: FocusContext) -> None:
     """A button answer: sector, format, skip link, consent, best spot."""
-    match = _match(update, CHOICE_PATTERN)
-    if match is None:
-        await _refuse_forged(update, context)
-        return
-    step, value = match.group(1), match.group(2)
+    step, value = Button.fields(context)
     await _after_button(update, context, lambda s, uid: s.choose(uid, step, value))
 
 
 async def back(update: Update, context: FocusContext) -> None:
     """The previous step (or the summary while changing one field)."""
-    match = _match(update, BACK_PATTERN)
-    if match is None:
-        await _refuse_forged(update, context)
-        return
-    step = match.group(1)
+    (step,) = Button.fields(context)
     await _after_button(update, context, lambda s, uid: s.back(uid, step))
 
 
 async def edit(update: Update, context: FocusContext) -> None:
     """Change one field from the summary."""
-    match = _match(update, EDIT_PATTERN)
-    if match is None:
-        await _refuse_forged(update, context)
-        return
-    step = match.group(1)
+    (step,) = Button.fields(context)
     await _after_button(update, context, lambda s, uid: s.edit(uid, step))
-
-
-async def _refuse_forged(update: Update, context: FocusContext) -> None:
-    if update.callback_query:
-        await update.callback_query.answer(plain("button.expired", context.lang))
 
 
 async def submit(update: Update, context: FocusContext) -> None:
     """Turn the draft into a request (once), confirm with its reference, tell the organizers."""
     query, user = update.callback_query, update.effective_user
-    match = _match(update, SUBMIT_PATTERN)
-    if query is None or user is None or match is None:
-        await _refuse_forged(update, context)
+    assert query is not None
+    (draft_id,) = Button.fields(context)
+    if user is None:
+        await query.answer()
         return
     service, lang = context.services.proposals, context.lang
     try:
-        proposal = await service.submit(user.id, int(match.group(1)), lang)
+        proposal = await service.submit(user.id, int(draft_id), lang)
     except NoDraft as error:
         await query.answer(plain(f"proposals.error.{error.code}", lang), show_alert=True)
         return
@@ -484,24 +445,16 @@ async def cancel(update: Update, context: FocusContext) -> None:
     """/cancel or the Cancel button: delete the draft and everything typed so far.
 
     A finished request (at the summary, or changing one of its fields) is deleted only after
-    a confirmation, whose buttons name the draft: an old one never deletes a newer draft.
+    a confirmation (`cancel_answer`).
     """
     user, query = update.effective_user, update.callback_query
     if user is None:
         if query:
             await query.answer()
         return
-    service, lang = context.services.proposals, context.lang
-    match = _match(update, CANCEL_PATTERN)
-    if query is not None and match is None:
-        await _refuse_forged(update, context)
-        return
     if query is None and await organize.drop_typed_note(update, context):
         return
-    if match is not None and match.group(1):
-        await query.answer()  # type: ignore[union-attr]
-        await _confirmed_cancel(update, context, int(match.group(2)), match.group(1) == "y")
-        return
+    service, lang = context.services.proposals, context.lang
     draft = await service.draft_of(user.id)
     if query:
         await query.answer()
@@ -513,13 +466,17 @@ async def cancel(update: Update, context: FocusContext) -> None:
     await show(update, views.View(t(key, lang), views.main_menu(lang)))
 
 
-async def _confirmed_cancel(
-    update: Update, context: FocusContext, draft_id: int, confirm: bool
-) -> None:
-    user = update.effective_user
-    assert user is not None
-    service, lang = context.services.proposals, context.lang
-    if confirm and await service.cancel(user.id, draft_id):
+async def cancel_answer(update: Update, context: FocusContext) -> None:
+    """ "Delete it?" answered. The buttons name the draft: an old one never deletes a newer
+    draft, and only the presser's own draft is ever deleted."""
+    query, user = update.callback_query, update.effective_user
+    assert query is not None
+    answer, number = Button.fields(context)
+    await query.answer()
+    if user is None:
+        return
+    service, lang, draft_id = context.services.proposals, context.lang, int(number)
+    if answer == "y" and await service.cancel(user.id, draft_id):
         await show(update, views.View(t("proposals.cancelled", lang), views.main_menu(lang)))
         return
     draft = await service.draft_of(user.id)
