@@ -287,7 +287,8 @@ def handlers_in_order(settings: Settings) -> dict[int, Sequence[BaseHandler[Any,
             CallbackQueryHandler(ask.chosen_answer, pattern=callbacks.ANSWER_PATTERN),
             # -- Speaking-slot requests ("The floor is yours"): handlers/propose.py, organize.py.
             # The person's draft row is the conversation state. While it is open, their private
-            # text and media answer its current step; otherwise the handler given runs instead.
+            # text and media answer its current step (propose.private_text / private_media say
+            # what they are otherwise: "what's on now", a question, "only text is read").
             CommandHandler("propose", propose.propose),
             CommandHandler("back", propose.back_command),
             CommandHandler("cancel", propose.cancel),
@@ -310,10 +311,8 @@ def handlers_in_order(settings: Settings) -> dict[int, Sequence[BaseHandler[Any,
             CallbackQueryHandler(organize.withdraw, pattern=organize.WITHDRAW_PATTERN),
             # -- Free text and media, once no command or button matched. New messages only:
             # editing an earlier answer must not answer the current step.
-            MessageHandler(private_text, propose.answer_or(agenda.now_or(ask.question))),
-            MessageHandler(
-                filters.UpdateType.MESSAGE & private_media, propose.not_text_or(ask.not_text)
-            ),
+            MessageHandler(private_text, propose.private_text),
+            MessageHandler(filters.UpdateType.MESSAGE & private_media, propose.private_media),
             # In the organizers' group, an organizer's reason for a decline (or message to a
             # speaker) they were asked for; anyone else's text there is a question.
             MessageHandler(

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Awaitable, Callable, Coroutine, Sequence
-from typing import Any, Final
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Final
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatType
@@ -33,7 +33,7 @@ from bot.proposals import (
     step_of,
 )
 from bot.textmatch import fold
-from handlers import organize, views
+from handlers import agenda, ask, organize, views
 from handlers.ask import render_answer
 from handlers.callbacks import Button
 from handlers.common import show
@@ -41,8 +41,6 @@ from handlers.context import FocusContext, wake_outbox
 from handlers.organize import error_text, format_label, spot_label
 
 log = logging.getLogger(__name__)
-
-Handler = Callable[[Update, FocusContext], Coroutine[Any, Any, None]]
 
 # -- the conversation's buttons (their data is unchanged: old buttons in chats keep working) --
 _STEP: Final = r"[a-z]{1,16}"  # a step's name; the service refuses one not current
@@ -70,6 +68,8 @@ QUESTION_OPENERS: Final = frozenset(
 QUESTION_MAX_LENGTH: Final = 200
 # Answers that are no answer to a question typed mid-flow: small talk, and the flow itself.
 NOT_AN_ANSWER: Final = frozenset({"nav:greeting", "nav:thanks", "nav:propose", "nav:help"})
+# Private text that answers no step: "what's on now" (handlers/agenda.py), else a question.
+_NOW_OR_QUESTION: Final = agenda.now_or(ask.question)
 
 
 def looks_like_question(text: str) -> bool:
@@ -255,64 +255,68 @@ async def _invite_to_private(update: Update, context: FocusContext) -> None:
     await chat.send_message(t("proposals.private_only", context.lang), reply_markup=keyboard)
 
 
-def answer_or(fallback: Handler) -> Handler:
-    """Private text answers the open draft's step; without a recent draft, `fallback` runs.
+async def private_text(update: Update, context: FocusContext) -> None:
+    """Private text, tried in this order: an organizer's awaited note (handlers/organize.py);
+    the answer to the open draft's step; "what's on now"; a question for the answer engine.
+
+    A draft left a while ago lets the text through as a question, and says it is waiting.
+    """
+    if await organize.take_typed_note(update, context):
+        return
+    try:
+        answered = await _answer_step(update, context)
+    except DormantDraft:
+        await _NOW_OR_QUESTION(update, context)
+        if update.effective_message is not None:
+            await update.effective_message.reply_text(t("proposals.dormant", context.lang))
+        return
+    if not answered:
+        await _NOW_OR_QUESTION(update, context)
+
+
+async def _answer_step(update: Update, context: FocusContext) -> bool:
+    """The open draft takes the text (an answer, "back", a question answered aside, or an
+    answer refused with its reason, the step asked again); False without an open draft.
 
     "back" / "atrás" / "enrere" go back a step; a question about the event is answered and
-    the step asked again (it is not saved as the answer). An organizer asked to type a
-    decline's reason or a message to a speaker is answered first (handlers/organize.py).
+    kept aside (one tap makes it the answer if it was meant as one).
     """
+    user, message = update.effective_user, update.effective_message
+    if user is None or message is None or message.text is None or not _private(update):
+        return False
+    if context.has_draft is False:  # read with the person, in this update's first step
+        return False
+    service, lang, text = context.services.proposals, context.lang, message.text
+    answer_key: list[str] = []
 
-    async def typed_answer(update: Update, context: FocusContext) -> None:
-        user, message = update.effective_user, update.effective_message
-        if user is None or message is None or message.text is None or not _private(update):
-            await fallback(update, context)
-            return
-        if await organize.take_typed_note(update, context):
-            return
-        if context.has_draft is False:  # read with the person, in this update's first step
-            await fallback(update, context)
-            return
-        service, lang = context.services.proposals, context.lang
-        text = message.text
-        answer_key: list[str] = []
+    def is_question(step: Step) -> bool:
+        if step is Step.SUMMARY and len(text) >= SUMMARY_LENGTH[0]:
+            return False  # a summary may well ask something: it is the answer
+        key = question_answer(context, text)
+        if key is not None:
+            answer_key.append(key)
+        return key is not None
 
-        def is_question(step: Step) -> bool:
-            if step is Step.SUMMARY and len(text) >= SUMMARY_LENGTH[0]:
-                return False  # a summary may well ask something: it is the answer
-            key = question_answer(context, text)
-            if key is not None:
-                answer_key.append(key)
-            return key is not None
-
-        lead: Html | None = None
-        try:
-            replied = await service.reply_if_active(user.id, text, is_question)
-        except DormantDraft:
-            await fallback(update, context)
-            await message.reply_text(t("proposals.dormant", lang))
-            return
-        except InvalidAnswer as error:
-            # The same question again, under the reason: nothing typed before is lost.
-            draft = await service.draft_of(user.id)
-            lead = error_text(error, lang)
-        else:
-            if replied is None:
-                await fallback(update, context)
-                return
-            draft, outcome = replied
-            if outcome is Outcome.QUESTION:
-                await _answer_aside(update, context, answer_key[0])
-                lead = t("proposals.question_aside", lang)
-            elif outcome is Outcome.BACK and step_of(draft) is service.flow.first:
-                lead = t("proposals.first_step", lang)
-        if draft is None:
-            await fallback(update, context)
-            return
-        await show(update, question_view(service, draft, lang, lead), edit=False)
-
-    typed_answer.__doc__ = f"A flow answer, else {fallback.__name__}."
-    return typed_answer
+    lead: Html | None = None
+    try:
+        replied = await service.reply_if_active(user.id, text, is_question)
+    except InvalidAnswer as error:
+        # The same question again, under the reason: nothing typed before is lost.
+        draft = await service.draft_of(user.id)
+        lead = error_text(error, lang)
+    else:
+        if replied is None:
+            return False
+        draft, outcome = replied
+        if outcome is Outcome.QUESTION:
+            await _answer_aside(update, context, answer_key[0])
+            lead = t("proposals.question_aside", lang)
+        elif outcome is Outcome.BACK and step_of(draft) is service.flow.first:
+            lead = t("proposals.first_step", lang)
+    if draft is None:
+        return False
+    await show(update, question_view(service, draft, lang, lead), edit=False)
+    return True
 
 
 async def _answer_aside(update: Update, context: FocusContext, key: str) -> None:
@@ -339,21 +343,17 @@ async def back_command(update: Update, context: FocusContext) -> None:
     await show(update, question_view(service, draft, lang, lead), edit=False)
 
 
-def not_text_or(fallback: Handler) -> Handler:
-    """A photo or sticker during the flow: say so and ask the same question again."""
-
-    async def media_answer(update: Update, context: FocusContext) -> None:
-        user = update.effective_user
-        service = context.services.proposals
-        draft = await service.active_draft(user.id) if user and _private(update) else None
-        if draft is None:
-            await fallback(update, context)
-            return
-        lead = t("proposals.not_text", context.lang)
-        await show(update, question_view(service, draft, context.lang, lead), edit=False)
-
-    media_answer.__doc__ = f"A media flow answer, else {fallback.__name__}."
-    return media_answer
+async def private_media(update: Update, context: FocusContext) -> None:
+    """A photo or sticker in private: during the flow, say a typed answer is needed and ask
+    the same question again; otherwise that only text is read (handlers/ask.py)."""
+    user = update.effective_user
+    service = context.services.proposals
+    draft = await service.active_draft(user.id) if user and _private(update) else None
+    if draft is None:
+        await ask.not_text(update, context)
+        return
+    lead = t("proposals.not_text", context.lang)
+    await show(update, question_view(service, draft, context.lang, lead), edit=False)
 
 
 # -- buttons ------------------------------------------------------------------------------------
