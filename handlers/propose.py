@@ -239,7 +239,10 @@ async def propose(update: Update, context: FocusContext) -> None:
         return
     if query:
         await query.answer()
-    lead = t("proposals.resume" if existing else "proposals.intro", lang)
+    if existing:
+        lead = t("proposals.resume", lang)
+    else:
+        lead = t("proposals.intro", lang, questions=len(service.flow.questions))
     await show(update, question_view(service, draft, lang, lead), edit=False)
 
 

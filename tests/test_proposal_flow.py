@@ -1,6 +1,7 @@
-"""The speaking-slot flow follows its declaration (bot/proposal_flow.py): the order asked, the
-progress line, Skip, Back, the summary's edit buttons and what a request needs all come from
-FLOW, so a different FLOW (here, steps moved, one made skippable, one left out) is run as is."""
+"""The speaking-slot flow follows its declaration (bot/proposal_flow.py): the order asked,
+the number of questions announced, the progress line, Skip, Back, the summary's edit buttons
+and what a request needs all come from FLOW, so a different FLOW (here, steps moved, one made
+skippable, one left out) is run as is."""
 
 from __future__ import annotations
 
@@ -80,7 +81,8 @@ async def test_the_conversation_follows_the_declared_flow(
     chat: LocalChat, app: App, flow: Flow, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(services_of(app).proposals, "flow", flow)
-    await chat.send("/propose")
+    calls = await chat.send("/propose")
+    assert f"I'll ask {len(flow.questions)} short questions" in text_of(calls)
     for entry in flow.questions:
         await assert_asks(app, chat, flow, entry)
         await answer(chat, entry)
