@@ -192,13 +192,13 @@ def proposal_steps(people: People, user_id: int, message: JSON) -> list[Step]:
         return Step("speaking slot", people.message(user_id, text).payload)
 
     def pressed(step: FlowStep, value: str) -> Step:
-        data = propose.choice_data(step, value)
+        data = propose.CHOICE.data(step, value)
         return Step("speaking slot", people.press(user_id, data, message).payload)
 
     async def submit_payload(application: Application) -> JSON:  # type: ignore[type-arg]
         services = application.bot_data.get(SERVICES_KEY)  # the bare bots have none
         draft = await services.proposals.draft_of(user_id) if services else None
-        data = propose.submit_data(draft.id if draft is not None else 0)
+        data = propose.SUBMIT.data(draft.id if draft is not None else 0)
         return people.press(user_id, data, message).payload
 
     return [

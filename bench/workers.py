@@ -225,7 +225,7 @@ async def submit_payload(cluster: Cluster, people: People, person: Person) -> di
             select(ProposalDraft.id).where(ProposalDraft.user_id == person.user_id)
         )
     message = people.bot_message(person.user_id)
-    return people.press(person.user_id, propose.submit_data(draft_id or 0), message).payload
+    return people.press(person.user_id, propose.SUBMIT.data(draft_id or 0), message).payload
 
 
 UPDATE_IDS = itertools.count(1)

@@ -1,8 +1,9 @@
 """ProposalService: speaking-slot requests from draft to decision, free of Telegram types.
 
-The conversation's state is the person's draft row: each answer is validated here and saved at
-once with the next step, so the handlers hold nothing in memory and a restart resumes the
-conversation where the person left it.
+The conversation's state is the person's draft row: each answer is validated here, by the
+step's declaration (bot/proposal_flow.py), and saved at once with the next step, so the
+handlers hold nothing in memory and a restart resumes the conversation where the person
+left it.
 """
 
 from __future__ import annotations
@@ -10,13 +11,10 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import re
-import unicodedata
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from enum import StrEnum
 from typing import Final, Protocol
-from urllib.parse import urlsplit
 
 from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -28,6 +26,20 @@ from bot.content import Content, Session
 from bot.models import Proposal, ProposalDraft, ProposalEvent
 from bot.models.base import utcnow
 from bot.models.proposal import DecisionPrompt, reference_of
+from bot.proposal_errors import (
+    ERROR_CODES,
+    DormantDraft,
+    EmptyNote,
+    InvalidAnswer,
+    NoDraft,
+    ProposalError,
+    ProposalNotFound,
+    StaleButton,
+    TooLate,
+    TooManyOpen,
+    WrongState,
+)
+from bot.proposal_flow import FLOW, KEEP, SKIP, Flow, FlowStep, Kind, Step, clean_text
 from bot.textmatch import fold
 
 
@@ -39,30 +51,6 @@ class Outcome(StrEnum):
     QUESTION = "question"  # a question about the event: answered elsewhere, kept aside
 
 
-class Step(StrEnum):
-    """The conversation's steps, in the order they are asked."""
-
-    NAME = "name"
-    ORGANIZATION = "organization"
-    SECTOR = "sector"
-    EMAIL = "email"
-    FORMAT = "format"
-    TITLE = "title"
-    SUMMARY = "summary"
-    LINK = "link"
-    CONSENT = "consent"
-    SPOT = "spot"
-    REVIEW = "review"
-
-
-STEPS: Final = tuple(Step)
-TEXT_STEPS: Final = frozenset(
-    {Step.NAME, Step.ORGANIZATION, Step.EMAIL, Step.TITLE, Step.SUMMARY, Step.LINK}
-)
-# What can be changed from the summary (consent is given once, not edited).
-EDITABLE_STEPS: Final = tuple(s for s in STEPS if s not in {Step.CONSENT, Step.REVIEW})
-
-
 class ProposalState(StrEnum):
     SUBMITTED = "submitted"
     ACCEPTED = "accepted"
@@ -71,21 +59,9 @@ class ProposalState(StrEnum):
 
 
 OPEN_STATES: Final = (ProposalState.SUBMITTED, ProposalState.ACCEPTED)
-SECTORS: Final = ("government", "company", "academia", "civil_society", "other")
-SKIP: Final = "skip"
-AGREE: Final = "yes"
-NO_PREFERENCE: Final = "none"
-# The button that takes a held text (a question, answered) as the step's answer after all.
-KEEP: Final = "keep"
 MAX_OPEN_PER_PERSON: Final = 5
 # A draft untouched for longer is dormant: the person's next text is a question again.
 ACTIVE_WINDOW: Final = dt.timedelta(hours=12)
-
-NAME_LENGTH: Final = (2, 100)
-ORGANIZATION_LENGTH: Final = (2, 150)
-TITLE_LENGTH: Final = (3, 120)
-SUMMARY_LENGTH: Final = (50, 1000)
-LINK_MAX_LENGTH: Final = 300
 HELD_MAX_LENGTH: Final = 300
 NOTE_MAX_LENGTH: Final = 1000
 # A decision can be undone this long after it was made (the speaker gets a correction).
@@ -95,13 +71,6 @@ PROMPT_WINDOW: Final = dt.timedelta(minutes=30)
 DECLINE: Final = "decline"
 MESSAGE: Final = "message"
 PROMPT_ACTIONS: Final = (DECLINE, MESSAGE)
-EMAIL_MAX_LENGTH: Final = 254
-# Deliberately strict: dot-atom local part, a dotted domain of LDH labels, a letter TLD.
-_EMAIL: Final = re.compile(
-    r"^(?P<local>[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*)"
-    r"@(?P<domain>(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63})$"
-)
-_SPACES: Final = re.compile(r"\s+")
 # Typed (or sent as /back) instead of an answer, in en / es / ca, folded (no accents).
 BACK_WORDS: Final = frozenset(
     {"back", "go back", "previous", "atras", "volver", "anterior", "enrere", "tornar"}
@@ -110,138 +79,9 @@ BACK_WORDS: Final = frozenset(
 _FORMULA_START: Final = ("=", "+", "-", "@", "\t", "\r")
 
 
-class ProposalError(Exception):
-    """A refusal the person can read: `code` names the catalog message, `values` fill it."""
-
-    code = "error"
-
-    def __init__(self, **values: object) -> None:
-        super().__init__(self.code)
-        self.values = values
-
-
-class InvalidAnswer(ProposalError):
-    def __init__(self, code: str, **values: object) -> None:
-        super().__init__(**values)
-        self.code = code
-
-
-class NoDraft(ProposalError):
-    code = "no_draft"
-
-
-class StaleButton(ProposalError):
-    code = "stale"
-
-
-class DormantDraft(ProposalError):
-    """The person's draft has not been touched for a while: their text is not an answer."""
-
-    code = "dormant"
-
-
-class TooManyOpen(ProposalError):
-    code = "too_many"
-
-
-class ProposalNotFound(ProposalError):
-    code = "not_found"
-
-
-class TooLate(ProposalError):
-    """The undo window of a decision has passed."""
-
-    code = "too_late"
-
-
-class EmptyNote(ProposalError):
-    code = "note_empty"
-
-
-class WrongState(ProposalError):
-    code = "wrong_state"
-
-    def __init__(self, state: str) -> None:
-        super().__init__(state=state)
-        self.state = state
-
-
-ERROR_CODES: Final = (
-    "name_length",
-    "organization_length",
-    "email_invalid",
-    "title_length",
-    "summary_too_short",
-    "summary_too_long",
-    "link_invalid",
-    "use_buttons",
-    NoDraft.code,
-    StaleButton.code,
-    TooManyOpen.code,
-    ProposalNotFound.code,
-    WrongState.code,
-    TooLate.code,
-    EmptyNote.code,
-)
-
-
 class ContentSource(Protocol):
     @property
     def content(self) -> Content: ...
-
-
-def clean_text(text: str, *, single_line: bool = True) -> str:
-    """Drop control characters, and line breaks too for one-line answers."""
-    text = text.replace("\t", " ").replace("\r\n", "\n").replace("\r", "\n")
-    kept = "".join(ch for ch in text if ch == "\n" or unicodedata.category(ch)[0] != "C")
-    if single_line:
-        return _SPACES.sub(" ", kept).strip()
-    return "\n".join(_SPACES.sub(" ", line).strip() for line in kept.strip().splitlines())
-
-
-def _length_checked(text: str, bounds: tuple[int, int], code: str) -> str:
-    low, high = bounds
-    if not low <= len(text) <= high or not any(ch.isalnum() for ch in text):
-        raise InvalidAnswer(code, low=low, high=high, length=len(text))
-    return text
-
-
-def validate_email(text: str) -> str:
-    """A plausible e-mail address, domain lower-cased."""
-    candidate = text.strip()
-    match = _EMAIL.match(candidate)
-    if match is None or len(candidate) > EMAIL_MAX_LENGTH or len(match["local"]) > 64:
-        raise InvalidAnswer("email_invalid")
-    return f"{match['local']}@{match['domain'].lower()}"
-
-
-def validate_link(text: str) -> str:
-    """An http(s) address; "www.example.org" gets https:// in front."""
-    candidate = text.strip()
-    if "://" not in candidate and re.match(r"^[\w-]+(\.[\w-]+)+(/\S*)?$", candidate):
-        candidate = f"https://{candidate}"
-    try:
-        parts = urlsplit(candidate)
-        host = parts.hostname or ""
-    except ValueError:
-        raise InvalidAnswer("link_invalid") from None
-    if (
-        parts.scheme not in {"http", "https"}
-        or "." not in host
-        or any(ch.isspace() for ch in candidate)
-        or len(candidate) > LINK_MAX_LENGTH
-    ):
-        raise InvalidAnswer("link_invalid", max=LINK_MAX_LENGTH)
-    return candidate
-
-
-def validate_summary(text: str) -> str:
-    low, high = SUMMARY_LENGTH
-    if len(text) < low:
-        raise InvalidAnswer("summary_too_short", low=low, length=len(text))
-    if len(text) > high:
-        raise InvalidAnswer("summary_too_long", high=high, length=len(text))
-    return text
 
 
 def is_back_word(text: str) -> bool:
@@ -249,21 +89,8 @@ def is_back_word(text: str) -> bool:
     return fold(text.removeprefix("/")) in BACK_WORDS
 
 
-def next_step(step: Step) -> Step:
-    return STEPS[min(STEPS.index(step) + 1, len(STEPS) - 1)]
-
-
-def previous_step(step: Step) -> Step:
-    return STEPS[max(STEPS.index(step) - 1, 0)]
-
-
 def step_of(draft: ProposalDraft) -> Step:
     return Step(draft.step)
-
-
-def draft_complete(draft: ProposalDraft) -> bool:
-    required = (draft.name, draft.organization, draft.sector, draft.email, draft.format_id)
-    return all(required) and bool(draft.title and draft.summary and draft.consent)
 
 
 def finished(draft: ProposalDraft) -> bool:
@@ -297,9 +124,15 @@ _OPEN_COUNT = (
 class ProposalService:
     """Drafts, validation, submission, decisions, withdrawal, listing and export."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], source: ContentSource) -> None:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        source: ContentSource,
+        flow: Flow = FLOW,
+    ) -> None:
         self._sessions = sessions
         self._source = source
+        self.flow = flow  # the conversation's steps, in order (bot/proposal_flow.py)
         # Built from the content (not from anyone's data), rebuilt when a /reload brings new
         # content: which sessions fit which topics.
         self._spots: tuple[Content, SpotIndex] | None = None
@@ -326,7 +159,7 @@ class ProposalService:
             if draft is None:
                 if await self._open_count(session, user_id) >= MAX_OPEN_PER_PERSON:
                     raise TooManyOpen(limit=MAX_OPEN_PER_PERSON)
-                draft = ProposalDraft(user_id=user_id, step=Step.NAME.value, editing=False)
+                draft = ProposalDraft(user_id=user_id, step=self.flow.first.value, editing=False)
                 session.add(draft)
             draft.updated_at = utcnow()
             await session.flush()
@@ -396,18 +229,19 @@ class ProposalService:
         step = step_of(draft)
         if is_question is not None and is_question(step):
             # Kept aside at a typed step: one tap makes it the answer if it was meant as one.
-            draft.held = clean_text(text)[:HELD_MAX_LENGTH] if step in TEXT_STEPS else None
+            typed = self.flow[step].typed
+            draft.held = clean_text(text)[:HELD_MAX_LENGTH] if typed else None
             draft.updated_at = utcnow()
             return Outcome.QUESTION
         self._save_answer(draft, text)
         return Outcome.ANSWERED
 
     def _save_answer(self, draft: ProposalDraft, text: str) -> None:
-        step = step_of(draft)
-        if step not in TEXT_STEPS:
+        """A typed answer, validated and kept by its step's declaration."""
+        entry = self.flow[draft.step]
+        if entry.validate is None or entry.field is None:
             raise InvalidAnswer("use_buttons")
-        value = self._validated_text(step, text)
-        setattr(draft, _FIELD_OF[step], value)
+        setattr(draft, entry.field, entry.validate(text))
         self._advance(draft)
 
     async def back_if_active(
@@ -433,7 +267,7 @@ class ProposalService:
                 raise NoDraft()
             if draft.step != step:
                 raise StaleButton()
-            self._apply_choice(draft, Step(step), value)
+            self._apply_choice(draft, self.flow[step], value)
             self._advance(draft)
         return draft
 
@@ -452,7 +286,7 @@ class ProposalService:
         async with self._draft_session(user_id) as (_, draft):
             if draft is None:
                 raise NoDraft()
-            if draft.step != Step.REVIEW.value or step not in EDITABLE_STEPS:
+            if draft.step != Step.REVIEW.value or not self.flow.is_editable(step):
                 raise StaleButton()
             draft.step, draft.editing, draft.updated_at = step, True, utcnow()
             draft.held = None
@@ -482,7 +316,7 @@ class ProposalService:
                 raise NoDraft()
             if draft.id != draft_id or draft.step != Step.REVIEW.value:
                 raise StaleButton()
-            if not draft_complete(draft):
+            if not self.flow.complete(draft):
                 raise StaleButton()
             if await self._open_count(session, user_id) >= MAX_OPEN_PER_PERSON:
                 raise TooManyOpen(limit=MAX_OPEN_PER_PERSON)
@@ -801,55 +635,30 @@ class ProposalService:
         count = await session.scalar(_OPEN_COUNT, {"user_id": user_id})
         return int(count or 0)
 
-    @staticmethod
-    def _validated_text(step: Step, text: str) -> str:
-        if step is Step.NAME:
-            return _length_checked(clean_text(text), NAME_LENGTH, "name_length")
-        if step is Step.ORGANIZATION:
-            return _length_checked(clean_text(text), ORGANIZATION_LENGTH, "organization_length")
-        if step is Step.EMAIL:
-            return validate_email(clean_text(text))
-        if step is Step.TITLE:
-            return _length_checked(clean_text(text), TITLE_LENGTH, "title_length")
-        if step is Step.SUMMARY:
-            return validate_summary(clean_text(text, single_line=False))
-        return validate_link(clean_text(text))
-
-    def _apply_choice(self, draft: ProposalDraft, step: Step, value: str) -> None:
-        """Set the field a button answers; forged values are refused."""
-        if step is Step.SECTOR and value in SECTORS:
-            draft.sector = value
-        elif step is Step.FORMAT and self.content.proposal_format(value) is not None:
-            draft.format_id = value
-        elif step is Step.LINK and value == SKIP:
-            draft.link = None
-        elif step is Step.CONSENT and value == AGREE:
-            draft.consent = True
-        elif step is Step.SPOT and value == NO_PREFERENCE:
-            draft.session_id = None
-        elif step is Step.SPOT and self._open_session(value):
-            draft.session_id = value
-        elif step in TEXT_STEPS and value == KEEP and draft.held:
+    def _apply_choice(self, draft: ProposalDraft, entry: FlowStep, value: str) -> None:
+        """Set the field a button answers, as its step declares; forged values are refused."""
+        if entry.field is None:
+            raise StaleButton()
+        if entry.skippable and value == SKIP:
+            kept: object = None
+        elif entry.kind is Kind.TEXT and entry.validate and value == KEEP and draft.held:
             # The text typed earlier (taken for a question) was the answer after all.
-            setattr(draft, _FIELD_OF[step], self._validated_text(step, draft.held))
+            kept = entry.validate(draft.held)
+        elif entry.accept is not None:
+            kept = entry.accept(self.content, value)
         else:
             raise StaleButton()
+        setattr(draft, entry.field, kept)
 
-    def _open_session(self, session_id: str) -> bool:
-        session = self.content.session(session_id)
-        return session is not None and session.open_for_contributions
-
-    @staticmethod
-    def _advance(draft: ProposalDraft) -> None:
+    def _advance(self, draft: ProposalDraft) -> None:
         """The next step, or straight back to the summary after changing one field."""
-        target = Step.REVIEW if draft.editing else next_step(step_of(draft))
+        target = Step.REVIEW if draft.editing else self.flow.next_step(step_of(draft))
         draft.step, draft.editing, draft.updated_at = target.value, False, utcnow()
         draft.held = None
 
-    @staticmethod
-    def _step_back(draft: ProposalDraft) -> None:
+    def _step_back(self, draft: ProposalDraft) -> None:
         """The previous step, or the summary while changing one field (answers are kept)."""
-        target = Step.REVIEW if draft.editing else previous_step(step_of(draft))
+        target = Step.REVIEW if draft.editing else self.flow.previous_step(step_of(draft))
         draft.step, draft.editing, draft.updated_at = target.value, False, utcnow()
         draft.held = None
 
@@ -896,15 +705,6 @@ class ProposalService:
         )
 
 
-_FIELD_OF: Final = {
-    Step.NAME: "name",
-    Step.ORGANIZATION: "organization",
-    Step.EMAIL: "email",
-    Step.TITLE: "title",
-    Step.SUMMARY: "summary",
-    Step.LINK: "link",
-}
-
 EXPORT_COLUMNS: Final = (
     "reference",
     "state",
@@ -935,11 +735,8 @@ def _csv_safe(value: object) -> object:
 
 
 __all__ = [
-    "EDITABLE_STEPS",
     "ERROR_CODES",
     "MAX_OPEN_PER_PERSON",
-    "SECTORS",
-    "STEPS",
     "DormantDraft",
     "EmptyNote",
     "InvalidAnswer",
@@ -954,5 +751,6 @@ __all__ = [
     "TooLate",
     "TooManyOpen",
     "WrongState",
+    "clean_text",
     "reference_of",
 ]

@@ -291,19 +291,21 @@ def handlers_in_order(settings: Settings) -> dict[int, Sequence[BaseHandler[Any,
             CallbackQueryHandler(ask.chosen_answer, pattern=callbacks.ANSWER.pattern),
             # -- Speaking-slot requests ("The floor is yours"): handlers/propose.py, organize.py.
             # The person's draft row is the conversation state. While it is open, their private
-            # text and media answer its current step; otherwise the handler given runs instead.
+            # text and media answer its current step (propose.private_text / private_media say
+            # what they are otherwise: "what's on now", a question, "only text is read").
             CommandHandler("propose", propose.propose),
             CommandHandler("back", propose.back_command),
             CommandHandler("cancel", propose.cancel),
             CommandHandler("myproposals", organize.my_proposals),
             CommandHandler("proposals", organize.proposals),
             CommandHandler("export", organize.export),
-            CallbackQueryHandler(propose.propose, pattern=propose.START_PATTERN),
-            CallbackQueryHandler(propose.choose, pattern=propose.CHOICE_PATTERN),
-            CallbackQueryHandler(propose.back, pattern=propose.BACK_PATTERN),
-            CallbackQueryHandler(propose.edit, pattern=propose.EDIT_PATTERN),
-            CallbackQueryHandler(propose.submit, pattern=propose.SUBMIT_PATTERN),
-            CallbackQueryHandler(propose.cancel, pattern=propose.CANCEL_PATTERN),
+            CallbackQueryHandler(propose.propose, pattern=propose.START.pattern),
+            CallbackQueryHandler(propose.choose, pattern=propose.CHOICE.pattern),
+            CallbackQueryHandler(propose.back, pattern=propose.BACK.pattern),
+            CallbackQueryHandler(propose.edit, pattern=propose.EDIT.pattern),
+            CallbackQueryHandler(propose.submit, pattern=propose.SUBMIT.pattern),
+            CallbackQueryHandler(propose.cancel, pattern=propose.CANCEL.pattern),
+            CallbackQueryHandler(propose.cancel_answer, pattern=propose.CANCEL_ANSWER.pattern),
             CallbackQueryHandler(organize.decide, pattern=organize.DECIDE_PATTERN),
             CallbackQueryHandler(organize.proposals, pattern=organize.OVERVIEW_PATTERN),
             CallbackQueryHandler(organize.state_list, pattern=organize.STATE_PATTERN),
@@ -313,10 +315,8 @@ def handlers_in_order(settings: Settings) -> dict[int, Sequence[BaseHandler[Any,
             CallbackQueryHandler(organize.withdraw, pattern=organize.WITHDRAW_PATTERN),
             # -- Free text and media, once no command or button matched. New messages only:
             # editing an earlier answer must not answer the current step.
-            MessageHandler(private_text, propose.answer_or(agenda.now_or(ask.question))),
-            MessageHandler(
-                filters.UpdateType.MESSAGE & private_media, propose.not_text_or(ask.not_text)
-            ),
+            MessageHandler(private_text, propose.private_text),
+            MessageHandler(filters.UpdateType.MESSAGE & private_media, propose.private_media),
             # In the organizers' group, an organizer's reason for a decline (or message to a
             # speaker) they were asked for; anyone else's text there is a question.
             MessageHandler(

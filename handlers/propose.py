@@ -9,27 +9,17 @@ from __future__ import annotations
 
 import functools
 import logging
-import re
-from collections.abc import Awaitable, Callable, Coroutine, Sequence
-from typing import Any, Final
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Final
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatType
 
+from bot.content import Content
 from bot.i18n import Html, plain, t
 from bot.models import ProposalDraft
-from bot.privacy import retention
+from bot.proposal_flow import KEEP, SKIP, SUMMARY_LENGTH, Flow
 from bot.proposals import (
-    AGREE,
-    EDITABLE_STEPS,
-    KEEP,
-    NO_PREFERENCE,
-    SECTORS,
-    SKIP,
-    STEPS,
-    SUMMARY_LENGTH,
-    TEXT_STEPS,
-    TITLE_LENGTH,
     DormantDraft,
     InvalidAnswer,
     NoDraft,
@@ -43,27 +33,27 @@ from bot.proposals import (
     step_of,
 )
 from bot.textmatch import fold
-from handlers import organize, views
+from handlers import agenda, ask, organize, views
 from handlers.ask import render_answer
+from handlers.callbacks import Button
 from handlers.common import show
 from handlers.context import FocusContext, wake_outbox
 from handlers.organize import error_text, format_label, spot_label
 
 log = logging.getLogger(__name__)
 
-Handler = Callable[[Update, FocusContext], Coroutine[Any, Any, None]]
+# -- the conversation's buttons (their data is unchanged: old buttons in chats keep working) --
+_STEP: Final = r"[a-z]{1,16}"  # a step's name; the service refuses one not current
+_DRAFT: Final = r"\d{1,10}"  # a draft's id; the service refuses one not the presser's
+START: Final = Button(views.PROPOSE_START)  # start or resume a request ("fl:go")
+CHOICE: Final = Button("fl:c", _STEP, r"[a-z0-9_-]{1,32}")  # a step's answer button
+BACK: Final = Button("fl:b", _STEP)  # the step before (the summary while changing a field)
+EDIT: Final = Button("fl:e", _STEP)  # change one field from the summary
+SUBMIT: Final = Button("fl:s", _DRAFT)
+CANCEL: Final = Button("fl:x")  # cancel the request (a finished one asks first)
+CANCEL_ANSWER: Final = Button("fl:x", "[yn]", _DRAFT)  # that question: y deletes, n keeps
 
-START: Final = views.PROPOSE_START
 DEEP_LINK: Final = "floor"
-CANCEL: Final = "fl:x"
-START_PATTERN: Final = re.compile(rf"^{START}$")
-CHOICE_PATTERN: Final = re.compile(r"^fl:c:([a-z]{1,16}):([a-z0-9_-]{1,32})$")
-BACK_PATTERN: Final = re.compile(r"^fl:b:([a-z]{1,16})$")
-EDIT_PATTERN: Final = re.compile(r"^fl:e:([a-z]{1,16})$")
-SUBMIT_PATTERN: Final = re.compile(r"^fl:s:(\d{1,10})$")
-# fl:x asks (at the summary) or cancels; fl:x:y:<draft> confirms, fl:x:n:<draft> keeps it.
-CANCEL_PATTERN: Final = re.compile(rf"^{CANCEL}(?::([yn]):(\d{{1,10}}))?$")
-QUESTION_STEPS: Final = len(STEPS) - 1  # the summary is not a question
 # A typed answer "looks like a question" when it ends with "?", starts with "¿", or starts
 # with one of these (folded: lower case, no accents), in en / es / ca.
 QUESTION_OPENERS: Final = frozenset(
@@ -78,26 +68,8 @@ QUESTION_OPENERS: Final = frozenset(
 QUESTION_MAX_LENGTH: Final = 200
 # Answers that are no answer to a question typed mid-flow: small talk, and the flow itself.
 NOT_AN_ANSWER: Final = frozenset({"nav:greeting", "nav:thanks", "nav:propose", "nav:help"})
-
-
-def choice_data(step: Step, value: str) -> str:
-    return f"fl:c:{step.value}:{value}"
-
-
-def back_data(step: Step) -> str:
-    return f"fl:b:{step.value}"
-
-
-def edit_data(step: Step) -> str:
-    return f"fl:e:{step.value}"
-
-
-def submit_data(draft_id: int) -> str:
-    return f"fl:s:{draft_id}"
-
-
-def cancel_data(draft_id: int, *, confirm: bool) -> str:
-    return f"{CANCEL}:{'y' if confirm else 'n'}:{draft_id}"
+# Private text that answers no step: "what's on now" (handlers/agenda.py), else a question.
+_NOW_OR_QUESTION: Final = agenda.now_or(ask.question)
 
 
 def looks_like_question(text: str) -> bool:
@@ -122,64 +94,43 @@ def question_answer(context: FocusContext, text: str) -> str | None:
     return result.best.key
 
 
-# -- rendering ----------------------------------------------------------------------------------
+# -- rendering: every step as its declaration in bot/proposal_flow.py says -------------------
 
 
-def _choice_rows(
+def _answer_rows(
     service: ProposalService, draft: ProposalDraft, lang: str
 ) -> list[tuple[str, str]]:
-    """(label, value) pairs, one per row, for a step answered with buttons."""
-    step = step_of(draft)
-    content = service.content
-    if step is Step.SECTOR:
-        return [(plain(f"proposals.sector.{s}", lang), s) for s in SECTORS]
-    if step is Step.FORMAT:
-        return [(f.label.get(lang), f.id) for f in content.proposal_formats]
-    if step is Step.LINK:
-        return [(plain("proposals.button.skip", lang), SKIP)]
-    if step is Step.CONSENT:
-        return [(plain("proposals.button.agree", lang), AGREE)]
-    if step in TEXT_STEPS and draft.held:
+    """(label, value) of the step's answer buttons, one per row."""
+    entry = service.flow[draft.step]
+    rows = entry.options(service, draft, lang)
+    if entry.typed and draft.held:
         # A text taken for a question (and answered): one tap makes it the answer after all.
-        field = plain(f"proposals.field.{step.value}", lang).lower()
-        label = plain("proposals.button.use_held", lang, text=draft.held, field=field)
-        rows: list[tuple[str, str]] = [(label, KEEP)]
-        if step is Step.LINK:
-            rows.append((plain("proposals.button.skip", lang), SKIP))
-        return rows
-    if step is Step.SPOT:
-        # No room on a button to say a drafted time is indicative: the title alone then.
-        draft_times = service.content.draft
-        spots = [
-            (s.title.get(lang) if draft_times else f"{s.start:%H:%M} · {s.title.get(lang)}", s.id)
-            for s in service.suggestions(draft)
-        ]
-        return [*spots, (plain("proposals.no_preference", lang), NO_PREFERENCE)]
-    return []
+        field = plain(f"proposals.field.{entry.name.value}", lang).lower()
+        rows.append((plain("proposals.button.use_held", lang, text=draft.held, field=field), KEEP))
+    if entry.skippable:
+        rows.append((plain("proposals.button.skip", lang), SKIP))
+    return rows
 
 
 @functools.cache
-def _nav_row(step: Step, lang: str, editing: bool = False) -> tuple[InlineKeyboardButton, ...]:
+def _nav_row(
+    step: Step, lang: str, editing: bool = False, first: bool = False
+) -> tuple[InlineKeyboardButton, ...]:
     if editing:
         # Changing one field of a finished request: back to the summary, nothing lost.
-        return (views.button(plain("proposals.button.back_to_summary", lang), back_data(step)),)
-    cancel_button = views.button(plain("proposals.button.cancel", lang), CANCEL)
-    if step is Step.NAME:
+        return (views.button(plain("proposals.button.back_to_summary", lang), BACK.data(step)),)
+    cancel_button = views.button(plain("proposals.button.cancel", lang), CANCEL.data())
+    if first:  # nothing before it
         return (cancel_button,)
-    return (views.button(plain("proposals.button.back", lang), back_data(step)), cancel_button)
+    return (views.button(plain("proposals.button.back", lang), BACK.data(step)), cancel_button)
 
 
-def _prompt(service: ProposalService, draft: ProposalDraft, lang: str) -> Html:
-    step = step_of(draft)
-    if step is Step.TITLE:
-        return t("proposals.ask.title", lang, high=TITLE_LENGTH[1])
-    if step is Step.SUMMARY:
-        return t("proposals.ask.summary", lang, low=SUMMARY_LENGTH[0], high=SUMMARY_LENGTH[1])
-    if step is Step.SPOT and not service.suggestions(draft):
-        return t("proposals.ask.spot_none_open", lang)
-    if step is Step.CONSENT:  # the same retention promise as /privacy
-        return t("proposals.ask.consent", lang, retention=retention(service.content, lang))
-    return t(f"proposals.ask.{step.value}", lang)
+def _progress(flow: Flow, draft: ProposalDraft, lang: str) -> Html:
+    """ "Step 6 of 10", its place among the flow's questions."""
+    if draft.editing:
+        return t("proposals.progress_editing", lang)
+    number, total = flow.progress(step_of(draft))
+    return t("proposals.progress", lang, number=number, total=total)
 
 
 def question_view(
@@ -189,69 +140,67 @@ def question_view(
     step = step_of(draft)
     if step is Step.REVIEW:
         return review_view(service, draft, lang, lead)
-    if draft.editing:
-        progress = t("proposals.progress_editing", lang)
-    else:
-        number = STEPS.index(step) + 1
-        progress = t("proposals.progress", lang, number=number, total=QUESTION_STEPS)
-    text = "\n\n".join(part for part in (lead, progress, _prompt(service, draft, lang)) if part)
+    flow = service.flow
+    key, values = flow[step].question(service, draft, lang)
+    prompt = t(key, lang, **values)
+    text = "\n\n".join(part for part in (lead, _progress(flow, draft, lang), prompt) if part)
     rows: list[Sequence[InlineKeyboardButton]] = [
-        [views.button(label, choice_data(step, value))]
-        for label, value in _choice_rows(service, draft, lang)
+        [views.button(label, CHOICE.data(step, value))]
+        for label, value in _answer_rows(service, draft, lang)
     ]
-    rows.append(_nav_row(step, lang, bool(draft.editing)))
+    rows.append(_nav_row(step, lang, bool(draft.editing), step is flow.first))
     return views.View(views.fit(text), InlineKeyboardMarkup(rows))
 
 
 def cancel_confirm_view(draft: ProposalDraft, lang: str) -> views.View:
     """Cancel a finished request? Everything typed would be deleted."""
+    yes, no = plain("proposals.button.cancel_yes", lang), plain("proposals.button.cancel_no", lang)
     keyboard = InlineKeyboardMarkup(
         [
-            [
-                views.button(
-                    plain("proposals.button.cancel_yes", lang),
-                    cancel_data(draft.id, confirm=True),
-                )
-            ],
-            [
-                views.button(
-                    plain("proposals.button.cancel_no", lang),
-                    cancel_data(draft.id, confirm=False),
-                )
-            ],
+            [views.button(yes, CANCEL_ANSWER.data("y", draft.id))],
+            [views.button(no, CANCEL_ANSWER.data("n", draft.id))],
         ]
     )
     return views.View(t("proposals.cancel_confirm", lang, title=draft.title or ""), keyboard)
 
 
+def _sector_label(_: Content, sector: str | None, lang: str) -> str:
+    return plain(f"proposals.sector.{sector}" if sector else "proposals.none", lang)
+
+
+# How a pressed answer reads in the summary (a typed one reads as it was typed).
+_CHOSEN: Final[dict[Step, Callable[[Content, str | None, str], str]]] = {
+    Step.SECTOR: _sector_label,
+    Step.FORMAT: format_label,
+    Step.SPOT: spot_label,
+}
+
+
+def _summary_values(service: ProposalService, draft: ProposalDraft, lang: str) -> dict[str, str]:
+    """Each answer for the summary, by the name of its step (the summary's placeholders)."""
+    none = plain("proposals.none", lang)
+    values: dict[str, str] = {}
+    for entry in service.flow.editable:
+        answer = entry.answer(draft)
+        text = answer if isinstance(answer, str) else None
+        label = _CHOSEN.get(entry.name)
+        values[entry.name.value] = label(service.content, text, lang) if label else text or none
+    return values
+
+
+def _edit_button(step: Step, lang: str) -> InlineKeyboardButton:
+    field = plain(f"proposals.field.{step.value}", lang)
+    return views.button(plain("proposals.button.edit", lang, field=field), EDIT.data(step.value))
+
+
 def review_view(
     service: ProposalService, draft: ProposalDraft, lang: str, lead: str | None = None
 ) -> views.View:
-    """Everything entered, with submit, change-one-field, back and cancel buttons."""
-    content = service.content
-    none = plain("proposals.none", lang)
-    text = t(
-        "proposals.review",
-        lang,
-        name=draft.name or none,
-        organization=draft.organization or none,
-        sector=plain(f"proposals.sector.{draft.sector}", lang) if draft.sector else none,
-        email=draft.email or none,
-        format=format_label(content, draft.format_id, lang),
-        title=draft.title or none,
-        summary=draft.summary or none,
-        link=draft.link or none,
-        spot=spot_label(content, draft.session_id, lang),
-    )
-    edits = [
-        views.button(
-            plain("proposals.button.edit", lang, field=plain(f"proposals.field.{s.value}", lang)),
-            edit_data(s),
-        )
-        for s in EDITABLE_STEPS
-    ]
+    """Everything entered, with submit, one change button per field, back and cancel."""
+    text = t("proposals.review", lang, **_summary_values(service, draft, lang))
+    edits = [_edit_button(entry.name, lang) for entry in service.flow.editable]
     rows: list[Sequence[InlineKeyboardButton]] = [
-        [views.button(plain("proposals.button.submit", lang), submit_data(draft.id))]
+        [views.button(plain("proposals.button.submit", lang), SUBMIT.data(draft.id))]
     ]
     rows += [edits[i : i + 3] for i in range(0, len(edits), 3)]
     rows.append(_nav_row(Step.REVIEW, lang))
@@ -262,11 +211,6 @@ def review_view(
 def _private(update: Update) -> bool:
     chat = update.effective_chat
     return chat is not None and chat.type == ChatType.PRIVATE
-
-
-def _match(update: Update, pattern: re.Pattern[str]) -> re.Match[str] | None:
-    query = update.callback_query
-    return pattern.match(query.data) if query is not None and query.data else None
 
 
 # -- entry points -------------------------------------------------------------------------------
@@ -295,7 +239,10 @@ async def propose(update: Update, context: FocusContext) -> None:
         return
     if query:
         await query.answer()
-    lead = t("proposals.resume" if existing else "proposals.intro", lang)
+    if existing:
+        lead = t("proposals.resume", lang)
+    else:
+        lead = t("proposals.intro", lang, questions=len(service.flow.questions))
     await show(update, question_view(service, draft, lang, lead), edit=False)
 
 
@@ -311,64 +258,68 @@ async def _invite_to_private(update: Update, context: FocusContext) -> None:
     await chat.send_message(t("proposals.private_only", context.lang), reply_markup=keyboard)
 
 
-def answer_or(fallback: Handler) -> Handler:
-    """Private text answers the open draft's step; without a recent draft, `fallback` runs.
+async def private_text(update: Update, context: FocusContext) -> None:
+    """Private text, tried in this order: an organizer's awaited note (handlers/organize.py);
+    the answer to the open draft's step; "what's on now"; a question for the answer engine.
+
+    A draft left a while ago lets the text through as a question, and says it is waiting.
+    """
+    if await organize.take_typed_note(update, context):
+        return
+    try:
+        answered = await _answer_step(update, context)
+    except DormantDraft:
+        await _NOW_OR_QUESTION(update, context)
+        if update.effective_message is not None:
+            await update.effective_message.reply_text(t("proposals.dormant", context.lang))
+        return
+    if not answered:
+        await _NOW_OR_QUESTION(update, context)
+
+
+async def _answer_step(update: Update, context: FocusContext) -> bool:
+    """The open draft takes the text (an answer, "back", a question answered aside, or an
+    answer refused with its reason, the step asked again); False without an open draft.
 
     "back" / "atrás" / "enrere" go back a step; a question about the event is answered and
-    the step asked again (it is not saved as the answer). An organizer asked to type a
-    decline's reason or a message to a speaker is answered first (handlers/organize.py).
+    kept aside (one tap makes it the answer if it was meant as one).
     """
+    user, message = update.effective_user, update.effective_message
+    if user is None or message is None or message.text is None or not _private(update):
+        return False
+    if context.has_draft is False:  # read with the person, in this update's first step
+        return False
+    service, lang, text = context.services.proposals, context.lang, message.text
+    answer_key: list[str] = []
 
-    async def typed_answer(update: Update, context: FocusContext) -> None:
-        user, message = update.effective_user, update.effective_message
-        if user is None or message is None or message.text is None or not _private(update):
-            await fallback(update, context)
-            return
-        if await organize.take_typed_note(update, context):
-            return
-        if context.has_draft is False:  # read with the person, in this update's first step
-            await fallback(update, context)
-            return
-        service, lang = context.services.proposals, context.lang
-        text = message.text
-        answer_key: list[str] = []
+    def is_question(step: Step) -> bool:
+        if step is Step.SUMMARY and len(text) >= SUMMARY_LENGTH[0]:
+            return False  # a summary may well ask something: it is the answer
+        key = question_answer(context, text)
+        if key is not None:
+            answer_key.append(key)
+        return key is not None
 
-        def is_question(step: Step) -> bool:
-            if step is Step.SUMMARY and len(text) >= SUMMARY_LENGTH[0]:
-                return False  # a summary may well ask something: it is the answer
-            key = question_answer(context, text)
-            if key is not None:
-                answer_key.append(key)
-            return key is not None
-
-        lead: Html | None = None
-        try:
-            replied = await service.reply_if_active(user.id, text, is_question)
-        except DormantDraft:
-            await fallback(update, context)
-            await message.reply_text(t("proposals.dormant", lang))
-            return
-        except InvalidAnswer as error:
-            # The same question again, under the reason: nothing typed before is lost.
-            draft = await service.draft_of(user.id)
-            lead = error_text(error, lang)
-        else:
-            if replied is None:
-                await fallback(update, context)
-                return
-            draft, outcome = replied
-            if outcome is Outcome.QUESTION:
-                await _answer_aside(update, context, answer_key[0])
-                lead = t("proposals.question_aside", lang)
-            elif outcome is Outcome.BACK and step_of(draft) is Step.NAME:
-                lead = t("proposals.first_step", lang)
-        if draft is None:
-            await fallback(update, context)
-            return
-        await show(update, question_view(service, draft, lang, lead), edit=False)
-
-    typed_answer.__doc__ = f"A flow answer, else {fallback.__name__}."
-    return typed_answer
+    lead: Html | None = None
+    try:
+        replied = await service.reply_if_active(user.id, text, is_question)
+    except InvalidAnswer as error:
+        # The same question again, under the reason: nothing typed before is lost.
+        draft = await service.draft_of(user.id)
+        lead = error_text(error, lang)
+    else:
+        if replied is None:
+            return False
+        draft, outcome = replied
+        if outcome is Outcome.QUESTION:
+            await _answer_aside(update, context, answer_key[0])
+            lead = t("proposals.question_aside", lang)
+        elif outcome is Outcome.BACK and step_of(draft) is service.flow.first:
+            lead = t("proposals.first_step", lang)
+    if draft is None:
+        return False
+    await show(update, question_view(service, draft, lang, lead), edit=False)
+    return True
 
 
 async def _answer_aside(update: Update, context: FocusContext, key: str) -> None:
@@ -391,25 +342,21 @@ async def back_command(update: Update, context: FocusContext) -> None:
     if draft is None:
         await show(update, views.View(t("proposals.no_request", lang), views.main_menu(lang)))
         return
-    lead = t("proposals.first_step", lang) if step_of(draft) is Step.NAME else None
+    lead = t("proposals.first_step", lang) if step_of(draft) is service.flow.first else None
     await show(update, question_view(service, draft, lang, lead), edit=False)
 
 
-def not_text_or(fallback: Handler) -> Handler:
-    """A photo or sticker during the flow: say so and ask the same question again."""
-
-    async def media_answer(update: Update, context: FocusContext) -> None:
-        user = update.effective_user
-        service = context.services.proposals
-        draft = await service.active_draft(user.id) if user and _private(update) else None
-        if draft is None:
-            await fallback(update, context)
-            return
-        lead = t("proposals.not_text", context.lang)
-        await show(update, question_view(service, draft, context.lang, lead), edit=False)
-
-    media_answer.__doc__ = f"A media flow answer, else {fallback.__name__}."
-    return media_answer
+async def private_media(update: Update, context: FocusContext) -> None:
+    """A photo or sticker in private: during the flow, say a typed answer is needed and ask
+    the same question again; otherwise that only text is read (handlers/ask.py)."""
+    user = update.effective_user
+    service = context.services.proposals
+    draft = await service.active_draft(user.id) if user and _private(update) else None
+    if draft is None:
+        await ask.not_text(update, context)
+        return
+    lead = t("proposals.not_text", context.lang)
+    await show(update, question_view(service, draft, context.lang, lead), edit=False)
 
 
 # -- buttons ------------------------------------------------------------------------------------
@@ -446,49 +393,33 @@ async def _after_button(
 
 async def choose(update: Update, context: FocusContext) -> None:
     """A button answer: sector, format, skip link, consent, best spot."""
-    match = _match(update, CHOICE_PATTERN)
-    if match is None:
-        await _refuse_forged(update, context)
-        return
-    step, value = match.group(1), match.group(2)
+    step, value = Button.fields(context)
     await _after_button(update, context, lambda s, uid: s.choose(uid, step, value))
 
 
 async def back(update: Update, context: FocusContext) -> None:
     """The previous step (or the summary while changing one field)."""
-    match = _match(update, BACK_PATTERN)
-    if match is None:
-        await _refuse_forged(update, context)
-        return
-    step = match.group(1)
+    (step,) = Button.fields(context)
     await _after_button(update, context, lambda s, uid: s.back(uid, step))
 
 
 async def edit(update: Update, context: FocusContext) -> None:
     """Change one field from the summary."""
-    match = _match(update, EDIT_PATTERN)
-    if match is None:
-        await _refuse_forged(update, context)
-        return
-    step = match.group(1)
+    (step,) = Button.fields(context)
     await _after_button(update, context, lambda s, uid: s.edit(uid, step))
-
-
-async def _refuse_forged(update: Update, context: FocusContext) -> None:
-    if update.callback_query:
-        await update.callback_query.answer(plain("button.expired", context.lang))
 
 
 async def submit(update: Update, context: FocusContext) -> None:
     """Turn the draft into a request (once), confirm with its reference, tell the organizers."""
     query, user = update.callback_query, update.effective_user
-    match = _match(update, SUBMIT_PATTERN)
-    if query is None or user is None or match is None:
-        await _refuse_forged(update, context)
+    assert query is not None
+    (draft_id,) = Button.fields(context)
+    if user is None:
+        await query.answer()
         return
     service, lang = context.services.proposals, context.lang
     try:
-        proposal = await service.submit(user.id, int(match.group(1)), lang)
+        proposal = await service.submit(user.id, int(draft_id), lang)
     except NoDraft as error:
         await query.answer(plain(f"proposals.error.{error.code}", lang), show_alert=True)
         return
@@ -517,24 +448,16 @@ async def cancel(update: Update, context: FocusContext) -> None:
     """/cancel or the Cancel button: delete the draft and everything typed so far.
 
     A finished request (at the summary, or changing one of its fields) is deleted only after
-    a confirmation, whose buttons name the draft: an old one never deletes a newer draft.
+    a confirmation (`cancel_answer`).
     """
     user, query = update.effective_user, update.callback_query
     if user is None:
         if query:
             await query.answer()
         return
-    service, lang = context.services.proposals, context.lang
-    match = _match(update, CANCEL_PATTERN)
-    if query is not None and match is None:
-        await _refuse_forged(update, context)
-        return
     if query is None and await organize.drop_typed_note(update, context):
         return
-    if match is not None and match.group(1):
-        await query.answer()  # type: ignore[union-attr]
-        await _confirmed_cancel(update, context, int(match.group(2)), match.group(1) == "y")
-        return
+    service, lang = context.services.proposals, context.lang
     draft = await service.draft_of(user.id)
     if query:
         await query.answer()
@@ -546,13 +469,17 @@ async def cancel(update: Update, context: FocusContext) -> None:
     await show(update, views.View(t(key, lang), views.main_menu(lang)))
 
 
-async def _confirmed_cancel(
-    update: Update, context: FocusContext, draft_id: int, confirm: bool
-) -> None:
-    user = update.effective_user
-    assert user is not None
-    service, lang = context.services.proposals, context.lang
-    if confirm and await service.cancel(user.id, draft_id):
+async def cancel_answer(update: Update, context: FocusContext) -> None:
+    """ "Delete it?" answered. The buttons name the draft: an old one never deletes a newer
+    draft, and only the presser's own draft is ever deleted."""
+    query, user = update.callback_query, update.effective_user
+    assert query is not None
+    answer, number = Button.fields(context)
+    await query.answer()
+    if user is None:
+        return
+    service, lang, draft_id = context.services.proposals, context.lang, int(number)
+    if answer == "y" and await service.cancel(user.id, draft_id):
         await show(update, views.View(t("proposals.cancelled", lang), views.main_menu(lang)))
         return
     draft = await service.draft_of(user.id)
