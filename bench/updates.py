@@ -182,7 +182,6 @@ def proposal_steps(people: People, user_id: int, message: JSON) -> list[Step]:
     try:
         from bot.proposals import NO_PREFERENCE, SKIP
         from bot.proposals import Step as FlowStep
-        from handlers import propose
     except ImportError:
         return []
     name, organization, email, title, summary = PROPOSAL_TEXTS
@@ -192,13 +191,13 @@ def proposal_steps(people: People, user_id: int, message: JSON) -> list[Step]:
         return Step("speaking slot", people.message(user_id, text).payload)
 
     def pressed(step: FlowStep, value: str) -> Step:
-        data = propose.CHOICE.data(step, value)
+        data = callbacks.STEP_CHOICE.data(step, value)
         return Step("speaking slot", people.press(user_id, data, message).payload)
 
     async def submit_payload(application: Application) -> JSON:  # type: ignore[type-arg]
         services = application.bot_data.get(SERVICES_KEY)  # the bare bots have none
         draft = await services.proposals.draft_of(user_id) if services else None
-        data = propose.SUBMIT.data(draft.id if draft is not None else 0)
+        data = callbacks.PROPOSE_SUBMIT.data(draft.id if draft is not None else 0)
         return people.press(user_id, data, message).payload
 
     return [

@@ -57,7 +57,7 @@ from bench.report import Section, percentile
 from bench.updates import People, Step, load_questions, script
 from bot.content import load_content
 from bot.models import ProposalDraft
-from handlers import propose
+from handlers import callbacks
 from tests.e2e.bot_process import BotProcess, bot_environment, free_port
 from tests.e2e.fake_bot_api import FakeBotApiServer
 from tests.e2e.nginx import Nginx, nginx_binary
@@ -225,7 +225,9 @@ async def submit_payload(cluster: Cluster, people: People, person: Person) -> di
             select(ProposalDraft.id).where(ProposalDraft.user_id == person.user_id)
         )
     message = people.bot_message(person.user_id)
-    return people.press(person.user_id, propose.SUBMIT.data(draft_id or 0), message).payload
+    return people.press(
+        person.user_id, callbacks.PROPOSE_SUBMIT.data(draft_id or 0), message
+    ).payload
 
 
 UPDATE_IDS = itertools.count(1)

@@ -39,7 +39,9 @@ def render_answer(content: Content, key: str, lang: str) -> views.View | None:
 
 def with_propose_button(view: views.View, lang: str) -> views.View:
     rows = list(view.keyboard.inline_keyboard) if view.keyboard else []
-    start_request = views.button(plain("proposals.button.start", lang), views.PROPOSE_START)
+    start_request = views.button(
+        plain("proposals.button.start", lang), callbacks.PROPOSE_START.data()
+    )
     return views.View(view.text, InlineKeyboardMarkup([[start_request], *rows]))
 
 
@@ -106,7 +108,9 @@ def render_nav(content: Content, nav: Nav, lang: str) -> views.View:
     if nav is Nav.THANKS:
         return views.View(t("ask.thanks", lang), views.main_menu(lang))
     if nav is Nav.PROPOSE:
-        start_request = views.button(plain("proposals.button.start", lang), views.PROPOSE_START)
+        start_request = views.button(
+            plain("proposals.button.start", lang), callbacks.PROPOSE_START.data()
+        )
         keyboard = InlineKeyboardMarkup([[start_request], views.back_row(lang)])
         return views.View(t("proposals.nav", lang), keyboard)
     return views.View(t("help.text", lang), views.main_menu(lang))

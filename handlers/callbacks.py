@@ -117,4 +117,14 @@ WITHDRAW_ASK: Final = Button("pr:w", PROPOSAL_ID)  # "Withdraw FS-0007?"
 WITHDRAW: Final = Button("pr:wy", PROPOSAL_ID)
 
 
-# -- Speaking-slot requests: handlers/propose.py declares its own kinds
+# -- Speaking-slot requests: handlers/propose.py (their data is unchanged: old buttons in
+# people's chats keep working) -----------------------------------------------------------------
+STEP_NAME: Final = r"[a-z]{1,16}"  # a step's name; the service refuses one not current
+DRAFT_ID: Final = r"\d{1,10}"  # a draft's id; the service refuses one not the presser's
+PROPOSE_START: Final = Button("fl:go")  # start or resume a request
+STEP_CHOICE: Final = Button("fl:c", STEP_NAME, r"[a-z0-9_-]{1,32}")  # a step's answer button
+STEP_BACK: Final = Button("fl:b", STEP_NAME)  # the step before (the summary while changing one)
+STEP_EDIT: Final = Button("fl:e", STEP_NAME)  # change one field from the summary
+PROPOSE_SUBMIT: Final = Button("fl:s", DRAFT_ID)
+PROPOSE_CANCEL: Final = Button("fl:x")  # cancel the request (a finished one asks first)
+PROPOSE_CANCEL_ANSWER: Final = Button("fl:x", "[yn]", DRAFT_ID)  # y deletes, n keeps

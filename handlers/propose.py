@@ -33,7 +33,7 @@ from bot.proposals import (
     step_of,
 )
 from bot.textmatch import fold
-from handlers import agenda, ask, organize, views
+from handlers import agenda, ask, callbacks, organize, views
 from handlers.ask import render_answer
 from handlers.callbacks import Button
 from handlers.common import show
@@ -41,17 +41,6 @@ from handlers.context import FocusContext, wake_outbox
 from handlers.organize import error_text, format_label, spot_label
 
 log = logging.getLogger(__name__)
-
-# -- the conversation's buttons (their data is unchanged: old buttons in chats keep working) --
-_STEP: Final = r"[a-z]{1,16}"  # a step's name; the service refuses one not current
-_DRAFT: Final = r"\d{1,10}"  # a draft's id; the service refuses one not the presser's
-START: Final = Button(views.PROPOSE_START)  # start or resume a request ("fl:go")
-CHOICE: Final = Button("fl:c", _STEP, r"[a-z0-9_-]{1,32}")  # a step's answer button
-BACK: Final = Button("fl:b", _STEP)  # the step before (the summary while changing a field)
-EDIT: Final = Button("fl:e", _STEP)  # change one field from the summary
-SUBMIT: Final = Button("fl:s", _DRAFT)
-CANCEL: Final = Button("fl:x")  # cancel the request (a finished one asks first)
-CANCEL_ANSWER: Final = Button("fl:x", "[yn]", _DRAFT)  # that question: y deletes, n keeps
 
 DEEP_LINK: Final = "floor"
 # A typed answer "looks like a question" when it ends with "?", starts with "¿", or starts
@@ -118,11 +107,20 @@ def _nav_row(
 ) -> tuple[InlineKeyboardButton, ...]:
     if editing:
         # Changing one field of a finished request: back to the summary, nothing lost.
-        return (views.button(plain("proposals.button.back_to_summary", lang), BACK.data(step)),)
-    cancel_button = views.button(plain("proposals.button.cancel", lang), CANCEL.data())
+        return (
+            views.button(
+                plain("proposals.button.back_to_summary", lang), callbacks.STEP_BACK.data(step)
+            ),
+        )
+    cancel_button = views.button(
+        plain("proposals.button.cancel", lang), callbacks.PROPOSE_CANCEL.data()
+    )
     if first:  # nothing before it
         return (cancel_button,)
-    return (views.button(plain("proposals.button.back", lang), BACK.data(step)), cancel_button)
+    return (
+        views.button(plain("proposals.button.back", lang), callbacks.STEP_BACK.data(step)),
+        cancel_button,
+    )
 
 
 def _progress(flow: Flow, draft: ProposalDraft, lang: str) -> Html:
@@ -145,7 +143,7 @@ def question_view(
     prompt = t(key, lang, **values)
     text = "\n\n".join(part for part in (lead, _progress(flow, draft, lang), prompt) if part)
     rows: list[Sequence[InlineKeyboardButton]] = [
-        [views.button(label, CHOICE.data(step, value))]
+        [views.button(label, callbacks.STEP_CHOICE.data(step, value))]
         for label, value in _answer_rows(service, draft, lang)
     ]
     rows.append(_nav_row(step, lang, bool(draft.editing), step is flow.first))
@@ -157,8 +155,8 @@ def cancel_confirm_view(draft: ProposalDraft, lang: str) -> views.View:
     yes, no = plain("proposals.button.cancel_yes", lang), plain("proposals.button.cancel_no", lang)
     keyboard = InlineKeyboardMarkup(
         [
-            [views.button(yes, CANCEL_ANSWER.data("y", draft.id))],
-            [views.button(no, CANCEL_ANSWER.data("n", draft.id))],
+            [views.button(yes, callbacks.PROPOSE_CANCEL_ANSWER.data("y", draft.id))],
+            [views.button(no, callbacks.PROPOSE_CANCEL_ANSWER.data("n", draft.id))],
         ]
     )
     return views.View(t("proposals.cancel_confirm", lang, title=draft.title or ""), keyboard)
@@ -190,7 +188,9 @@ def _summary_values(service: ProposalService, draft: ProposalDraft, lang: str) -
 
 def _edit_button(step: Step, lang: str) -> InlineKeyboardButton:
     field = plain(f"proposals.field.{step.value}", lang)
-    return views.button(plain("proposals.button.edit", lang, field=field), EDIT.data(step.value))
+    return views.button(
+        plain("proposals.button.edit", lang, field=field), callbacks.STEP_EDIT.data(step.value)
+    )
 
 
 def review_view(
@@ -200,7 +200,11 @@ def review_view(
     text = t("proposals.review", lang, **_summary_values(service, draft, lang))
     edits = [_edit_button(entry.name, lang) for entry in service.flow.editable]
     rows: list[Sequence[InlineKeyboardButton]] = [
-        [views.button(plain("proposals.button.submit", lang), SUBMIT.data(draft.id))]
+        [
+            views.button(
+                plain("proposals.button.submit", lang), callbacks.PROPOSE_SUBMIT.data(draft.id)
+            )
+        ]
     ]
     rows += [edits[i : i + 3] for i in range(0, len(edits), 3)]
     rows.append(_nav_row(Step.REVIEW, lang))

@@ -121,7 +121,6 @@ def back_row(lang: str, back: str | None = None) -> list[InlineKeyboardButton]:
 
 # "The floor is yours": starts (or resumes) a speaking-slot request (handlers/propose.py,
 # which routes it; it is here because the main menu shows it, and propose.py imports views).
-PROPOSE_START = "fl:go"
 
 
 @functools.cache
@@ -143,7 +142,7 @@ def main_menu(lang: str) -> InlineKeyboardMarkup:
             button(plain("menu.now", lang), callbacks.NOW.data()),
         ],
     ]
-    rows.append([button(plain("menu.propose", lang), PROPOSE_START)])
+    rows.append([button(plain("menu.propose", lang), callbacks.PROPOSE_START.data())])
     rows.append(
         [
             button(plain("menu.language", lang), callbacks.LANGUAGES.data()),
