@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 import re
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable
 from typing import Any, Final
 
 from telegram import (
@@ -45,7 +45,6 @@ from handlers.callbacks import Button
 from handlers.common import show, strip_mention
 from handlers.context import FocusContext
 
-Handler = Callable[[Update, FocusContext], Coroutine[Any, Any, None]]
 DEEP_LINK: Final = re.compile(r"^(session|org)-([a-z0-9-]{1,32})$")
 INLINE_LIMIT: Final = 20
 NOW_ANSWER: Final = f"nav:{Nav.NOW.value}"
@@ -218,24 +217,20 @@ async def now(update: Update, context: FocusContext) -> None:
     await show(update, now_view(content, context.lang, _now(context)))
 
 
-def now_or(fallback: Handler) -> Handler:
-    """Free text: "what's on now", "què hi ha ara" get now and next; the rest goes on to the
-    answer engine's handler."""
-
-    async def handle(update: Update, context: FocusContext) -> None:
-        message = update.effective_message
-        if message is not None and message.text:
-            text = strip_mention(message.text, context.bot.username)
-            store = context.services.content
-            result = store.index.answer(text)
-            if result.best and list(result.keys) == [NOW_ANSWER]:
-                asked_in = store.index.lexicon.guess_language(text)
-                lang = asked_in or context.lang
-                await show(update, now_view(store.content, lang, _now(context)), edit=False)
-                return
-        await fallback(update, context)
-
-    return handle
+async def answer_now(update: Update, context: FocusContext) -> bool:
+    """Free text asking "what's on now" ("què hi ha ara"...): now and next, and True; any
+    other text is left to the answer engine (False)."""
+    message = update.effective_message
+    if message is None or not message.text:
+        return False
+    text = strip_mention(message.text, context.bot.username)
+    store = context.services.content
+    result = store.index.answer(text)
+    if not result.best or list(result.keys) != [NOW_ANSWER]:
+        return False
+    lang = store.index.lexicon.guess_language(text) or context.lang
+    await show(update, now_view(store.content, lang, _now(context)), edit=False)
+    return True
 
 
 # -- calendar files ---------------------------------------------------------------------------

@@ -308,13 +308,15 @@ def handlers_in_order(settings: Settings) -> dict[int, Sequence[BaseHandler[Any,
             CallbackQueryHandler(
                 propose.cancel_answer, pattern=callbacks.PROPOSE_CANCEL_ANSWER.pattern
             ),
-            CallbackQueryHandler(organize.decide, pattern=organize.DECIDE_PATTERN),
-            CallbackQueryHandler(organize.proposals, pattern=organize.OVERVIEW_PATTERN),
-            CallbackQueryHandler(organize.state_list, pattern=organize.STATE_PATTERN),
-            CallbackQueryHandler(organize.open_card, pattern=organize.OPEN_PATTERN),
-            CallbackQueryHandler(organize.my_proposals, pattern=organize.MINE_PATTERN),
-            CallbackQueryHandler(organize.withdraw_ask, pattern=organize.WITHDRAW_ASK_PATTERN),
-            CallbackQueryHandler(organize.withdraw, pattern=organize.WITHDRAW_PATTERN),
+            CallbackQueryHandler(organize.decide, pattern=callbacks.DECIDE.pattern),
+            CallbackQueryHandler(organize.proposals, pattern=callbacks.PROPOSALS.pattern),
+            CallbackQueryHandler(
+                organize.state_list, pattern=callbacks.PROPOSALS_IN_STATE.pattern
+            ),
+            CallbackQueryHandler(organize.open_card, pattern=callbacks.PROPOSAL.pattern),
+            CallbackQueryHandler(organize.my_proposals, pattern=callbacks.MY_PROPOSALS.pattern),
+            CallbackQueryHandler(organize.withdraw_ask, pattern=callbacks.WITHDRAW_ASK.pattern),
+            CallbackQueryHandler(organize.withdraw, pattern=callbacks.WITHDRAW.pattern),
             # -- Free text and media, once no command or button matched. New messages only:
             # editing an earlier answer must not answer the current step.
             MessageHandler(private_text, propose.private_text),
@@ -322,7 +324,7 @@ def handlers_in_order(settings: Settings) -> dict[int, Sequence[BaseHandler[Any,
             # In the organizers' group, an organizer's reason for a decline (or message to a
             # speaker) they were asked for; anyone else's text there is a question.
             MessageHandler(
-                filters.TEXT & ~filters.COMMAND & ADDRESSED_TO_BOT, organize.note_or(ask.question)
+                filters.TEXT & ~filters.COMMAND & ADDRESSED_TO_BOT, organize.group_text
             ),
             MessageHandler(private_media, ask.not_text),  # an edited photo, say
             # A command none of the above knows (in groups, only one addressed to us).

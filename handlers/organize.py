@@ -11,8 +11,8 @@ import datetime as dt
 import html
 import logging
 import re
-from collections.abc import Callable, Coroutine, Sequence
-from typing import Any, Final
+from collections.abc import Sequence
+from typing import Final
 
 from telegram import (
     InlineKeyboardButton,
@@ -42,25 +42,16 @@ from bot.proposals import (
     undoable,
 )
 from bot.settings import Settings
-from handlers import callbacks, views
+from handlers import ask, callbacks, views
 from handlers.callbacks import Button
 from handlers.common import show
 from handlers.context import FocusContext, wake_outbox
 
 log = logging.getLogger(__name__)
 
-Handler = Callable[[Update, FocusContext], Coroutine[Any, Any, None]]
 
 # Requests are shown in the organizers' group in one language for everyone.
 GROUP_LANGUAGE: Final = DEFAULT_LANGUAGE
-# The patterns handlers/app.py registers this module's buttons with (callbacks.py has them).
-DECIDE_PATTERN: Final = callbacks.DECIDE.pattern
-OVERVIEW_PATTERN: Final = callbacks.PROPOSALS.pattern
-STATE_PATTERN: Final = callbacks.PROPOSALS_IN_STATE.pattern
-OPEN_PATTERN: Final = callbacks.PROPOSAL.pattern
-MINE_PATTERN: Final = callbacks.MY_PROPOSALS.pattern
-WITHDRAW_ASK_PATTERN: Final = callbacks.WITHDRAW_ASK.pattern
-WITHDRAW_PATTERN: Final = callbacks.WITHDRAW.pattern
 
 
 def undo_minutes() -> int:
@@ -479,15 +470,11 @@ async def drop_typed_note(update: Update, context: FocusContext) -> bool:
     return True
 
 
-def note_or(fallback: Handler) -> Handler:
-    """Text in a group addressed to the bot: an organizer's reason or message first."""
-
-    async def typed_note(update: Update, context: FocusContext) -> None:
-        if not await take_typed_note(update, context):
-            await fallback(update, context)
-
-    typed_note.__doc__ = f"An organizer's typed note, else {fallback.__name__}."
-    return typed_note
+async def group_text(update: Update, context: FocusContext) -> None:
+    """Text in a group addressed to the bot: an organizer's reason or message they were asked
+    for; anyone else's text is a question."""
+    if not await take_typed_note(update, context):
+        await ask.question(update, context)
 
 
 # -- /proposals and /export ---------------------------------------------------------------------

@@ -58,7 +58,6 @@ QUESTION_MAX_LENGTH: Final = 200
 # Answers that are no answer to a question typed mid-flow: small talk, and the flow itself.
 NOT_AN_ANSWER: Final = frozenset({"nav:greeting", "nav:thanks", "nav:propose", "nav:help"})
 # Private text that answers no step: "what's on now" (handlers/agenda.py), else a question.
-_NOW_OR_QUESTION: Final = agenda.now_or(ask.question)
 
 
 def looks_like_question(text: str) -> bool:
@@ -271,14 +270,19 @@ async def private_text(update: Update, context: FocusContext) -> None:
     if await organize.take_typed_note(update, context):
         return
     try:
-        answered = await _answer_step(update, context)
+        if await _answer_step(update, context):
+            return
     except DormantDraft:
-        await _NOW_OR_QUESTION(update, context)
+        await _now_or_question(update, context)
         if update.effective_message is not None:
             await update.effective_message.reply_text(t("proposals.dormant", context.lang))
         return
-    if not answered:
-        await _NOW_OR_QUESTION(update, context)
+    await _now_or_question(update, context)
+
+
+async def _now_or_question(update: Update, context: FocusContext) -> None:
+    if not await agenda.answer_now(update, context):
+        await ask.question(update, context)
 
 
 async def _answer_step(update: Update, context: FocusContext) -> bool:
