@@ -32,7 +32,7 @@ from handlers import callbacks, update_log
 from handlers.callbacks import Button
 from handlers.common import show
 from handlers.context import FocusContext
-from handlers.organize import state_label
+from handlers.proposal_views import state_label
 from handlers.views import View, button, fit
 
 RECENT_LIMIT: Final = 10

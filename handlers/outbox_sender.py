@@ -20,7 +20,7 @@ from bot.i18n import t
 from bot.outbox import CARD, GROUP, SPEAKER, Notice, Outbox
 from bot.services import Services
 from handlers.context import OUTBOX_KEY, services_of
-from handlers.organize import GROUP_LANGUAGE, card_view, state_label
+from handlers.proposal_views import GROUP_LANGUAGE, card_view, state_label
 from handlers.transport import retry_seconds
 
 log = logging.getLogger(__name__)

@@ -38,7 +38,7 @@ from handlers.ask import render_answer
 from handlers.callbacks import Button
 from handlers.common import show
 from handlers.context import FocusContext, wake_outbox
-from handlers.organize import error_text, format_label, spot_label
+from handlers.proposal_views import error_text, format_label, spot_label
 
 log = logging.getLogger(__name__)
 
