@@ -42,7 +42,7 @@ from bot.schedule import (
 from bot.textmatch import fold
 from handlers import callbacks, views
 from handlers.callbacks import Button
-from handlers.common import show, strip_mention
+from handlers.common import show
 from handlers.context import FocusContext
 
 DEEP_LINK: Final = re.compile(r"^(session|org)-([a-z0-9-]{1,32})$")
@@ -217,20 +217,10 @@ async def now(update: Update, context: FocusContext) -> None:
     await show(update, now_view(content, context.lang, _now(context)))
 
 
-async def answer_now(update: Update, context: FocusContext) -> bool:
-    """Free text asking "what's on now" ("què hi ha ara"...): now and next, and True; any
-    other text is left to the answer engine (False)."""
-    message = update.effective_message
-    if message is None or not message.text:
-        return False
-    text = strip_mention(message.text, context.bot.username)
-    store = context.services.content
-    result = store.index.answer(text)
-    if not result.best or list(result.keys) != [NOW_ANSWER]:
-        return False
-    lang = store.index.lexicon.guess_language(text) or context.lang
-    await show(update, now_view(store.content, lang, _now(context)), edit=False)
-    return True
+async def show_now(update: Update, context: FocusContext, lang: str) -> None:
+    """Now and next, for a typed "what's on now" ("què hi ha ara"...) in its language."""
+    content = context.services.content.content
+    await show(update, now_view(content, lang, _now(context)), edit=False)
 
 
 # -- calendar files ---------------------------------------------------------------------------

@@ -7,7 +7,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from bot.answers import Answer, Nav
 from bot.content import Content, OrganizationRole, SessionKind
 from bot.i18n import LANGUAGES, plain, t
-from handlers import callbacks, views
+from handlers import agenda, callbacks, views
 from handlers.callbacks import Button
 from handlers.common import show, strip_mention
 from handlers.context import FocusContext
@@ -139,6 +139,9 @@ async def question(update: Update, context: FocusContext) -> None:
         await message.reply_text(t("ask.too_long", lang))
         return
     result = store.index.answer(text)
+    if result.best and list(result.keys) == [agenda.NOW_ANSWER]:
+        await agenda.show_now(update, context, lang)  # "what's on now", typed
+        return
     view = combined(store.content, result, lang) if result.best else None
     if view is None and result.suggestions:
         rows = []

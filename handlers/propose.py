@@ -33,7 +33,7 @@ from bot.proposals import (
     step_of,
 )
 from bot.textmatch import fold
-from handlers import agenda, ask, callbacks, organize, views
+from handlers import ask, callbacks, organize, views
 from handlers.ask import render_answer
 from handlers.callbacks import Button
 from handlers.common import show
@@ -263,7 +263,8 @@ async def _invite_to_private(update: Update, context: FocusContext) -> None:
 
 async def private_text(update: Update, context: FocusContext) -> None:
     """Private text, tried in this order: an organizer's awaited note (handlers/organize.py);
-    the answer to the open draft's step; "what's on now"; a question for the answer engine.
+    the answer to the open draft's step; otherwise a question for the answer engine (which
+    also knows "what's on now").
 
     A draft left a while ago lets the text through as a question, and says it is waiting.
     """
@@ -273,16 +274,11 @@ async def private_text(update: Update, context: FocusContext) -> None:
         if await _answer_step(update, context):
             return
     except DormantDraft:
-        await _now_or_question(update, context)
+        await ask.question(update, context)
         if update.effective_message is not None:
             await update.effective_message.reply_text(t("proposals.dormant", context.lang))
         return
-    await _now_or_question(update, context)
-
-
-async def _now_or_question(update: Update, context: FocusContext) -> None:
-    if not await agenda.answer_now(update, context):
-        await ask.question(update, context)
+    await ask.question(update, context)
 
 
 async def _answer_step(update: Update, context: FocusContext) -> bool:
