@@ -74,11 +74,11 @@ HEARTBEAT_KEY = "heartbeat"
 
 # Handler groups, in the order python-telegram-bot tries them. In each group the first handler
 # that matches runs; an update then goes on to the next group, unless a handler stops it.
-FIRST = -3  # the update's clock starts
-PERSON = -2  # who is this, which language, which content version
-COMPOSING = -1  # an admin's announcement text (stops the update when it is one)
-AREAS = 0  # every area's commands, buttons and text
-AFTER_ANSWER = 1  # what follows an answer (/reload's programme changes)
+FIRST = -1  # the update's clock starts (the log line's TypeHandler)
+PERSON = 0  # who is this, which language, which content version
+COMPOSING = 1  # an admin's announcement text (stops the update when it is one)
+AREAS = 2  # every area's commands, buttons and text
+AFTER_ANSWER = 3  # what follows an answer (/reload's programme changes)
 LAST = 9  # the update's log line
 SENDER_OPTIONS_KEY = "broadcast_sender_options"
 
