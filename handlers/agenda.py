@@ -374,8 +374,9 @@ def notice_view(plan: NoticePlan, lang: str) -> views.View:
 
 
 async def after_reload(update: Update, context: FocusContext) -> None:
-    """After /reload (handlers/admin.py, among the areas): record what changed in the programme, move
-    or cancel its reminders, and show the admin the notices waiting for a confirmation."""
+    """After /reload (handlers/admin.py, among the areas): record what changed in the
+    programme, move or cancel its reminders, and show the admin the notices waiting for a
+    confirmation."""
     if not _is_admin(update, context):
         return
     content = context.services.content.content
