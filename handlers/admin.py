@@ -14,7 +14,6 @@ from typing import Final
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatType
-from telegram.error import BadRequest
 from telegram.ext import filters
 
 from bot.broadcast_sender import Progress
@@ -30,7 +29,7 @@ from bot.content import ContentInvalid
 from bot.i18n import LANGUAGE_NAMES, LANGUAGES, Html, plain, t
 from handlers import callbacks, update_log
 from handlers.callbacks import Button
-from handlers.common import show
+from handlers.common import edit_progress, show
 from handlers.context import FocusContext
 from handlers.proposal_views import state_label
 from handlers.views import View, button, fit
@@ -397,19 +396,6 @@ def progress_reporter(bot: Bot) -> Progress:
     """Edit the admin's progress message; the final report replaces it."""
 
     async def report(progress: BroadcastReport) -> None:
-        if progress.progress_chat_id is None or progress.progress_message_id is None:
-            return
-        text = report_text(progress, progress.language)
-        try:
-            await bot.edit_message_text(
-                text,
-                chat_id=progress.progress_chat_id,
-                message_id=progress.progress_message_id,
-            )
-        except BadRequest as error:
-            if "not modified" in error.message.lower():
-                return
-            if progress.done:  # the message is gone: the report must still arrive
-                await bot.send_message(progress.progress_chat_id, text)
+        await edit_progress(bot, progress, report_text(progress, progress.language))
 
     return report

@@ -42,7 +42,7 @@ from bot.schedule import (
 from bot.textmatch import fold
 from handlers import callbacks, views
 from handlers.callbacks import Button
-from handlers.common import show
+from handlers.common import edit_progress, show
 from handlers.context import FocusContext
 
 DEEP_LINK: Final = re.compile(r"^(session|org)-([a-z0-9-]{1,32})$")
@@ -432,8 +432,6 @@ def progress_reporter(
         if progress.kind == BroadcastKind.ANNOUNCEMENT:
             await announcements(progress)
             return
-        if progress.progress_chat_id is None or progress.progress_message_id is None:
-            return  # reminders: nobody watches a progress message
         text = t(
             "notices.progress",
             progress.language,
@@ -444,15 +442,7 @@ def progress_reporter(
             blocked=progress.blocked,
             failed=progress.failed,
         )
-        try:
-            await bot.edit_message_text(
-                text,
-                chat_id=progress.progress_chat_id,
-                message_id=progress.progress_message_id,
-            )
-        except BadRequest as error:
-            if "not modified" not in error.message.lower() and progress.done:
-                await bot.send_message(progress.progress_chat_id, text)
+        await edit_progress(bot, progress, text)
 
     return report
 

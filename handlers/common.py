@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import logging
 
-from telegram import Message, Update
+from telegram import Bot, Message, Update
 from telegram.constants import ChatType, MessageEntityType
 from telegram.error import BadRequest
 from telegram.ext import filters
 
+from bot.broadcasts import BroadcastReport
 from bot.visits import visit
 from handlers.context import FocusContext
 from handlers.views import View
@@ -93,3 +94,17 @@ def strip_mention(text: str, bot_username: str | None) -> str:
     if bot_username:
         text = text.replace(f"@{bot_username}", " ")
     return text.strip()
+
+
+async def edit_progress(bot: Bot, progress: BroadcastReport, text: str) -> None:
+    """Edit the message that follows a broadcast's progress (none for reminders); when it is
+    gone, the final report still arrives, as a new message."""
+    if progress.progress_chat_id is None or progress.progress_message_id is None:
+        return
+    try:
+        await bot.edit_message_text(
+            text, chat_id=progress.progress_chat_id, message_id=progress.progress_message_id
+        )
+    except BadRequest as error:
+        if "not modified" not in error.message.lower() and progress.done:
+            await bot.send_message(progress.progress_chat_id, text)

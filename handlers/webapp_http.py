@@ -24,12 +24,12 @@ from typing import Any, Final
 from aiohttp import web
 from telegram.ext import Application
 
-from bot.calendar import calendar_file as session_calendar
 from bot.i18n import plain
 from bot.settings import Settings
 from bot.visits import known_language
 from bot.webapp.api import UnknownSession, WebAppApi, boot_strings
 from bot.webapp.auth import InitDataInvalid, WebAppUser
+from handlers.calendar_http import calendar_response
 from handlers.context import services_of
 
 log = logging.getLogger(__name__)
@@ -172,23 +172,8 @@ async def calendar_file(request: web.Request) -> web.StreamResponse:
     if session is None or content.event.date is None:
         body = plain("webapp.calendar_unavailable", lang).encode()
         return reply(body, "text/plain", status=404)
-    try:
-        username = application.bot.username
-    except RuntimeError:  # the bot was not initialized (get_me never answered)
-        username = None
-    data = session_calendar(
-        content,
-        [session],
-        lang,
-        sequences=await services.agenda.changes.sequences(),
-        bot_username=username,
-    )
-    return web.Response(
-        body=data,
-        content_type="text/calendar",
-        charset="utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{session.id}.ics"'},
-    )
+    headers = {"Content-Disposition": f'attachment; filename="{session.id}.ics"'}
+    return await calendar_response(application, [session], lang, headers)
 
 
 def add_web_app_routes(app: web.Application, application: Application) -> None:  # type: ignore[type-arg]

@@ -132,12 +132,17 @@
     card.appendChild(head);
     var details = sessionDetails(session);
     card.appendChild(details);
+    toggles(open, details);
+    return card;
+  }
+
+  // A card's head opens and closes its details (and says so to screen readers).
+  function toggles(open, details) {
     open.addEventListener("click", function () {
       var expanded = details.hidden;
       details.hidden = !expanded;
       open.setAttribute("aria-expanded", expanded ? "true" : "false");
     });
-    return card;
   }
 
   function renderTimeline() {
@@ -260,11 +265,7 @@
       details.appendChild(link);
     }
     card.appendChild(details);
-    open.addEventListener("click", function () {
-      var expanded = details.hidden;
-      details.hidden = !expanded;
-      open.setAttribute("aria-expanded", expanded ? "true" : "false");
-    });
+    toggles(open, details);
     return card;
   }
 
