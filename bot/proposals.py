@@ -183,15 +183,11 @@ class ProposalService:
 
     async def answer(self, user_id: int, text: str) -> ProposalDraft:
         """A typed answer to the current step: validated, saved, and the step moves on."""
-        draft = await self._answer(user_id, text, only_active=False)
-        assert draft is not None
+        async with self._draft_session(user_id) as (_, draft):
+            if draft is None:
+                raise NoDraft()
+            self._save_answer(draft, text)
         return draft
-
-    async def answer_if_active(self, user_id: int, text: str) -> ProposalDraft | None:
-        """`answer` for any text the person types: None if they have no draft, DormantDraft
-        if it was left a while ago. One transaction reads the draft and saves the answer.
-        """
-        return await self._answer(user_id, text, only_active=True)
 
     async def reply_if_active(
         self, user_id: int, text: str, is_question: Callable[[Step], bool] | None = None
@@ -208,17 +204,6 @@ class ProposalService:
             if not self.is_active(draft):
                 raise DormantDraft()
             return draft, self._reply(draft, text, is_question)
-
-    async def _answer(self, user_id: int, text: str, *, only_active: bool) -> ProposalDraft | None:
-        async with self._draft_session(user_id) as (_, draft):
-            if draft is None:
-                if not only_active:
-                    raise NoDraft()
-                return None
-            if only_active and not self.is_active(draft):
-                raise DormantDraft()
-            self._save_answer(draft, text)
-        return draft
 
     def _reply(
         self, draft: ProposalDraft, text: str, is_question: Callable[[Step], bool] | None

@@ -355,7 +355,9 @@ async def private_media(update: Update, context: FocusContext) -> None:
     the same question again; otherwise that only text is read (handlers/ask.py)."""
     user = update.effective_user
     service = context.services.proposals
-    draft = await service.active_draft(user.id) if user and _private(update) else None
+    # No draft, as read with the person in this update's first step: no second read.
+    may_have_draft = user is not None and _private(update) and context.has_draft is not False
+    draft = await service.active_draft(user.id) if user and may_have_draft else None
     if draft is None:
         await ask.not_text(update, context)
         return
