@@ -57,7 +57,6 @@ QUESTION_OPENERS: Final = frozenset(
 QUESTION_MAX_LENGTH: Final = 200
 # Answers that are no answer to a question typed mid-flow: small talk, and the flow itself.
 NOT_AN_ANSWER: Final = frozenset({"nav:greeting", "nav:thanks", "nav:propose", "nav:help"})
-# Private text that answers no step: "what's on now" (handlers/agenda.py), else a question.
 
 
 def looks_like_question(text: str) -> bool:
@@ -387,14 +386,19 @@ async def _after_button(
         await query.answer(plain(f"proposals.error.{error.code}", lang), show_alert=True)
         return
     except ProposalError as error:
-        draft_now = await service.draft_of(user.id)
         await query.answer()
-        if draft_now is not None:
-            view = question_view(service, draft_now, lang, error_text(error, lang))
-            await show(update, view, edit=False)
+        await _ask_again(update, context, user.id, error_text(error, lang))
         return
     await query.answer()
     await show(update, question_view(service, draft, lang))
+
+
+async def _ask_again(update: Update, context: FocusContext, user_id: int, lead: str) -> None:
+    """The person's current step again, under why their press did not count."""
+    service = context.services.proposals
+    draft = await service.draft_of(user_id)
+    if draft is not None:
+        await show(update, question_view(service, draft, context.lang, lead), edit=False)
 
 
 async def choose(update: Update, context: FocusContext) -> None:
@@ -435,10 +439,7 @@ async def submit(update: Update, context: FocusContext) -> None:
         return
     except StaleButton as error:
         await query.answer()
-        draft = await service.draft_of(user.id)
-        if draft is not None:
-            view = question_view(service, draft, lang, error_text(error, lang))
-            await show(update, view, edit=False)
+        await _ask_again(update, context, user.id, error_text(error, lang))
         return
     await query.answer()
     # Honest about where it went: without an organizers' group it is only stored, and the
