@@ -30,17 +30,9 @@ from bot.webapp.auth import sign
 from devtools.local_api import LocalBotApi, LocalRequest
 from handlers.app import build_application, running
 from handlers.webapp_http import add_web_app_routes
+from tests.e2e.chromium import CHROMIUM
+from tests.e2e.chromium import CHROMIUM_ARGS as ARGS
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 PHONE_LINK = {
     "offline": False,
     "latency": 150,

@@ -9,8 +9,6 @@ without it). Screenshots at 360x740, light and dark, go to tests/artifacts/.
 from __future__ import annotations
 
 import json
-import os
-import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -23,12 +21,12 @@ from telegram.ext import Application
 from bot.models.agenda import SavedSession
 from handlers.context import services_of
 from handlers.webapp_http import add_web_app_routes
+from tests.e2e.chromium import CHROMIUM, CHROMIUM_ARGS
 from tests.test_webapp_api import PERSON, signed_init_data
 
 playwright_api = pytest.importorskip(
     "playwright.async_api", reason="playwright is not installed (pip install -e '.[test]')"
 )
-CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
 pytestmark = [
     pytest.mark.skipif(
         not Path(CHROMIUM).is_file(),
@@ -39,15 +37,6 @@ pytestmark = [
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
 PHONE = {"width": 360, "height": 740}
 STEP_TIMEOUT_MS = 15_000
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 LIGHT = {
     "bg_color": "#ffffff",
     "text_color": "#000000",
