@@ -20,6 +20,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.answers import Nav
 from bot.content import Content, Organization, OrganizationRole, Session, SessionKind
+from bot.content.facts import faq_answer
 from bot.i18n import LANGUAGE_NAMES, LANGUAGES, Html, catalog, plain, t
 from handlers import callbacks
 
@@ -390,7 +391,8 @@ def faq_card(content: Content, faq_id: str, lang: str) -> View | None:
     faq = content.faq(faq_id)
     if faq is None:
         return None
-    text = t("faq.card", lang, question=faq.question.get(lang), answer=faq.answer.get(lang))
+    answer = faq_answer(content, faq, lang)
+    text = t("faq.card", lang, question=faq.question.get(lang), answer=answer)
     rows = []
     for ref in faq.related:
         org = content.organization(ref)
