@@ -35,6 +35,7 @@ from bot.schedule import (
     REMINDER_CHOICES,
     NoticePlan,
     change_line,
+    event_lines,
     notice_text,
     now_and_next,
     zone,
@@ -345,19 +346,33 @@ def _is_admin(update: Update, context: FocusContext) -> bool:
 
 
 def notice_view(plan: NoticePlan, lang: str) -> views.View:
-    """ "Sessions changed: 3 · People who saved them: 412", each change, a preview, confirm."""
-    changes = "\n".join(f"• {html.escape(change_line(c, lang, plan.draft))}" for c in plan.changes)
-    text = t(
-        "notices.summary",
-        lang,
-        sessions=len(plan.changes),
-        people=plan.people,
-        changes=Html(changes),
-    )
+    """The event's news (date, venue) and the changed sessions, who is told, and the notice
+    one person actually gets (the longest one), to confirm."""
+    parts: list[str] = []
+    if plan.event is not None:
+        lines = "\n".join(f"• {html.escape(line)}" for line in event_lines(plan.event, lang))
+        parts.append(t("notices.event", lang, people=plan.people, lines=Html(lines)))
+    if plan.changes:
+        changes = "\n".join(
+            f"• {html.escape(change_line(c, lang, plan.draft))}" for c in plan.changes
+        )
+        parts.append(
+            t(
+                "notices.summary",
+                lang,
+                sessions=len(plan.changes),
+                people=plan.affected,
+                changes=Html(changes),
+            )
+        )
     if not plan.people:
-        text = Html(f"{text}\n\n{t('notices.nobody', lang)}")
-    preview = html.escape(notice_text(plan.changes, lang, plan.draft))
-    text = Html(f"{text}\n\n{t('notices.preview', lang, preview=Html(preview))}")
+        parts.append(t("notices.nobody", lang))
+    else:
+        sample = notice_text(plan.sample_changes(), lang, plan.draft, plan.event)
+        parts.append(
+            t("notices.sample", lang, count=len(plan.sample), preview=Html(html.escape(sample)))
+        )
+    text = Html("\n\n".join(parts))
     rows = [
         [
             views.button(
