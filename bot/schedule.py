@@ -100,6 +100,12 @@ def now_and_next(content: Content, now: dt.datetime) -> NowNext:
     return NowNext("during", current, upcoming)
 
 
+def sessions_after(content: Content, session: Session) -> list[Session]:
+    """What comes next once `session` ends: the sessions starting first after it."""
+    later = [s for s in content.sessions if s.start >= session.end and s.id != session.id]
+    return [s for s in later if s.start == later[0].start] if later else []
+
+
 def session_time(content: Content, session: Session, lang: str) -> str:
     """ "09:30–10:30", marked (indicative) while the programme is a draft."""
     start, end = f"{session.start:%H:%M}", f"{session.end:%H:%M}"

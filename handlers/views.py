@@ -22,6 +22,7 @@ from bot.answers import Nav
 from bot.content import Content, Organization, OrganizationRole, Session, SessionKind
 from bot.content.facts import faq_answer
 from bot.i18n import LANGUAGE_NAMES, LANGUAGES, Html, catalog, plain, t
+from bot.schedule import sessions_after
 from handlers import callbacks
 
 MESSAGE_LIMIT = 4096
@@ -296,6 +297,10 @@ def session_card(content: Content, session: Session, lang: str) -> View:
         lines += ["", t("session.topics", lang, topics=topics)]
     if session.open_for_contributions:
         lines.append(t("session.open", lang))
+    after = sessions_after(content, session)
+    if after:
+        lines += ["", t("session.then", lang)]
+        lines += [html.escape(session_line_marked(content, s, lang)) for s in after]
     rows = []
     if host:
         rows.append(

@@ -154,3 +154,25 @@ def test_the_shipped_content_has_no_fixed_answer_on_the_date_or_venue() -> None:
         faq = content.faq(ident)
         assert faq is not None and faq.answer_from is not None
         assert faq.answer_from.value == field
+
+
+@pytest.mark.parametrize("question", ["is there lunch?", "what's on after lunch?"])
+async def test_what_comes_after_lunch(
+    database_url: str, tmp_path: Path, api: LocalBotApi, question: str
+) -> None:
+    async with bot_on(database_url, content_with(tmp_path), api) as app:
+        answer = await reply(app, api, question)
+    assert "14:00–15:00 (indicative) · Minimal Interoperability Mechanisms" in answer
+    assert "has not been announced" not in answer.split("\n")[0]
+
+
+async def test_the_last_session_has_nothing_after_it(
+    database_url: str, tmp_path: Path, api: LocalBotApi
+) -> None:
+    async with bot_on(database_url, content_with(tmp_path), api) as app:
+        person = LocalChat(app, api, user_id=502)
+        await person.send("/start")
+        closing = (await person.press_data("ses:closing"))[-1].text
+        coffee = (await person.press_data("ses:coffee-break"))[-1].text
+    assert "Then:" not in closing
+    assert "Then:" in coffee and "12:00–13:00 (indicative) · Digital skills" in coffee
