@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Final
 
 from telegram import (
@@ -73,6 +73,16 @@ async def personal_session_card(
     )
 
 
+async def viewer_for(update: Update, context: FocusContext, keys: Sequence[str]) -> views.Viewer:
+    """Who is looking, for the session cards among answer `keys` (their saved sessions are
+    read only if a session is among them)."""
+    user = update.effective_user
+    saved: frozenset[str] = frozenset()
+    if user is not None and any(key.startswith("session:") for key in keys):
+        saved = frozenset(await context.services.agenda.saved(user.id))
+    return views.Viewer(saved, context.bot.username)
+
+
 async def toggle_save(update: Update, context: FocusContext) -> None:
     """☆ Save / ★ Saved on a session card, for whoever pressed it."""
     query = update.callback_query
@@ -127,6 +137,8 @@ def agenda_view(
         reminders = t("agenda.reminders.off", lang)
     if not sessions:
         rows = [[views.button(plain("menu.programme", lang), callbacks.PROGRAMME.data(0))]]
+        if whole := views.programme_ics_button(content, lang):
+            rows.append(whole)
         rows += [_reminders_row(lang), views.back_row(lang)]
         return views.View(f"{t('agenda.empty', lang)}\n\n{reminders}", InlineKeyboardMarkup(rows))
     lines: list[str] = [t("agenda.title", lang, count=len(sessions))]
@@ -147,6 +159,8 @@ def agenda_view(
     if content.event.date is not None:
         my_agenda = callbacks.ICS.data(callbacks.ICS_AGENDA)
         rows.append([views.button(plain("agenda.button.ics", lang), my_agenda)])
+    if whole := views.programme_ics_button(content, lang):
+        rows.append(whole)
     rows += [_reminders_row(lang), views.back_row(lang)]
     return views.View(views.fit("\n".join(lines)), InlineKeyboardMarkup(rows))
 

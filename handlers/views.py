@@ -241,10 +241,23 @@ def session_list(
     return View(fit("\n".join(lines)), InlineKeyboardMarkup(rows))
 
 
+def programme_ics_button(content: Content, lang: str) -> list[InlineKeyboardButton]:
+    """The whole programme as a calendar file, in the chat (once the date is known)."""
+    if content.event.date is None:
+        return []
+    data = callbacks.ICS.data(callbacks.ICS_PROGRAMME)
+    return [button(plain("agenda.button.programme_ics", lang), data)]
+
+
 @per_content
 def programme(content: Content, lang: str, page: int = 0) -> View:
     title = t("programme.title", lang, count=len(content.sessions), date=event_date(content, lang))
-    return session_list(content, lang, content.sessions, page, title, callbacks.PROGRAMME.data)
+    view = session_list(content, lang, content.sessions, page, title, callbacks.PROGRAMME.data)
+    calendar = programme_ics_button(content, lang)
+    if not calendar or view.keyboard is None:
+        return view
+    rows = [list(row) for row in view.keyboard.inline_keyboard]
+    return View(view.text, InlineKeyboardMarkup([*rows[:-1], calendar, rows[-1]]))
 
 
 @per_content
@@ -270,6 +283,7 @@ def organizations(content: Content, lang: str, role: OrganizationRole, page: int
 
 @per_content
 def session_card(content: Content, session: Session, lang: str) -> View:
+    """A session's text and its own buttons; people see it through `session_card_for`."""
     lines: list[str] = [
         t(
             "session.header",
@@ -326,11 +340,20 @@ def share_url(link: str, text: str) -> str:
     return f"https://t.me/share/url?{query}"
 
 
+@dataclass(frozen=True)
+class Viewer:
+    """Who a card is for: the sessions they saved (☆ / ★) and the bot's name (Share)."""
+
+    saved: frozenset[str] = frozenset()
+    bot_username: str | None = None
+
+
 def session_card_for(
     content: Content, session: Session, lang: str, *, saved: bool, bot_username: str | None
 ) -> View:
-    """A session's card for one person: ☆ Save / ★ Saved, Share (its deep link) and, once the
-    date is known, its calendar file, above the card's own buttons."""
+    """THE session card, whatever path leads to it (a list, a typed question, "did you
+    mean", a deep link, an organization's card): ☆ Save / ★ Saved, Share (its deep link)
+    and, once the date is known, its calendar file, above the card's own buttons."""
     card = session_card(content, session, lang)
     save_key = "agenda.button.saved" if saved else "agenda.button.save"
     first = [button(plain(save_key, lang), callbacks.SAVE.data(session.id))]
