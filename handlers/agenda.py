@@ -173,6 +173,10 @@ async def agenda(update: Update, context: FocusContext) -> None:
     """/agenda and "⭐ My agenda"."""
     if update.callback_query:
         await update.callback_query.answer()
+    await _show_agenda(update, context)
+
+
+async def _show_agenda(update: Update, context: FocusContext) -> None:
     user = update.effective_user
     if user is None:
         return
@@ -289,6 +293,10 @@ async def settings(update: Update, context: FocusContext) -> None:
     """/settings: language, the organizers' updates and reminders in one place."""
     if update.callback_query:
         await update.callback_query.answer()
+    await _show_settings(update, context)
+
+
+async def _show_settings(update: Update, context: FocusContext) -> None:
     user = update.effective_user
     if user is None:
         return
@@ -311,8 +319,20 @@ async def settings(update: Update, context: FocusContext) -> None:
     await show(update, views.View(text, InlineKeyboardMarkup(rows)))
 
 
+def _opened_from_settings(update: Update) -> bool:
+    """Whether the pressed message is Settings, or the Reminders page opened from it (its
+    Back goes there); else it is My agenda's. Read from the message's own buttons, so
+    nothing is remembered between presses (like a session card's Back to its list page)."""
+    query = update.callback_query
+    markup = getattr(query.message, "reply_markup", None) if query is not None else None
+    if markup is None:
+        return True
+    data = {b.callback_data for row in markup.inline_keyboard for b in row}
+    return bool(data & {callbacks.LANGUAGES.data(), callbacks.SETTINGS.data()})
+
+
 async def reminders_menu(update: Update, context: FocusContext) -> None:
-    """⏰ Reminders: 10, 15 or 30 minutes before, or none."""
+    """⏰ Reminders: 10, 15 or 30 minutes before, or none; Back to where it was opened."""
     query = update.callback_query
     if query is not None:
         await query.answer()
@@ -330,7 +350,8 @@ async def reminders_menu(update: Update, context: FocusContext) -> None:
         )
         mark = "✓ " if choice == minutes else ""
         rows.append([views.button(f"{mark}{label}", callbacks.REMINDER.data(choice))])
-    rows.append(views.back_row(lang, callbacks.SETTINGS.data()))
+    back = callbacks.SETTINGS if _opened_from_settings(update) else callbacks.AGENDA
+    rows.append(views.back_row(lang, back.data()))
     text = t("reminders.choose", lang, current=_reminder_label(minutes, lang))
     if context.services.content.content.event.date is None:
         text = Html(f"{text}\n\n{t('agenda.reminders.no_date', lang)}")
@@ -338,7 +359,8 @@ async def reminders_menu(update: Update, context: FocusContext) -> None:
 
 
 async def choose_reminder(update: Update, context: FocusContext) -> None:
-    """A reminder choice, for the person who pressed it; their reminders move with it."""
+    """A reminder choice, for the person who pressed it; their reminders move with it. Then
+    back to the page the Reminders were opened from (My agenda or Settings)."""
     query = update.callback_query
     assert query is not None
     (choice,) = Button.fields(context)
@@ -348,7 +370,10 @@ async def choose_reminder(update: Update, context: FocusContext) -> None:
     await query.answer(
         plain("reminders.changed", context.lang, choice=_reminder_label(minutes, context.lang))
     )
-    await settings(update, context)
+    if _opened_from_settings(update):
+        await _show_settings(update, context)
+    else:
+        await _show_agenda(update, context)
 
 
 # -- change notices (after /reload) -----------------------------------------------------------
@@ -525,7 +550,7 @@ def inline_results(
             continue
         results.append(_session_result(content, session, lang, bot_username))
     for org in content.organizations:
-        texts = [org.name, *org.aliases]
+        texts = [org.name, org.display_name(lang), *org.aliases]
         texts += org.summary.all() if org.summary else []
         if not words or _matches(words, *texts):
             results.append(_organization_result(content, org, lang, bot_username))
@@ -558,7 +583,7 @@ def _organization_result(
     link = f"https://t.me/{bot_username}?start=org-{org.id}" if bot_username else None
     return InlineQueryResultArticle(
         id=f"o:{org.id}",
-        title=org.name,
+        title=org.display_name(lang),
         description=plain(f"org.role.{org.role.value}", lang),
         input_message_content=InputTextMessageContent(card.text),
         reply_markup=_open_button(lang, link),

@@ -6,6 +6,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from bot.answers import Answer, Nav
 from bot.content import Content, OrganizationRole, SessionKind
+from bot.content.facts import faq_answer, repeats
 from bot.i18n import LANGUAGES, plain, t
 from handlers import agenda, callbacks, views
 from handlers.callbacks import Button
@@ -81,13 +82,32 @@ def _opens(key: str) -> str | None:
     return None
 
 
+def _said_by_a_card(
+    content: Content, key: str, views_of: dict[str, views.View | None], lang: str
+) -> bool:
+    """A FAQ about an organization whose card is in the same reply, and says nothing more."""
+    kind, _, ident = key.partition(":")
+    faq = content.faq(ident) if kind == "faq" else None
+    if faq is None:
+        return False
+    answer = faq_answer(content, faq, lang)
+    for ref in faq.related:
+        card = views_of.get(f"org:{ref}")
+        if card is not None and repeats(answer, card.text):
+            return True
+    return False
+
+
 def combined(
     content: Content, result: Answer, lang: str, viewer: views.Viewer | None = None
 ) -> views.View | None:
     """One reply for a message that asked several things: the answers one after the other,
     their buttons together (none to a card already in the reply), one way back to the menu."""
+    views_of = {key: render_answer(content, key, lang, viewer) for key in result.keys}
     shown = [
-        v for key in result.keys if (v := render_answer(content, key, lang, viewer)) is not None
+        view
+        for key, view in views_of.items()
+        if view is not None and not _said_by_a_card(content, key, views_of, lang)
     ]
     if len(shown) < 2:
         return shown[0] if shown else None

@@ -272,7 +272,7 @@ def side_events(content: Content, lang: str, page: int = 0) -> View:
 @per_content
 def organizations(content: Content, lang: str, role: OrganizationRole, page: int = 0) -> View:
     shown, page, pages = _paginate(content.organizations_with_role(role), page)
-    rows = [[button(o.name, callbacks.ORGANIZATION.data(o.id))] for o in shown]
+    rows = [[button(o.display_name(lang), callbacks.ORGANIZATION.data(o.id))] for o in shown]
     pager = _pager(lang, page, pages, lambda p: callbacks.ORGANIZATIONS.data(role.value, p))
     if pager:
         rows.append(pager)
@@ -297,7 +297,7 @@ def session_card(content: Content, session: Session, lang: str) -> View:
         lines.append(t("session.room", lang, room=session.room.get(lang)))
     host = content.organization(session.host) if session.host else None
     if host:
-        lines.append(t("session.host", lang, host=host.name))
+        lines.append(t("session.host", lang, host=host.display_name(lang)))
     if session.kind in (SessionKind.PANEL, SessionKind.SIDE_EVENT):
         lines.append(
             t("session.speakers", lang, speakers=", ".join(session.speakers))
@@ -320,7 +320,7 @@ def session_card(content: Content, session: Session, lang: str) -> View:
         rows.append(
             [
                 button(
-                    plain("session.host_button", lang, host=host.name),
+                    plain("session.host_button", lang, host=host.display_name(lang)),
                     callbacks.ORGANIZATION.data(host.id),
                 )
             ]
@@ -384,7 +384,7 @@ def _website_row(org: Organization, lang: str) -> list[list[InlineKeyboardButton
 def organization_card(content: Content, org: Organization, lang: str) -> View:
     """A few lines of key facts (the summary), its sessions, then "More about" for the rest."""
     role = plain(f"org.role.{org.role.value}", lang)
-    lines = [t("org.header", lang, name=org.name, role=role), ""]
+    lines = [t("org.header", lang, name=org.display_name(lang), role=role), ""]
     facts = org.summary or org.description
     lines.append(html.escape(facts.get(lang)) if facts else t("org.no_description", lang))
     hosted = content.sessions_hosted_by(org.id)
@@ -393,7 +393,7 @@ def organization_card(content: Content, org: Organization, lang: str) -> View:
         lines += [html.escape(session_line_marked(content, s, lang)) for s in hosted]
     rows = [[button(s.title.get(lang), callbacks.SESSION.data(s.id))] for s in hosted]
     if _has_more(org):
-        more = plain("truth.org.more_button", lang, name=org.name)
+        more = plain("truth.org.more_button", lang, name=org.display_name(lang))
         rows.append([button(more, callbacks.ORGANIZATION_MORE.data(org.id))])
     rows += _website_row(org, lang)
     rows.append(back_row(lang, callbacks.ORGANIZATIONS.data(org.role.value, 0)))
@@ -404,11 +404,11 @@ def organization_card(content: Content, org: Organization, lang: str) -> View:
 def organization_more(content: Content, org: Organization, lang: str) -> View:
     """The rest of an organization's description, with the way back to its card."""
     role = plain(f"org.role.{org.role.value}", lang)
-    lines = [t("org.header", lang, name=org.name, role=role), ""]
+    lines = [t("org.header", lang, name=org.display_name(lang), role=role), ""]
     rest = org.description if _has_more(org) else None
     lines.append(html.escape(rest.get(lang)) if rest else t("org.no_description", lang))
     rows = _website_row(org, lang)
-    back = plain("truth.org.back_button", lang, name=org.name)
+    back = plain("truth.org.back_button", lang, name=org.display_name(lang))
     rows.append([button(back, callbacks.ORGANIZATION.data(org.id))])
     rows.append(back_row(lang))
     return View(fit("\n".join(lines)), InlineKeyboardMarkup(rows))
@@ -426,7 +426,7 @@ def faq_card(content: Content, faq_id: str, lang: str) -> View | None:
         org = content.organization(ref)
         session = content.session(ref)
         if org:
-            rows.append([button(org.name, callbacks.ORGANIZATION.data(org.id))])
+            rows.append([button(org.display_name(lang), callbacks.ORGANIZATION.data(org.id))])
         elif session:
             rows.append([button(session.title.get(lang), callbacks.SESSION.data(session.id))])
     rows.append(back_row(lang))
@@ -444,7 +444,7 @@ def answer_label(content: Content, key: str, lang: str) -> str | None:
     """A short button label for an answer key ("did you mean" buttons)."""
     kind, _, ident = key.partition(":")
     if kind == "org" and (org := content.organization(ident)):
-        return org.name
+        return org.display_name(lang)
     if kind == "session" and (session := content.session(ident)):
         if content.draft:  # no room on a button to say the time is indicative
             return session.title.get(lang)

@@ -116,3 +116,58 @@ def test_a_calendar_location_is_the_room_and_the_venue(tmp_path: Path) -> None:
     found = locations(dated(tmp_path / "b", venue=None))
     assert found["session-panel-connectivity"] == "Sala Gran"
     assert found["session-opening"] is None
+
+
+HELP_COMMANDS = ("/agenda", "/now", "/settings")
+
+
+async def test_help_names_the_agenda_now_and_settings(
+    database_url: str, tmp_path: Path, api: LocalBotApi
+) -> None:
+    async with bot_on(database_url, CONTENT_DIR, api) as app:
+        for user_id, lang in ((611, "en"), (612, "es"), (613, "ca")):
+            calls = await LocalChat(app, api, user_id=user_id, language_code=lang).send("/help")
+            assert all(command in calls[-1].text for command in HELP_COMMANDS), lang
+
+
+def data_of(calls: list[Call]) -> list[str]:
+    shown = [c for c in calls if c.method in {"sendMessage", "editMessageText"}]
+    return [str(b.get("callback_data")) for b in shown[-1].buttons()]
+
+
+async def test_a_reply_with_a_card_says_each_fact_once_and_links_the_card_once(
+    database_url: str, tmp_path: Path, api: LocalBotApi
+) -> None:
+    async with bot_on(database_url, CONTENT_DIR, api) as app:
+        english = LocalChat(app, api, user_id=621)
+        calls = await english.send("what is OASC and what are its values")
+        text = calls[-1].text
+        assert text.count("openness, agility") == 1
+        assert "org:oasc" not in data_of(calls)  # its card is this reply: no "About OASC"
+        assert data_of(calls).count("orgm:oasc") == 1
+
+        catalan = LocalChat(app, api, user_id=622, language_code="ca")
+        text = (await catalan.send("què és l'AMB i quants habitants té?"))[-1].text
+        assert text.count("3,2 milions") == 1
+        assert "Àrea Metropolitana de Barcelona (AMB)" in text
+        assert "Barcelona Metropolitan Area" not in text
+
+
+async def test_a_reminder_chosen_from_the_agenda_goes_back_to_the_agenda(
+    database_url: str, tmp_path: Path, api: LocalBotApi
+) -> None:
+    async with bot_on(database_url, dated(tmp_path), api) as app:
+        person = LocalChat(app, api, user_id=631)
+        await person.send("/start")
+        await person.press_data("sv:closing")
+        await person.send("/agenda")
+        page = await person.press("Reminders")
+        assert "agenda" in data_of(page) and "settings" not in data_of(page)  # its Back
+        landed = await person.press("30 minutes before")
+        assert "My agenda" in landed[-1].text and "Settings" not in landed[-1].text
+        assert "30 minutes" in landed[-1].text
+
+        await person.send("/settings")
+        await person.press("Reminders")
+        landed = await person.press("15 minutes before")
+        assert "Settings" in landed[-1].text

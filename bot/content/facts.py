@@ -123,6 +123,22 @@ def faq_answer(content: Content, faq: Faq, lang: str) -> str:
     return "\n\n".join(parts)
 
 
+# -- one reply, each fact once ----------------------------------------------------------------
+
+_WORD = re.compile(r"\w{3,}")
+
+
+def repeats(text: str, within: str, share: float = 0.7) -> bool:
+    """Whether `text` says little that `within` does not already say: most of its words
+    (of three letters or more) are there. "How many inhabitants does the AMB have?" asked
+    with "what is the AMB?" is answered by the AMB's card: the FAQ would say it again."""
+    words = {w.lower() for w in _WORD.findall(text)}
+    if not words:
+        return False
+    known = {w.lower() for w in _WORD.findall(within)}
+    return len(words & known) >= share * len(words)
+
+
 # -- check-content: fixed text that says a field is not announced ---------------------------
 
 _NOT_ANNOUNCED = re.compile(

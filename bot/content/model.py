@@ -178,6 +178,13 @@ class Organization(_Strict):
     description: Text | None = None
     more_info_url: Annotated[str, StringConstraints(pattern=r"^https?://\S+$")] | None = None
 
+    def display_name(self, lang: str) -> str:
+        """The name in `lang` where the content gives one ("Àrea Metropolitana de Barcelona
+        (AMB)" in Catalan), else `name`."""
+        if self.local_name is not None and lang in self.local_name.root:
+            return self.local_name.root[lang]
+        return self.name
+
 
 class AnswerFrom(StrEnum):
     """A fact an answer is built from, so that it follows the content: the event's date or
