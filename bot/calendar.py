@@ -4,8 +4,9 @@ Each session is one VEVENT with a stable UID (the session id and the bot's domai
 importing the file again updates the event instead of adding a copy, and a SEQUENCE that
 grows each time the session changes (bot/schedule.py keeps the count). Times carry the
 event's zone (TZID) with its VTIMEZONE. While the programme is a draft, the description says
-its time is indicative. With no date announced there is nothing honest to put in a calendar:
-the file has no events (a subscribed calendar fills in once the date is known).
+its time is indicative. LOCATION is the room and the venue, as far as they are known. With no
+date announced there is nothing honest to put in a calendar: the file has no events (a
+subscribed calendar fills in once the date is known).
 """
 
 from __future__ import annotations
@@ -61,8 +62,9 @@ def calendar_file(
         event.add("dtstart", start)
         event.add("dtend", end)
         event.add("summary", session.title.get(lang))
-        if session.room:
-            event.add("location", session.room.get(lang))
+        location = _location(content, session, lang)
+        if location:
+            event.add("location", location)
         link = deep_link(bot_username, session.id)
         if link:
             event.add("url", link)
@@ -72,6 +74,13 @@ def calendar_file(
         calendar.add_component(event)
     calendar.add_missing_timezones()
     return calendar.to_ical()
+
+
+def _location(content: Content, session: Session, lang: str) -> str | None:
+    """Where: "room, venue", or whichever of the two is known; None if neither is."""
+    venue = content.event.venue
+    parts = [text.get(lang) for text in (session.room, venue) if text is not None]
+    return ", ".join(parts) or None
 
 
 def _description(content: Content, session: Session, lang: str, link: str | None) -> str:

@@ -100,6 +100,12 @@ def now_and_next(content: Content, now: dt.datetime) -> NowNext:
     return NowNext("during", current, upcoming)
 
 
+def sessions_after(content: Content, session: Session) -> list[Session]:
+    """What comes next once `session` ends: the sessions starting first after it."""
+    later = [s for s in content.sessions if s.start >= session.end and s.id != session.id]
+    return [s for s in later if s.start == later[0].start] if later else []
+
+
 def session_time(content: Content, session: Session, lang: str) -> str:
     """ "09:30–10:30", marked (indicative) while the programme is a draft."""
     start, end = f"{session.start:%H:%M}", f"{session.end:%H:%M}"
@@ -373,7 +379,9 @@ def compare(before: dict[str, Any], after: dict[str, Any]) -> list[SessionChange
             changes.append(SessionChange(ident, ("new",), None, new))
             continue
         what = []
-        if (old["start"], old["end"], old["date"]) != (new["start"], new["end"], new["date"]):
+        # The date is the event's (an EventChange), not each session's: a date set or moved
+        # is told once, not as eleven sessions "changed" with no visible difference.
+        if (old["start"], old["end"]) != (new["start"], new["end"]):
             what.append("time")
         if old["room"] != new["room"]:
             what.append("room")
@@ -387,6 +395,65 @@ def compare(before: dict[str, Any], after: dict[str, Any]) -> list[SessionChange
         if ident not in after
     ]
     return changes
+
+
+EVENT_KEY = "@event"  # the event's date and venue, beside the sessions in the stored snapshot
+
+
+def event_snapshot(content: Content) -> dict[str, Any]:
+    event = content.event
+    return {
+        "date": event.date.isoformat() if event.date else None,
+        "venue": dict(event.venue.root) if event.venue else None,
+    }
+
+
+@dataclass(frozen=True)
+class EventChange:
+    """The event's date or venue announced, moved or withdrawn (after /reload)."""
+
+    what: tuple[str, ...]
+    before: dict[str, Any]
+    after: dict[str, Any]
+
+    def as_json(self) -> dict[str, Any]:
+        return {"what": list(self.what), "before": self.before, "after": self.after}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any] | None) -> EventChange | None:
+        if not data:
+            return None
+        return cls(tuple(data["what"]), data["before"], data["after"])
+
+
+def compare_event(before: dict[str, Any], after: dict[str, Any]) -> EventChange | None:
+    what = tuple(field for field in ("date", "venue") if before.get(field) != after.get(field))
+    return EventChange(what, before, after) if what else None
+
+
+def _stored_event(stored: dict[str, Any]) -> dict[str, Any]:
+    """The event last seen; from a snapshot stored before it was kept, its sessions' date."""
+    if EVENT_KEY in stored:
+        return dict(stored[EVENT_KEY])
+    dates = [v["snapshot"].get("date") for v in stored.values() if not v.get("cancelled")]
+    return {"date": dates[0] if dates else None, "venue": None}
+
+
+def _day(iso: str | None) -> str:
+    return f"{dt.date.fromisoformat(iso):%d/%m/%Y}" if iso else "–"
+
+
+def event_lines(change: EventChange, lang: str) -> list[str]:
+    """ "The date is now announced: 05/12/2026.", "The venue has changed: A → B." ..."""
+    lines = []
+    for field in change.what:
+        old, new = change.before.get(field), change.after.get(field)
+        show = _day if field == "date" else (lambda value: _text(value, lang))
+        state = "known" if old is None else "withdrawn" if new is None else "moved"
+        lines.append(
+            plain(f"agenda.change.{field}_{state}", lang, before=show(old), after=show(new))
+        )
+    return lines
 
 
 def _text(value: dict[str, str] | None, lang: str) -> str:
@@ -436,8 +503,14 @@ def change_line(change: SessionChange, lang: str, draft: bool) -> str:
     return plain("agenda.change.line", lang, title=title, changes="; ".join(parts))
 
 
-def notice_text(changes: list[SessionChange], lang: str, draft: bool) -> str:
-    lines = [plain("agenda.change.header", lang)]
+def notice_text(
+    changes: list[SessionChange], lang: str, draft: bool, event: EventChange | None = None
+) -> str:
+    """One person's notice: the event's news (date, venue), then the sessions they saved
+    that changed."""
+    lines = [plain("agenda.change.header" if changes else "agenda.change.header_event", lang)]
+    if event is not None:
+        lines += [f"• {line}" for line in event_lines(event, lang)]
     lines += [f"• {change_line(c, lang, draft)}" for c in changes]
     lines.append(plain("agenda.change.footer", lang))
     return "\n".join(lines)
@@ -445,13 +518,20 @@ def notice_text(changes: list[SessionChange], lang: str, draft: bool) -> str:
 
 @dataclass(frozen=True)
 class NoticePlan:
-    """A change waiting for an admin: what changed, how many people saved it."""
+    """A change waiting for an admin: what changed, how many people are to be told, and the
+    changed sessions the person with the most of them saved (their notice is the preview)."""
 
     broadcast_id: int
     revision: int
     changes: list[SessionChange]
     people: int
     draft: bool
+    event: EventChange | None = None
+    sample: tuple[str, ...] = ()
+    affected: int = 0  # of `people`, those who saved a changed session
+
+    def sample_changes(self) -> list[SessionChange]:
+        return [c for c in self.changes if c.session_id in self.sample]
 
 
 class ProgrammeTracker:
@@ -467,6 +547,7 @@ class ProgrammeTracker:
         A compare-and-set on the revision: two workers reading the same change record it once.
         """
         current = {s.id: snapshot_of(content, s) for s in content.sessions}
+        event_now = event_snapshot(content)
         for _attempt in range(5):
             async with self._sessions.begin() as session:
                 row = await session.get(ProgrammeSnapshot, SNAPSHOT_ROW)
@@ -476,16 +557,18 @@ class ProgrammeTracker:
                         .values(
                             id=SNAPSHOT_ROW,
                             revision=1,
-                            sessions=json.dumps(_stored(current, {})),
+                            sessions=json.dumps(_stored(current, {}, event_now)),
                             updated_at=utcnow(),
                         )
                         .on_conflict_do_nothing(index_elements=["id"])
                     )
                     return None  # the first programme seen: nothing to compare with
                 stored = json.loads(row.sessions)
+                event_change = compare_event(_stored_event(stored), event_now)
+                stored.pop(EVENT_KEY, None)
                 before = {k: v["snapshot"] for k, v in stored.items() if not v.get("cancelled")}
                 changes = compare(before, current)
-                if not changes:
+                if not changes and event_change is None:
                     return None
                 revision = row.revision + 1
                 moved = await session.execute(
@@ -496,7 +579,7 @@ class ProgrammeTracker:
                     )
                     .values(
                         revision=revision,
-                        sessions=json.dumps(_stored(current, stored)),
+                        sessions=json.dumps(_stored(current, stored, event_now)),
                         updated_at=utcnow(),
                     )
                 )
@@ -506,7 +589,11 @@ class ProgrammeTracker:
                     kind=BroadcastKind.CHANGE_NOTICE,
                     key=f"changes:{revision}",
                     text=json.dumps(
-                        {"draft": content.draft, "changes": [c.as_json() for c in changes]}
+                        {
+                            "draft": content.draft,
+                            "changes": [c.as_json() for c in changes],
+                            "event": event_change.as_json() if event_change else None,
+                        }
                     ),
                     audience="saved",
                     language="en",
@@ -525,7 +612,8 @@ class ProgrammeTracker:
             row = await session.get(ProgrammeSnapshot, SNAPSHOT_ROW)
         if row is None:
             return {}
-        return {k: int(v["sequence"]) for k, v in json.loads(row.sessions).items()}
+        stored = json.loads(row.sessions)
+        return {k: int(v["sequence"]) for k, v in stored.items() if k != EVENT_KEY}
 
     async def waiting(self) -> list[NoticePlan]:
         """Change notices no admin has confirmed or dropped yet, oldest first."""
@@ -551,17 +639,30 @@ class ProgrammeTracker:
     async def _plan(self, session: AsyncSession, row: Broadcast) -> NoticePlan:
         data = json.loads(row.text)
         changes = [SessionChange.from_json(c) for c in data["changes"]]
-        people = len(await self._recipients(session, changes))
+        event = EventChange.from_json(data.get("event"))
+        people = await self._recipients(session, changes, everyone=event is not None)
         revision = int((row.key or "changes:0").split(":")[1])
-        return NoticePlan(row.id, revision, changes, people, bool(data.get("draft")))
+        # The preview is one real notice: that of the person told about the most sessions.
+        sample = max(people.values(), key=lambda told: len(told[1]), default=("en", []))[1]
+        return NoticePlan(
+            row.id,
+            revision,
+            changes,
+            len(people),
+            bool(data.get("draft")),
+            event,
+            tuple(sample),
+            sum(1 for _lang, saved in people.values() if saved),
+        )
 
     @staticmethod
     async def _recipients(
-        session: AsyncSession, changes: list[SessionChange]
+        session: AsyncSession, changes: list[SessionChange], *, everyone: bool = False
     ) -> dict[int, tuple[str, list[str]]]:
-        """Who saved a changed session: id -> (language, the changed session ids they saved)."""
-        ids = [c.session_id for c in changes]
-        rows = await session.execute(
+        """Who saved a changed session (with `everyone`, a date or venue announced: who saved
+        any session): id -> (language, the changed session ids they saved)."""
+        ids = {c.session_id for c in changes}
+        query = (
             select(
                 SavedSession.user_id,
                 SavedSession.session_id,
@@ -569,13 +670,17 @@ class ProgrammeTracker:
                 User.telegram_language,
             )
             .join(User, User.id == SavedSession.user_id)
-            .where(SavedSession.session_id.in_(ids), User.blocked_at.is_(None))
-            .order_by(SavedSession.user_id)
+            .where(User.blocked_at.is_(None))
+            .order_by(SavedSession.user_id, SavedSession.session_id)
         )
+        if not everyone:
+            query = query.where(SavedSession.session_id.in_(ids))
         people: dict[int, tuple[str, list[str]]] = {}
-        for uid, session_id, chosen, telegram in rows:
+        for uid, session_id, chosen, telegram in await session.execute(query):
             lang = chosen or normalize_language(telegram)
-            people.setdefault(uid, (lang, []))[1].append(session_id)
+            told = people.setdefault(uid, (lang, []))[1]
+            if session_id in ids:
+                told.append(session_id)
         return people
 
     async def confirm(
@@ -602,8 +707,9 @@ class ProgrammeTracker:
             assert row is not None
             data = json.loads(row.text)
             changes = [SessionChange.from_json(c) for c in data["changes"]]
+            event = EventChange.from_json(data.get("event"))
             draft = bool(data.get("draft"))
-            people = await self._recipients(session, changes)
+            people = await self._recipients(session, changes, everyone=event is not None)
             by_id = {c.session_id: c for c in changes}
             if people:
                 await session.execute(
@@ -613,7 +719,7 @@ class ProgrammeTracker:
                             "broadcast_id": broadcast_id,
                             "user_id": uid,
                             "status": DeliveryStatus.PENDING.value,
-                            "text": notice_text([by_id[i] for i in saved], lang, draft),
+                            "text": notice_text([by_id[i] for i in saved], lang, draft, event),
                             "once_key": row.key,
                             "not_before": now,
                         }
@@ -622,7 +728,7 @@ class ProgrammeTracker:
                 )
             row.admin_id = admin_id
             row.language = language
-            row.text = notice_text(changes, language, draft)
+            row.text = notice_text(changes, language, draft, event)
             row.total = len(people)
             row.progress_chat_id = progress_chat_id
             row.progress_message_id = progress_message_id
@@ -641,9 +747,12 @@ class ProgrammeTracker:
         return bool(getattr(dropped, "rowcount", 0))
 
 
-def _stored(current: dict[str, dict[str, Any]], stored: dict[str, Any]) -> dict[str, Any]:
-    """The new stored programme: sequences grow where something changed; cancelled ones kept."""
-    result: dict[str, Any] = {}
+def _stored(
+    current: dict[str, dict[str, Any]], stored: dict[str, Any], event: dict[str, Any]
+) -> dict[str, Any]:
+    """The new stored programme: sequences grow where something changed (a session's date
+    too: its calendar event moves); cancelled ones kept; the event's date and venue."""
+    result: dict[str, Any] = {EVENT_KEY: event}
     for ident, snap in current.items():
         old = stored.get(ident)
         sequence = int(old["sequence"]) if old else 0

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Final
 
 from telegram import (
@@ -35,6 +35,7 @@ from bot.schedule import (
     REMINDER_CHOICES,
     NoticePlan,
     change_line,
+    event_lines,
     notice_text,
     now_and_next,
     zone,
@@ -70,6 +71,16 @@ async def personal_session_card(
     return views.session_card_for(
         content, session, context.lang, saved=saved, bot_username=context.bot.username
     )
+
+
+async def viewer_for(update: Update, context: FocusContext, keys: Sequence[str]) -> views.Viewer:
+    """Who is looking, for the session cards among answer `keys` (their saved sessions are
+    read only if a session is among them)."""
+    user = update.effective_user
+    saved: frozenset[str] = frozenset()
+    if user is not None and any(key.startswith("session:") for key in keys):
+        saved = frozenset(await context.services.agenda.saved(user.id))
+    return views.Viewer(saved, context.bot.username)
 
 
 async def toggle_save(update: Update, context: FocusContext) -> None:
@@ -126,6 +137,8 @@ def agenda_view(
         reminders = t("agenda.reminders.off", lang)
     if not sessions:
         rows = [[views.button(plain("menu.programme", lang), callbacks.PROGRAMME.data(0))]]
+        if whole := views.programme_ics_button(content, lang):
+            rows.append(whole)
         rows += [_reminders_row(lang), views.back_row(lang)]
         return views.View(f"{t('agenda.empty', lang)}\n\n{reminders}", InlineKeyboardMarkup(rows))
     lines: list[str] = [t("agenda.title", lang, count=len(sessions))]
@@ -146,6 +159,8 @@ def agenda_view(
     if content.event.date is not None:
         my_agenda = callbacks.ICS.data(callbacks.ICS_AGENDA)
         rows.append([views.button(plain("agenda.button.ics", lang), my_agenda)])
+    if whole := views.programme_ics_button(content, lang):
+        rows.append(whole)
     rows += [_reminders_row(lang), views.back_row(lang)]
     return views.View(views.fit("\n".join(lines)), InlineKeyboardMarkup(rows))
 
@@ -158,6 +173,10 @@ async def agenda(update: Update, context: FocusContext) -> None:
     """/agenda and "⭐ My agenda"."""
     if update.callback_query:
         await update.callback_query.answer()
+    await _show_agenda(update, context)
+
+
+async def _show_agenda(update: Update, context: FocusContext) -> None:
     user = update.effective_user
     if user is None:
         return
@@ -274,6 +293,10 @@ async def settings(update: Update, context: FocusContext) -> None:
     """/settings: language, the organizers' updates and reminders in one place."""
     if update.callback_query:
         await update.callback_query.answer()
+    await _show_settings(update, context)
+
+
+async def _show_settings(update: Update, context: FocusContext) -> None:
     user = update.effective_user
     if user is None:
         return
@@ -296,8 +319,20 @@ async def settings(update: Update, context: FocusContext) -> None:
     await show(update, views.View(text, InlineKeyboardMarkup(rows)))
 
 
+def _opened_from_settings(update: Update) -> bool:
+    """Whether the pressed message is Settings, or the Reminders page opened from it (its
+    Back goes there); else it is My agenda's. Read from the message's own buttons, so
+    nothing is remembered between presses (like a session card's Back to its list page)."""
+    query = update.callback_query
+    markup = getattr(query.message, "reply_markup", None) if query is not None else None
+    if markup is None:
+        return True
+    data = {b.callback_data for row in markup.inline_keyboard for b in row}
+    return bool(data & {callbacks.LANGUAGES.data(), callbacks.SETTINGS.data()})
+
+
 async def reminders_menu(update: Update, context: FocusContext) -> None:
-    """⏰ Reminders: 10, 15 or 30 minutes before, or none."""
+    """⏰ Reminders: 10, 15 or 30 minutes before, or none; Back to where it was opened."""
     query = update.callback_query
     if query is not None:
         await query.answer()
@@ -315,7 +350,8 @@ async def reminders_menu(update: Update, context: FocusContext) -> None:
         )
         mark = "✓ " if choice == minutes else ""
         rows.append([views.button(f"{mark}{label}", callbacks.REMINDER.data(choice))])
-    rows.append(views.back_row(lang, callbacks.SETTINGS.data()))
+    back = callbacks.SETTINGS if _opened_from_settings(update) else callbacks.AGENDA
+    rows.append(views.back_row(lang, back.data()))
     text = t("reminders.choose", lang, current=_reminder_label(minutes, lang))
     if context.services.content.content.event.date is None:
         text = Html(f"{text}\n\n{t('agenda.reminders.no_date', lang)}")
@@ -323,7 +359,8 @@ async def reminders_menu(update: Update, context: FocusContext) -> None:
 
 
 async def choose_reminder(update: Update, context: FocusContext) -> None:
-    """A reminder choice, for the person who pressed it; their reminders move with it."""
+    """A reminder choice, for the person who pressed it; their reminders move with it. Then
+    back to the page the Reminders were opened from (My agenda or Settings)."""
     query = update.callback_query
     assert query is not None
     (choice,) = Button.fields(context)
@@ -333,7 +370,10 @@ async def choose_reminder(update: Update, context: FocusContext) -> None:
     await query.answer(
         plain("reminders.changed", context.lang, choice=_reminder_label(minutes, context.lang))
     )
-    await settings(update, context)
+    if _opened_from_settings(update):
+        await _show_settings(update, context)
+    else:
+        await _show_agenda(update, context)
 
 
 # -- change notices (after /reload) -----------------------------------------------------------
@@ -345,19 +385,33 @@ def _is_admin(update: Update, context: FocusContext) -> bool:
 
 
 def notice_view(plan: NoticePlan, lang: str) -> views.View:
-    """ "Sessions changed: 3 · People who saved them: 412", each change, a preview, confirm."""
-    changes = "\n".join(f"• {html.escape(change_line(c, lang, plan.draft))}" for c in plan.changes)
-    text = t(
-        "notices.summary",
-        lang,
-        sessions=len(plan.changes),
-        people=plan.people,
-        changes=Html(changes),
-    )
+    """The event's news (date, venue) and the changed sessions, who is told, and the notice
+    one person actually gets (the longest one), to confirm."""
+    parts: list[str] = []
+    if plan.event is not None:
+        lines = "\n".join(f"• {html.escape(line)}" for line in event_lines(plan.event, lang))
+        parts.append(t("notices.event", lang, people=plan.people, lines=Html(lines)))
+    if plan.changes:
+        changes = "\n".join(
+            f"• {html.escape(change_line(c, lang, plan.draft))}" for c in plan.changes
+        )
+        parts.append(
+            t(
+                "notices.summary",
+                lang,
+                sessions=len(plan.changes),
+                people=plan.affected,
+                changes=Html(changes),
+            )
+        )
     if not plan.people:
-        text = Html(f"{text}\n\n{t('notices.nobody', lang)}")
-    preview = html.escape(notice_text(plan.changes, lang, plan.draft))
-    text = Html(f"{text}\n\n{t('notices.preview', lang, preview=Html(preview))}")
+        parts.append(t("notices.nobody", lang))
+    else:
+        sample = notice_text(plan.sample_changes(), lang, plan.draft, plan.event)
+        parts.append(
+            t("notices.sample", lang, count=len(plan.sample), preview=Html(html.escape(sample)))
+        )
+    text = Html("\n\n".join(parts))
     rows = [
         [
             views.button(
@@ -496,7 +550,7 @@ def inline_results(
             continue
         results.append(_session_result(content, session, lang, bot_username))
     for org in content.organizations:
-        texts = [org.name, *org.aliases]
+        texts = [org.name, org.display_name(lang), *org.aliases]
         texts += org.summary.all() if org.summary else []
         if not words or _matches(words, *texts):
             results.append(_organization_result(content, org, lang, bot_username))
@@ -529,7 +583,7 @@ def _organization_result(
     link = f"https://t.me/{bot_username}?start=org-{org.id}" if bot_username else None
     return InlineQueryResultArticle(
         id=f"o:{org.id}",
-        title=org.name,
+        title=org.display_name(lang),
         description=plain(f"org.role.{org.role.value}", lang),
         input_message_content=InputTextMessageContent(card.text),
         reply_markup=_open_button(lang, link),

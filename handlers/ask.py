@@ -6,6 +6,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from bot.answers import Answer, Nav
 from bot.content import Content, OrganizationRole, SessionKind
+from bot.content.facts import faq_answer, repeats
 from bot.i18n import LANGUAGES, plain, t
 from handlers import agenda, callbacks, views
 from handlers.callbacks import Button
@@ -20,13 +21,23 @@ PROPOSE_BUTTON_KEYS = frozenset(
 )
 
 
-def render_answer(content: Content, key: str, lang: str) -> views.View | None:
-    """The card or list an answer key points to, or None if it no longer exists."""
+def render_answer(
+    content: Content, key: str, lang: str, viewer: views.Viewer | None = None
+) -> views.View | None:
+    """The card or list an answer key points to, or None if it no longer exists. A session
+    is the same card as everywhere (☆ Save, Share, .ics) for `viewer`."""
     kind, _, ident = key.partition(":")
     if kind == "org" and (org := content.organization(ident)):
         return views.organization_card(content, org, lang)
     if kind == "session" and (session := content.session(ident)):
-        return views.session_card(content, session, lang)
+        viewer = viewer or views.Viewer()
+        return views.session_card_for(
+            content,
+            session,
+            lang,
+            saved=session.id in viewer.saved,
+            bot_username=viewer.bot_username,
+        )
     if kind == "faq":
         card = views.faq_card(content, ident, lang)
         if card is not None and key in PROPOSE_BUTTON_KEYS:
@@ -61,23 +72,59 @@ def answer_label(content: Content, key: str, lang: str) -> str | None:
     return views.answer_label(content, key, lang)
 
 
-def combined(content: Content, result: Answer, lang: str) -> views.View | None:
+def _opens(key: str) -> str | None:
+    """The callback data of the button that opens the card of an answer key."""
+    kind, _, ident = key.partition(":")
+    if kind == "org":
+        return callbacks.ORGANIZATION.data(ident)
+    if kind == "session":
+        return callbacks.SESSION.data(ident)
+    return None
+
+
+def _said_by_a_card(
+    content: Content, key: str, views_of: dict[str, views.View | None], lang: str
+) -> bool:
+    """A FAQ about an organization whose card is in the same reply, and says nothing more."""
+    kind, _, ident = key.partition(":")
+    faq = content.faq(ident) if kind == "faq" else None
+    if faq is None:
+        return False
+    answer = faq_answer(content, faq, lang)
+    for ref in faq.related:
+        card = views_of.get(f"org:{ref}")
+        if card is not None and repeats(answer, card.text):
+            return True
+    return False
+
+
+def combined(
+    content: Content, result: Answer, lang: str, viewer: views.Viewer | None = None
+) -> views.View | None:
     """One reply for a message that asked several things: the answers one after the other,
-    their buttons together, one way back to the menu."""
-    shown = [v for key in result.keys if (v := render_answer(content, key, lang)) is not None]
+    their buttons together (none to a card already in the reply), one way back to the menu."""
+    views_of = {key: render_answer(content, key, lang, viewer) for key in result.keys}
+    shown = [
+        view
+        for key, view in views_of.items()
+        if view is not None and not _said_by_a_card(content, key, views_of, lang)
+    ]
     if len(shown) < 2:
         return shown[0] if shown else None
     rows: list[list[InlineKeyboardButton]] = []
-    seen: set[str] = set()
+    seen: set[str] = {data for key in result.keys if (data := _opens(key))}
     for view in shown:
         for row in view.keyboard.inline_keyboard if view.keyboard else ():
             if any(button.callback_data == callbacks.MENU.data() for button in row):
                 continue  # the "main menu" row: added once, at the end
+            kept = []
             for button in row:
                 ident = str(button.callback_data or button.url)
                 if ident not in seen:
                     seen.add(ident)
-                    rows.append([button])
+                    kept.append(button)
+            if kept:
+                rows.append(kept)
     rows.append(views.back_row(lang))
     text = "\n\n".join(view.text for view in shown)
     return views.View(views.fit(text), InlineKeyboardMarkup(rows))
@@ -142,7 +189,8 @@ async def question(update: Update, context: FocusContext) -> None:
     if result.best and list(result.keys) == [agenda.NOW_ANSWER]:
         await agenda.show_now(update, context, lang)  # "what's on now", typed
         return
-    view = combined(store.content, result, lang) if result.best else None
+    viewer = await agenda.viewer_for(update, context, result.keys) if result.best else None
+    view = combined(store.content, result, lang, viewer) if result.best else None
     if view is None and result.suggestions:
         rows = []
         for match in result.suggestions:
@@ -163,7 +211,8 @@ async def chosen_answer(update: Update, context: FocusContext) -> None:
     query = update.callback_query
     assert query is not None
     (key,) = Button.fields(context)
-    view = render_answer(context.services.content.content, key, context.lang)
+    viewer = await agenda.viewer_for(update, context, [key])
+    view = render_answer(context.services.content.content, key, context.lang, viewer)
     if view is None:
         await query.answer(plain("button.expired", context.lang))
         view = views.View(t("menu.title", context.lang), views.main_menu(context.lang))

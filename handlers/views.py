@@ -20,7 +20,9 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.answers import Nav
 from bot.content import Content, Organization, OrganizationRole, Session, SessionKind
+from bot.content.facts import faq_answer
 from bot.i18n import LANGUAGE_NAMES, LANGUAGES, Html, catalog, plain, t
+from bot.schedule import sessions_after
 from handlers import callbacks
 
 MESSAGE_LIMIT = 4096
@@ -239,10 +241,23 @@ def session_list(
     return View(fit("\n".join(lines)), InlineKeyboardMarkup(rows))
 
 
+def programme_ics_button(content: Content, lang: str) -> list[InlineKeyboardButton]:
+    """The whole programme as a calendar file, in the chat (once the date is known)."""
+    if content.event.date is None:
+        return []
+    data = callbacks.ICS.data(callbacks.ICS_PROGRAMME)
+    return [button(plain("agenda.button.programme_ics", lang), data)]
+
+
 @per_content
 def programme(content: Content, lang: str, page: int = 0) -> View:
     title = t("programme.title", lang, count=len(content.sessions), date=event_date(content, lang))
-    return session_list(content, lang, content.sessions, page, title, callbacks.PROGRAMME.data)
+    view = session_list(content, lang, content.sessions, page, title, callbacks.PROGRAMME.data)
+    calendar = programme_ics_button(content, lang)
+    if not calendar or view.keyboard is None:
+        return view
+    rows = [list(row) for row in view.keyboard.inline_keyboard]
+    return View(view.text, InlineKeyboardMarkup([*rows[:-1], calendar, rows[-1]]))
 
 
 @per_content
@@ -257,7 +272,7 @@ def side_events(content: Content, lang: str, page: int = 0) -> View:
 @per_content
 def organizations(content: Content, lang: str, role: OrganizationRole, page: int = 0) -> View:
     shown, page, pages = _paginate(content.organizations_with_role(role), page)
-    rows = [[button(o.name, callbacks.ORGANIZATION.data(o.id))] for o in shown]
+    rows = [[button(o.display_name(lang), callbacks.ORGANIZATION.data(o.id))] for o in shown]
     pager = _pager(lang, page, pages, lambda p: callbacks.ORGANIZATIONS.data(role.value, p))
     if pager:
         rows.append(pager)
@@ -268,6 +283,7 @@ def organizations(content: Content, lang: str, role: OrganizationRole, page: int
 
 @per_content
 def session_card(content: Content, session: Session, lang: str) -> View:
+    """A session's text and its own buttons; people see it through `session_card_for`."""
     lines: list[str] = [
         t(
             "session.header",
@@ -281,7 +297,7 @@ def session_card(content: Content, session: Session, lang: str) -> View:
         lines.append(t("session.room", lang, room=session.room.get(lang)))
     host = content.organization(session.host) if session.host else None
     if host:
-        lines.append(t("session.host", lang, host=host.name))
+        lines.append(t("session.host", lang, host=host.display_name(lang)))
     if session.kind in (SessionKind.PANEL, SessionKind.SIDE_EVENT):
         lines.append(
             t("session.speakers", lang, speakers=", ".join(session.speakers))
@@ -295,12 +311,16 @@ def session_card(content: Content, session: Session, lang: str) -> View:
         lines += ["", t("session.topics", lang, topics=topics)]
     if session.open_for_contributions:
         lines.append(t("session.open", lang))
+    after = sessions_after(content, session)
+    if after:
+        lines += ["", t("session.then", lang)]
+        lines += [html.escape(session_line_marked(content, s, lang)) for s in after]
     rows = []
     if host:
         rows.append(
             [
                 button(
-                    plain("session.host_button", lang, host=host.name),
+                    plain("session.host_button", lang, host=host.display_name(lang)),
                     callbacks.ORGANIZATION.data(host.id),
                 )
             ]
@@ -320,11 +340,20 @@ def share_url(link: str, text: str) -> str:
     return f"https://t.me/share/url?{query}"
 
 
+@dataclass(frozen=True)
+class Viewer:
+    """Who a card is for: the sessions they saved (☆ / ★) and the bot's name (Share)."""
+
+    saved: frozenset[str] = frozenset()
+    bot_username: str | None = None
+
+
 def session_card_for(
     content: Content, session: Session, lang: str, *, saved: bool, bot_username: str | None
 ) -> View:
-    """A session's card for one person: ☆ Save / ★ Saved, Share (its deep link) and, once the
-    date is known, its calendar file, above the card's own buttons."""
+    """THE session card, whatever path leads to it (a list, a typed question, "did you
+    mean", a deep link, an organization's card): ☆ Save / ★ Saved, Share (its deep link)
+    and, once the date is known, its calendar file, above the card's own buttons."""
     card = session_card(content, session, lang)
     save_key = "agenda.button.saved" if saved else "agenda.button.save"
     first = [button(plain(save_key, lang), callbacks.SAVE.data(session.id))]
@@ -355,7 +384,7 @@ def _website_row(org: Organization, lang: str) -> list[list[InlineKeyboardButton
 def organization_card(content: Content, org: Organization, lang: str) -> View:
     """A few lines of key facts (the summary), its sessions, then "More about" for the rest."""
     role = plain(f"org.role.{org.role.value}", lang)
-    lines = [t("org.header", lang, name=org.name, role=role), ""]
+    lines = [t("org.header", lang, name=org.display_name(lang), role=role), ""]
     facts = org.summary or org.description
     lines.append(html.escape(facts.get(lang)) if facts else t("org.no_description", lang))
     hosted = content.sessions_hosted_by(org.id)
@@ -364,7 +393,7 @@ def organization_card(content: Content, org: Organization, lang: str) -> View:
         lines += [html.escape(session_line_marked(content, s, lang)) for s in hosted]
     rows = [[button(s.title.get(lang), callbacks.SESSION.data(s.id))] for s in hosted]
     if _has_more(org):
-        more = plain("truth.org.more_button", lang, name=org.name)
+        more = plain("truth.org.more_button", lang, name=org.display_name(lang))
         rows.append([button(more, callbacks.ORGANIZATION_MORE.data(org.id))])
     rows += _website_row(org, lang)
     rows.append(back_row(lang, callbacks.ORGANIZATIONS.data(org.role.value, 0)))
@@ -375,11 +404,11 @@ def organization_card(content: Content, org: Organization, lang: str) -> View:
 def organization_more(content: Content, org: Organization, lang: str) -> View:
     """The rest of an organization's description, with the way back to its card."""
     role = plain(f"org.role.{org.role.value}", lang)
-    lines = [t("org.header", lang, name=org.name, role=role), ""]
+    lines = [t("org.header", lang, name=org.display_name(lang), role=role), ""]
     rest = org.description if _has_more(org) else None
     lines.append(html.escape(rest.get(lang)) if rest else t("org.no_description", lang))
     rows = _website_row(org, lang)
-    back = plain("truth.org.back_button", lang, name=org.name)
+    back = plain("truth.org.back_button", lang, name=org.display_name(lang))
     rows.append([button(back, callbacks.ORGANIZATION.data(org.id))])
     rows.append(back_row(lang))
     return View(fit("\n".join(lines)), InlineKeyboardMarkup(rows))
@@ -390,13 +419,14 @@ def faq_card(content: Content, faq_id: str, lang: str) -> View | None:
     faq = content.faq(faq_id)
     if faq is None:
         return None
-    text = t("faq.card", lang, question=faq.question.get(lang), answer=faq.answer.get(lang))
+    answer = faq_answer(content, faq, lang)
+    text = t("faq.card", lang, question=faq.question.get(lang), answer=answer)
     rows = []
     for ref in faq.related:
         org = content.organization(ref)
         session = content.session(ref)
         if org:
-            rows.append([button(org.name, callbacks.ORGANIZATION.data(org.id))])
+            rows.append([button(org.display_name(lang), callbacks.ORGANIZATION.data(org.id))])
         elif session:
             rows.append([button(session.title.get(lang), callbacks.SESSION.data(session.id))])
     rows.append(back_row(lang))
@@ -414,7 +444,7 @@ def answer_label(content: Content, key: str, lang: str) -> str | None:
     """A short button label for an answer key ("did you mean" buttons)."""
     kind, _, ident = key.partition(":")
     if kind == "org" and (org := content.organization(ident)):
-        return org.name
+        return org.display_name(lang)
     if kind == "session" and (session := content.session(ident)):
         if content.draft:  # no room on a button to say the time is indicative
             return session.title.get(lang)

@@ -201,7 +201,7 @@ async def test_a_did_you_mean_button_leads_to_the_panels(chat: LocalChat) -> Non
         (
             "que hace la generalitat en el evento",
             "es",
-            "Government of Catalonia (SmartCAT)</b> · Socio",
+            "Gobierno de Cataluña (SmartCAT)</b> · Socio",
         ),
         ("temas del evento", "es", "La página del evento cita estos temas"),
     ],

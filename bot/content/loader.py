@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from bot.content.facts import stale_fields
 from bot.content.model import Content, EventFile, FaqFile, OrganizationsFile, ProgrammeFile
 from bot.i18n import DEFAULT_LANGUAGE, plain
 
@@ -379,7 +380,7 @@ def load_content(directory: Path) -> Content:
     if errors:
         raise ContentInvalid(errors)
     event, programme = parsed["event.yaml"], parsed["programme.yaml"]
-    return Content(
+    content = Content(
         event=event.event,
         proposal_formats=event.proposal_formats,
         draft=programme.draft,
@@ -388,3 +389,18 @@ def load_content(directory: Path) -> Content:
         organizations=parsed["organizations.yaml"].organizations,
         faqs=parsed["faq.yaml"].faqs,
     )
+    errors = _check_truth(content, sources["faq.yaml"])
+    if errors:
+        raise ContentInvalid(errors)
+    return content
+
+
+def _check_truth(content: Content, faq_source: _Source) -> list[ContentError]:
+    """A FAQ whose fixed text says the date, venue or speakers are "not announced": false
+    once they are set (it contradicts the field), and bound to go stale until then."""
+    errors = []
+    for index, faq in enumerate(content.faqs):
+        for fact, is_set in stale_fields(content, faq):
+            key = "faq_contradicts_field" if is_set else "faq_fixed_field"
+            errors.append(faq_source.error(("faqs", index, "answer"), key, field=fact.value))
+    return errors

@@ -168,6 +168,9 @@ class Session(_Strict):
 class Organization(_Strict):
     id: Slug
     name: str
+    # The name as it is written in Spanish or Catalan, where it differs ("Àrea Metropolitana
+    # de Barcelona (AMB)"); `name` is shown otherwise.
+    local_name: Text | None = None
     role: OrganizationRole
     aliases: list[str] = Field(default_factory=list)
     # The card's two or three lines of key facts; `description` is the rest ("More about").
@@ -175,13 +178,42 @@ class Organization(_Strict):
     description: Text | None = None
     more_info_url: Annotated[str, StringConstraints(pattern=r"^https?://\S+$")] | None = None
 
+    def display_name(self, lang: str) -> str:
+        """The name in `lang` where the content gives one ("Àrea Metropolitana de Barcelona
+        (AMB)" in Catalan), else `name`."""
+        if self.local_name is not None and lang in self.local_name.root:
+            return self.local_name.root[lang]
+        return self.name
+
+
+class AnswerFrom(StrEnum):
+    """A fact an answer is built from, so that it follows the content: the event's date or
+    venue (event.yaml), the day's times or the speakers named (programme.yaml)."""
+
+    DATE = "date"
+    VENUE = "venue"
+    TIMES = "times"
+    SPEAKERS = "speakers"
+
 
 class Faq(_Strict):
     id: Slug
     question: Text
     alternatives: list[str] = Field(default_factory=list)
-    answer: Text
+    # A fixed answer; with `answer_from`, an optional addition shown after the built one.
+    answer: Text | None = None
+    answer_from: AnswerFrom | None = None
     related: list[Slug] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _has_an_answer(self) -> Faq:
+        if self.answer is None and self.answer_from is None:
+            raise PydanticCustomError(
+                "content_faq_no_answer",
+                "it has no answer: write `answer`, or `answer_from` (date, venue, times or "
+                "speakers) to build it from the content",
+            )
+        return self
 
 
 class EventFile(_Strict):

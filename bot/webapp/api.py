@@ -14,6 +14,7 @@ from typing import Any, Final
 from bot.agenda import AgendaService
 from bot.answers import Nav
 from bot.content import Content, Organization, OrganizationRole, Session, SessionKind
+from bot.content.facts import faq_answer
 from bot.content.versions import SharedContent
 from bot.i18n import DEFAULT_LANGUAGE, LANGUAGES, catalog, plain
 from bot.users import UserService
@@ -219,7 +220,7 @@ class WebAppApi:
                 "type": "faq",
                 "id": faq.id,
                 "title": faq.question.get(lang),
-                "detail": faq.answer.get(lang),
+                "detail": faq_answer(content, faq, lang),
             }
         if kind == "nav" and ident in Nav._value2member_map_ and Nav(ident) in NAV_TARGETS:
             action, target = NAV_TARGETS[Nav(ident)]
