@@ -13,7 +13,7 @@ from bot.content import ContentInvalid, load_content
 from bot.i18n import plain
 from bot.logging_setup import configure_logging, settings_secrets
 from bot.schema import SchemaNotReady
-from bot.settings import Settings
+from bot.settings import Settings, settings_problems
 
 CHAT_DATABASE_URL = "sqlite+aiosqlite:///./data/chat.sqlite3"
 
@@ -130,7 +130,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = Settings()
     except ValidationError as error:
-        print(f"Invalid settings: {error}", file=sys.stderr)
+        for line in settings_problems(error):
+            print(line, file=sys.stderr)
         return 2
     configure_logging(
         settings.log_level if args.command != "chat" else "WARNING", settings_secrets(settings)
