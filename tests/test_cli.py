@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.schema import head_revision
 from main import main
 
 SETTINGS = (
@@ -75,3 +76,14 @@ def test_a_web_app_url_that_is_not_https(
         "WEB_APP_URL must be a public https:// address (Telegram's rule); "
         "got 'http://example.org/app'"
     ]
+
+
+def test_migrate_on_a_fresh_database_says_it_created_the_schema(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'fresh.sqlite3'}")
+    assert main(["migrate"]) == 0
+    head = head_revision()
+    assert capsys.readouterr().out.strip() == f"Created the database schema at revision {head}."
+    assert main(["migrate"]) == 0
+    assert "already at the newest revision" in capsys.readouterr().out
