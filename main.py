@@ -53,6 +53,7 @@ def run_polling(settings: Settings) -> int:
     from handlers.app import build_application
     from handlers.updates import serve_polling
 
+    load_content(settings.content_dir)  # its problems first (ContentInvalid): then the token
     if settings.bot_token is None or not settings.bot_token.get_secret_value().strip():
         print(plain("cli.no_token", "en"), file=sys.stderr)
         return 2
@@ -81,6 +82,7 @@ def run_webhook(settings: Settings) -> int:
     from handlers.app import build_application
     from handlers.webhook import serve_webhook, webhook_problem
 
+    load_content(settings.content_dir)  # its problems first (ContentInvalid): then the token
     if settings.bot_token is None or not settings.bot_token.get_secret_value().strip():
         print(plain("cli.no_token", "en"), file=sys.stderr)
         return 2

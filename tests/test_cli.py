@@ -20,6 +20,9 @@ SETTINGS = (
     "WEB_APP_URL",
     "WEB_APP_PORT",
     "BOT_TOKEN",
+    "BOT_API_URL",
+    "WEBHOOK_URL",
+    "WEBHOOK_SECRET",
     "DATABASE_URL",
     "CONTENT_DIR",
 )
@@ -87,3 +90,32 @@ def test_migrate_on_a_fresh_database_says_it_created_the_schema(
     assert capsys.readouterr().out.strip() == f"Created the database schema at revision {head}."
     assert main(["migrate"]) == 0
     assert "already at the newest revision" in capsys.readouterr().out
+
+
+def test_outside_the_project_it_says_where_the_content_is_looked_for(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    assert main(["check-content"]) == 1  # run in tmp_path: no content/ here
+    errors = errors_of(capsys)
+    assert len(errors) == 2, errors  # the heading, and one line for the folder (not per file)
+    assert f"content: folder not found ({tmp_path / 'content'})" in errors[1]
+    assert "cd into the project's folder" in errors[1] and "CONTENT_DIR" in errors[1]
+
+
+def test_broken_content_is_said_before_the_token(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """The content is checked before the token is used (or found missing): with a token and
+    an unreachable Bot API, or with no token, the content's problems are what is said."""
+    monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'x.sqlite3'}")
+    monkeypatch.setenv("BOT_API_URL", "http://127.0.0.1:9")  # nothing listens there
+    for token in ("123:abc", None):
+        if token:
+            monkeypatch.setenv("BOT_TOKEN", token)
+        else:
+            monkeypatch.delenv("BOT_TOKEN")
+        for command in (["run"], ["webhook"]):
+            assert main(command) == 1
+            errors = errors_of(capsys)
+            assert "Problems in the content" in errors[0], errors
+            assert not [line for line in errors if "BOT_" in line or "WEBHOOK_" in line]
