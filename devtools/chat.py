@@ -42,7 +42,7 @@ def terminal_settings(settings: Settings) -> Settings:
     return settings.model_copy(update={"organizer_chat_id": LOCAL_ORGANIZERS_CHAT})
 
 
-def to_terminal(text: str, parse_mode: object = "HTML") -> str:
+def to_terminal(text: str, parse_mode: object) -> str:
     """A message as the person reads it: HTML rendered as plain text, plain text as it is."""
     if str(parse_mode).upper() != "HTML":
         return text
