@@ -13,7 +13,7 @@ from bot.content import ContentInvalid, load_content
 from bot.i18n import plain
 from bot.logging_setup import configure_logging, settings_secrets
 from bot.schema import SchemaNotReady
-from bot.settings import Settings
+from bot.settings import Settings, settings_problems
 
 CHAT_DATABASE_URL = "sqlite+aiosqlite:///./data/chat.sqlite3"
 
@@ -53,6 +53,7 @@ def run_polling(settings: Settings) -> int:
     from handlers.app import build_application
     from handlers.updates import serve_polling
 
+    load_content(settings.content_dir)  # its problems first (ContentInvalid): then the token
     if settings.bot_token is None or not settings.bot_token.get_secret_value().strip():
         print(plain("cli.no_token", "en"), file=sys.stderr)
         return 2
@@ -81,6 +82,7 @@ def run_webhook(settings: Settings) -> int:
     from handlers.app import build_application
     from handlers.webhook import serve_webhook, webhook_problem
 
+    load_content(settings.content_dir)  # its problems first (ContentInvalid): then the token
     if settings.bot_token is None or not settings.bot_token.get_secret_value().strip():
         print(plain("cli.no_token", "en"), file=sys.stderr)
         return 2
@@ -130,7 +132,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = Settings()
     except ValidationError as error:
-        print(f"Invalid settings: {error}", file=sys.stderr)
+        for line in settings_problems(error):
+            print(line, file=sys.stderr)
         return 2
     configure_logging(
         settings.log_level if args.command != "chat" else "WARNING", settings_secrets(settings)

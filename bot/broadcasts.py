@@ -304,13 +304,14 @@ class BroadcastService:
 
     async def resend_failed(self, broadcast_id: int) -> int:
         """Queue the broadcast again for the recipients it failed to reach (not the blocked,
-        not the unconfirmed): how many."""
+        not the unconfirmed, not those since forgotten): how many."""
         async with self._sessions.begin() as session:
             result = await session.execute(
                 update(Delivery)
                 .where(
                     Delivery.broadcast_id == broadcast_id,
                     Delivery.status == DeliveryStatus.FAILED,
+                    Delivery.user_id.is_not(None),
                 )
                 .values(status=DeliveryStatus.PENDING, attempts=0, error=None)
             )

@@ -2,20 +2,25 @@
 
 Stored per person: the Telegram numeric id, Telegram's language code and the chosen language,
 when they were first and last seen, whether they want updates and whether they blocked the
-bot; one delivery row per broadcast sent to them; and, if they asked for a speaking slot, their
-request and draft (owned by the proposals service, which withdraws and anonymizes them).
+bot; one delivery row per broadcast sent to them (forgetting keeps it, without their id, so
+that the broadcast's report and /stats do not change); and, if they asked for a speaking slot,
+their request and draft (owned by the proposals service, which withdraws and anonymizes them).
 """
 
 from __future__ import annotations
 
 from typing import Protocol
 
-from sqlalchemy import delete, or_, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.content import Content
 from bot.i18n import plain
 from bot.models import Broadcast, BroadcastDraft, Delivery, InboxUpdate, SavedSession, User
+from bot.models.broadcast import DeliveryStatus
+
+# Deliveries not sent yet: forgetting someone drops theirs (nothing more goes to them).
+UNSENT = (DeliveryStatus.PENDING, DeliveryStatus.SENDING)
 
 # The tables /forget changes: vacuumed afterwards on PostgreSQL.
 FORGET_TABLES = (
@@ -61,7 +66,7 @@ class PrivacyService:
         """
         withdrawn = await requests.forget_person(user_id) if requests is not None else []
         async with self._sessions.begin() as session:
-            await session.execute(delete(Delivery).where(Delivery.user_id == user_id))
+            await self._anonymize_deliveries(session, user_id)
             await session.execute(delete(SavedSession).where(SavedSession.user_id == user_id))
             await session.execute(delete(BroadcastDraft).where(BroadcastDraft.admin_id == user_id))
             # An admin's announcements stay (others received them), without their id.
@@ -80,6 +85,30 @@ class PrivacyService:
             )
         await self.scrub()
         return withdrawn
+
+    @staticmethod
+    async def _anonymize_deliveries(session: AsyncSession, user_id: int) -> None:
+        """What was sent to them stays counted, without their id; what was not, goes (and
+        no longer counts in its broadcast's total)."""
+        unsent = await session.execute(
+            select(Delivery.broadcast_id, func.count())
+            .where(Delivery.user_id == user_id, Delivery.status.in_(UNSENT))
+            .group_by(Delivery.broadcast_id)
+        )
+        for broadcast_id, count in unsent.all():
+            await session.execute(
+                update(Broadcast)
+                .where(Broadcast.id == broadcast_id)
+                .values(total=Broadcast.total - count)
+            )
+        await session.execute(
+            delete(Delivery).where(Delivery.user_id == user_id, Delivery.status.in_(UNSENT))
+        )
+        await session.execute(
+            update(Delivery)
+            .where(Delivery.user_id == user_id)
+            .values(user_id=None, text=None, error=None, once_key=None, claimed_at=None)
+        )
 
     async def scrub(self) -> None:
         """Leave no trace of deleted rows in the database files.

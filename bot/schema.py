@@ -172,6 +172,8 @@ async def migrate(database_url: str) -> tuple[str, dict[str, object]]:
         if state.revision is not None and not _known(state.revision):
             raise SchemaNotReady("cli.schema_unknown", {"revision": state.revision})
         await upgrade(engine)
-        return "cli.migrate_done", {"revision": state.revision or "-", "head": head}
+        if state.revision is None:  # an empty database: there was nothing to upgrade from
+            return "cli.migrate_created", {"head": head}
+        return "cli.migrate_done", {"revision": state.revision, "head": head}
     finally:
         await engine.dispose()

@@ -1,9 +1,11 @@
 """Terminal chat: the very same Application, no token, no network.
 
 Each typed line becomes an update from a local user; replies are printed; inline buttons are
-numbered and typing a number presses that button. What the bot sends in the background (a
-broadcast being delivered, its progress message edited) is printed as it happens, and files
-(/export) are saved under ./data/ with their own name, never over an earlier one.
+numbered and typing a number presses that button, also on a message sent to another chat
+(the organizers' card: the terminal stands in an organizers' group when ORGANIZER_CHAT_ID is
+not set). What the bot sends in the background (a broadcast being delivered, its progress
+message edited) is printed as it happens, and files (/export) are saved under ./data/ with
+their own name, never over an earlier one.
 """
 
 from __future__ import annotations
@@ -20,16 +22,30 @@ from typing import TextIO
 
 from bot.i18n import normalize_language, plain
 from bot.settings import Settings
-from devtools.local_api import Call, LocalBotApi, LocalChat, LocalRequest
+from devtools.local_api import JSON, Call, LocalBotApi, LocalChat, LocalRequest, buttons_of
 from handlers.app import build_application, running
 
 LOCAL_TOKEN = "0:local-terminal-chat"  # never leaves the process
 _TAG = re.compile(r"<[^>]+>")
 QUIT = {"/quit", "/exit"}
+START = "/start"  # what the chat says first, on its own
+# The organizers' group when ORGANIZER_CHAT_ID is not set: its messages (new requests and
+# their buttons) are printed here like the others.
+LOCAL_ORGANIZERS_CHAT = -1_000_000_000_001
+PRINTED = {"sendMessage", "editMessageText", "editMessageReplyMarkup", "sendDocument"}
 
 
-def to_terminal(text: str) -> str:
-    """HTML message -> plain terminal text."""
+def terminal_settings(settings: Settings) -> Settings:
+    """The settings the terminal chat runs with: an organizers' group, a stand-in if none."""
+    if settings.organizer_chat_id is not None:
+        return settings
+    return settings.model_copy(update={"organizer_chat_id": LOCAL_ORGANIZERS_CHAT})
+
+
+def to_terminal(text: str, parse_mode: object) -> str:
+    """A message as the person reads it: HTML rendered as plain text, plain text as it is."""
+    if str(parse_mode).upper() != "HTML":
+        return text
     return html.unescape(_TAG.sub("", text))
 
 
@@ -82,11 +98,12 @@ class TerminalChat:
                 if call.params.get("text"):
                     print(f"  ({call.params['text']})", file=self.out)
                 continue
-            if call.method not in {"sendMessage", "editMessageText", "sendDocument"}:
+            if call.method not in PRINTED:
                 continue
             if call.chat_id is not None and call.chat_id != own_chat:
                 print(plain("chat.to_other_chat", self.lang, chat_id=call.chat_id), file=self.out)
-            print(to_terminal(call.text), file=self.out)
+            if call.method != "editMessageReplyMarkup":  # only the buttons change (☆ -> ★)
+                print(to_terminal(call.text, call.params.get("parse_mode")), file=self.out)
             if call.method == "sendDocument":
                 for name, data in call.files.items():
                     file_name = Path(call.file_names.get(name) or f"chat-{name}").name
@@ -101,17 +118,35 @@ class TerminalChat:
         self.out.flush()
 
     def show_buttons(self, call: Call) -> None:
+        """Number the buttons of this message, in any chat: typing a number presses them."""
         buttons = call.buttons()
-        if not buttons or call.chat_id != self.chat.chat["id"]:
+        if not buttons or call.chat_id is None:
             return
-        key = (int(call.params["chat_id"]), int(call.params.get("message_id") or 0))
-        message = self.chat.api.messages.get(key) or self.chat.last_bot_message(with_buttons=True)
-        self.keyboard_message, self.buttons = message, buttons
+        self.keyboard_message, self.buttons = self.message_of(call), buttons
         for number, button in enumerate(buttons, start=1):
-            extra = (
-                plain("chat.link_button", self.lang, url=button["url"]) if "url" in button else ""
-            )
-            print(f"  [{number}] {button['text']} {extra}".rstrip(), file=self.out)
+            print(f"  [{number}] {button['text']} {self.target(button)}".rstrip(), file=self.out)
+
+    def target(self, button: JSON) -> str:
+        """Where a button that is not pressed in the chat leads."""
+        if "url" in button:
+            return plain("chat.link_button", self.lang, url=button["url"])
+        if "web_app" in button:
+            return plain("chat.web_app_button", self.lang, url=button["web_app"]["url"])
+        return ""
+
+    def message_of(self, call: Call) -> JSON | None:
+        """The message `call` sent or edited, as the Bot API stand-in keeps it."""
+        chat_id = int(call.params["chat_id"])
+        messages = self.chat.api.messages
+        if call.params.get("message_id"):
+            return messages.get((chat_id, int(call.params["message_id"])))
+        markup = call.params.get("reply_markup")
+        in_chat = [m for (cid, _), m in sorted(messages.items()) if cid == chat_id]
+        sent = [
+            m for m in in_chat if m.get("reply_markup") == markup and m.get("text") == call.text
+        ]
+        candidates = sent or [m for m in in_chat if buttons_of(m)]
+        return candidates[-1] if candidates else None
 
     async def handle_line(self, line: str) -> None:
         async with self.busy:
@@ -132,6 +167,8 @@ class TerminalChat:
                 await self.chat.press_data(button["callback_data"], self.keyboard_message)
             elif "url" in button:
                 print(button["url"], file=self.out)
+            elif "web_app" in button:  # the Mini App opens in a browser: its address
+                print(button["web_app"]["url"], file=self.out)
             return
         await self.chat.send(line)
 
@@ -146,13 +183,14 @@ async def run_chat(
     downloads: Path = Path("data"),
 ) -> None:
     api = LocalBotApi()
+    settings = terminal_settings(settings)
     application = build_application(settings, request=LocalRequest(api), token=LOCAL_TOKEN)
     lang = normalize_language(language)
     async with running(application):
         chat = LocalChat(application, api, user_id=user_id, language_code=lang)
         terminal = TerminalChat(chat, out, lang, downloads)
         print(plain("chat.banner", lang, user_id=user_id), file=out)
-        await terminal.handle_line("/start")
+        await terminal.handle_line(START)
         following = asyncio.ensure_future(terminal.follow(prompt=stdin.isatty()))
         lines = read_lines(stdin)
         stop = asyncio.Event()
@@ -160,13 +198,16 @@ async def run_chat(
         for signum in (signal.SIGTERM, signal.SIGINT):
             with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
                 loop.add_signal_handler(signum, stop.set)
+        first = True
         while not stop.is_set():
             if stdin.isatty():
                 print("> ", end="", file=out, flush=True)
             line = await next_line(lines, stop)
             if line is None or line.strip() in QUIT:
                 break
-            await terminal.handle_line(line)
+            if not (first and line.strip() == START):  # a script's /start: just done
+                await terminal.handle_line(line)
+            first = False
         following.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await following

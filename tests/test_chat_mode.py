@@ -6,9 +6,13 @@ import io
 import time
 from pathlib import Path
 
+from telegram.ext import Application
+
 from bot.settings import Settings
-from devtools.chat import run_chat
-from tests.conftest import make_settings
+from devtools.chat import LOCAL_ORGANIZERS_CHAT, TerminalChat, run_chat, terminal_settings
+from devtools.local_api import LocalBotApi
+from tests.conftest import ORGANIZER_CHAT_ID, ORGANIZER_ID, chat_for, make_settings
+from tests.test_propose_flow import submit_request
 
 
 async def test_script_walks_menus_and_questions(settings: Settings) -> None:
@@ -95,3 +99,62 @@ async def test_export_saves_a_csv_with_a_new_name_each_time(
     assert all(path.read_bytes() for path in saved)
     for path in saved:
         assert str(path) in out.getvalue()
+
+
+async def test_the_organizers_card_comes_with_its_buttons_and_they_press(
+    app: Application, api: LocalBotApi
+) -> None:
+    out = io.StringIO()
+    terminal = TerminalChat(chat_for(app, api, ORGANIZER_ID), out, "en")
+    await submit_request(chat_for(app, api, user_id=51))
+    terminal.print_new()
+    card = out.getvalue().split(f"→ to chat {ORGANIZER_CHAT_ID}:")[-1]
+    assert "FS-0001" in card and "[1] ✅ Accept" in card and "[2] ❌ Decline" in card
+    await terminal.handle_line("1")
+    assert "Accept FS-0001?" in out.getvalue().split("[2] ❌ Decline")[-1]
+
+
+def test_without_an_organizers_group_the_terminal_stands_in_one(settings: Settings) -> None:
+    alone = settings.model_copy(update={"organizer_chat_id": None})
+    assert terminal_settings(alone).organizer_chat_id == LOCAL_ORGANIZERS_CHAT
+    assert terminal_settings(settings).organizer_chat_id == settings.organizer_chat_id
+
+
+async def test_the_mini_app_button_shows_its_address(database_url: str) -> None:
+    settings = make_settings(database_url, WEB_APP_URL="https://example.org/app")
+    out = io.StringIO()
+    await run_chat(settings, stdin=io.StringIO("1\n/quit\n"), out=out)
+    text = out.getvalue()
+    assert "[1] 🗓 Open the programme (Mini App: https://example.org/app)" in text
+    assert "\nhttps://example.org/app\n" in text  # pressed: the address to open
+
+
+async def test_saving_a_session_shows_the_star(settings: Settings) -> None:
+    out = io.StringIO()
+    # Programme, its first session, ☆ Save.
+    await run_chat(settings, stdin=io.StringIO("1\n1\n1\n/quit\n"), out=out)
+    after = out.getvalue().split("[1] ☆ Save")[-1]
+    assert "[1] ★ Saved" in after and "[3] ⬅️ Back" in after
+
+
+async def test_a_piped_start_shows_the_welcome_once(settings: Settings) -> None:
+    out = io.StringIO()
+    await run_chat(settings, stdin=io.StringIO("/start\n/start\n"), out=out)
+    # The chat starts with /start: a first typed /start is that one; a later one is new.
+    assert out.getvalue().count("Welcome to Focus Sessions") == 2
+
+
+async def test_plain_messages_are_printed_as_they_are(database_url: str) -> None:
+    """A broadcast is sent as plain text: the preview shows its tags, as people will see them."""
+    settings = make_settings(database_url, ADMIN_IDS="1")
+    out = io.StringIO()
+    script = ScriptedInput(
+        out,
+        [
+            ("/broadcast Hi <b>all</b> &amp; welcome", None),
+            ("1", "Who should receive it"),
+            ("/quit", "Send it now?"),
+        ],
+    )
+    await run_chat(settings, stdin=script, out=out)
+    assert "\nHi <b>all</b> &amp; welcome\n" in out.getvalue()

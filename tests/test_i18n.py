@@ -8,11 +8,12 @@ from pathlib import Path
 import pytest
 from telegram.ext import Application
 
-from bot.i18n import LANGUAGES, catalog, normalize_language, placeholders
+from bot.i18n import LANGUAGES, catalog, normalize_language, placeholders, plain, t
 from bot.settings import Settings
 from devtools.local_api import LocalBotApi, LocalRequest, sent_texts
 from handlers.app import build_application, running
-from tests.conftest import chat_for
+from handlers.organize import organizer_chat_warning
+from tests.conftest import chat_for, make_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -99,3 +100,21 @@ async def test_command_menu_failure_does_not_stop_the_bot(settings: Settings) ->
     async with running(build_application(settings, request=LocalRequest(api))) as app:
         chat = chat_for(app, api)
         assert "Welcome" in sent_texts(await chat.send("/start"))[0]
+
+
+def test_counts_choose_their_plural_form() -> None:
+    """A template may say `{count:plural:singular|plural}`: one thing is never "1 things"."""
+    for lang in LANGUAGES:
+        assert "{count:plural:" in catalog()["proposals.warning.no_organizer_chat"][lang]
+    one = make_settings("sqlite+aiosqlite://", ORGANIZER_CHAT_ID="", ORGANIZER_IDS="")
+    two = make_settings("sqlite+aiosqlite://", ORGANIZER_CHAT_ID="")
+    assert "The only organizer or admin finds them" in (organizer_chat_warning(one) or "")
+    assert "The 2 organizers and admins find them" in (organizer_chat_warning(two) or "")
+    assert plain("broadcast.resent", "en", number=3, count=1).endswith(
+        "sending again to the one recipient it failed to reach."
+    )
+    assert "al único destinatario" in plain("broadcast.resent", "es", number=3, count=1)
+    assert "als 2 destinataris" in plain("broadcast.resent", "ca", number=3, count=2)
+    button = plain("broadcast.resend_button", "en", number=3, failed=1)
+    assert button.endswith("to the one that failed")
+    assert "<b>" in t("stats.broadcasts", "en", count=1, delivered=0)  # other templates unchanged

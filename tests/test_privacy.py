@@ -5,11 +5,12 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from sqlalchemy import BigInteger, Integer, String, Text, func, select
+from sqlalchemy import BigInteger, Integer, String, Text, func, select, update
 from telegram.ext import Application
 
 from bot.broadcasts import ALL
-from bot.models import Base, Proposal, ProposalDraft
+from bot.models import Base, Delivery, Proposal, ProposalDraft
+from bot.models.broadcast import DeliveryStatus
 from bot.services import Services
 from devtools.local_api import LocalBotApi, sent_texts
 from handlers.app import SENDER_KEY
@@ -119,8 +120,8 @@ async def test_an_admin_can_be_forgotten_too(app: Application, api: LocalBotApi)
     await admin.press("Yes, forget me")
     assert await rows_naming(services, ADMIN_ID) == []
     report = (await services.broadcasts.recent())[0]
-    # The announcement's record stays, without their id (and without their own delivery).
-    assert report.total == 2 and report.delivered == 1
+    # The announcement's record stays, without their id (their own delivery still counted).
+    assert report.total == 2 and report.delivered == 2
 
 
 async def test_forget_button_outside_a_private_chat_does_nothing(
@@ -146,3 +147,54 @@ async def test_forget_anonymizes_the_card_in_the_organizers_group(
     await person.press("Yes, forget me")
     assert "ana@example.org" not in card["text"] and "Ana Pérez" not in card["text"]
     assert not card.get("reply_markup")  # no Accept / Decline on a withdrawn request
+
+
+async def test_forget_keeps_the_broadcast_counts(app: Application, api: LocalBotApi) -> None:
+    """The report and /stats say the same before and after someone is forgotten: their
+    deliveries stay, counted, without their id."""
+    services = services_of(app)
+    admin = chat_for(app, api, ADMIN_ID)
+    await admin.send("/start")
+    person = chat_for(app, api, PERSON)
+    await person.send("/start")
+    await services.broadcasts.enqueue(admin_id=ADMIN_ID, text="Hello", audience=ALL, language="en")
+    await asyncio.wait_for(app.bot_data[SENDER_KEY].wait_idle(), timeout=20)
+    report_before = sent_texts(await admin.send("/broadcasts"))[-1]
+    stats_before = sent_texts(await admin.send("/stats"))[-1]
+    assert "Delivered: 2" in report_before and "messages delivered: 2" in stats_before
+
+    await person.send("/forget")
+    await person.press("Yes, forget me")
+
+    assert await rows_naming(services, PERSON) == []
+    assert sent_texts(await admin.send("/broadcasts"))[-1] == report_before
+    stats_after = sent_texts(await admin.send("/stats"))[-1]
+    assert "messages delivered: 2" in stats_after
+
+
+async def test_forget_drops_what_was_not_sent_yet_and_resends_nothing_to_nobody(
+    app: Application, api: LocalBotApi
+) -> None:
+    """A delivery still queued for a forgotten person is dropped (and no longer counted in the
+    total); one that failed stays counted, but "resend to the failed" finds nobody."""
+    services = services_of(app)
+    await chat_for(app, api, PERSON).send("/start")
+    other = 555_000_111
+    await chat_for(app, api, other).send("/start")
+    sender = app.bot_data[SENDER_KEY]
+    await sender.stop()  # nothing is sent: both deliveries stay queued
+    queued = await services.broadcasts.enqueue(
+        admin_id=ADMIN_ID, text="Hello", audience=ALL, language="en"
+    )
+    async with services.sessions.begin() as session:
+        await session.execute(
+            update(Delivery).where(Delivery.user_id == other).values(status=DeliveryStatus.FAILED)
+        )
+    await services.privacy.forget(other)
+    await services.privacy.forget(PERSON)
+
+    report = await services.broadcasts.report(queued.broadcast_id)
+    assert report is not None and report.total == 1 and report.failed == 1
+    assert await services.broadcasts.resend_failed(queued.broadcast_id) == 0
+    assert await rows_naming(services, PERSON) == []
+    assert await rows_naming(services, other) == []

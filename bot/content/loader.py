@@ -364,6 +364,9 @@ def _cross_check(parsed: dict[str, Any], sources: dict[str, _Source]) -> list[Co
 
 def load_content(directory: Path) -> Content:
     """Load and validate the content folder; raise ContentInvalid with every problem found."""
+    if not directory.is_dir():  # run from elsewhere: one problem, not one per file
+        absolute = {"absolute": str(directory.resolve())}
+        raise ContentInvalid([ContentError(str(directory), None, (), "no_folder", absolute)])
     errors: list[ContentError] = []
     sources: dict[str, _Source] = {}
     parsed: dict[str, Any] = {}

@@ -4,6 +4,10 @@ Catalogs are YAML files in `catalogs/`, one per area of the bot; each key carrie
 translations side by side so a missing one is easy to spot (a test checks it).
 Every value passed to `t` is HTML-escaped unless it is wrapped in `Html`: user text can never
 inject markup into a message sent with HTML formatting.
+
+Counts: `{count:plural:one request|{count} requests}` says the first form when `count` is 1
+and the second otherwise (English, Spanish and Catalan have these two forms for whole
+numbers); the forms may hold other placeholders, and `|` and braces nowhere else.
 """
 
 from __future__ import annotations
@@ -49,6 +53,22 @@ def catalog() -> dict[str, dict[str, str]]:
     return merged
 
 
+PLURAL: Final = "plural:"
+
+
+class CatalogFormatter(string.Formatter):
+    """str.format, plus the `plural:` format of counts."""
+
+    def format_field(self, value: object, format_spec: str) -> str:
+        if format_spec.startswith(PLURAL):
+            one, _, other = format_spec.removeprefix(PLURAL).partition("|")
+            return one if value == 1 else other
+        return str(super().format_field(value, format_spec))
+
+
+FORMATTER: Final = CatalogFormatter()
+
+
 def placeholders(template: str) -> set[str]:
     return {name for _, name, _, _ in string.Formatter().parse(template) if name}
 
@@ -65,11 +85,11 @@ def t(key: str, lang: str, /, **values: object) -> Html:
     """The message `key` in `lang` (English when missing), with escaped `values`."""
     translations = catalog()[key]
     template = translations.get(lang) or translations[DEFAULT_LANGUAGE]
-    return Html(template.format(**{name: _escape(value) for name, value in values.items()}))
+    return Html(FORMATTER.format(template, **{name: _escape(v) for name, v in values.items()}))
 
 
 def plain(key: str, lang: str, /, **values: object) -> str:
     """The message without HTML escaping: for button labels and other plain-text places."""
     translations = catalog()[key]
     template = translations.get(lang) or translations[DEFAULT_LANGUAGE]
-    return template.format(**values)
+    return FORMATTER.format(template, **values)

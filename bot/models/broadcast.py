@@ -80,7 +80,8 @@ class Delivery(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     broadcast_id: Mapped[int] = mapped_column(ForeignKey("broadcasts.id", ondelete="CASCADE"))
-    user_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    # Emptied when the person asks to be forgotten: the row stays, so the counts do.
+    user_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
     status: Mapped[str] = mapped_column(String(16), default=DeliveryStatus.PENDING)
     # Failed attempts that may be retried (a flood-control wait is not one of them).
     attempts: Mapped[int] = mapped_column(Integer, default=0)

@@ -22,7 +22,7 @@ async def test_migrate_then_start(
     launch: Launch, fake_api: FakeBotApiServer, bot_env: dict[str, str], tmp_path: Path
 ) -> None:
     code, output = await run(bot_env, tmp_path / "migrate", "migrate")
-    assert code == 0 and "Database upgraded" in output
+    assert code == 0 and "Created the database schema at revision" in output
     code, output = await run(bot_env, tmp_path / "again", "migrate")
     assert code == 0 and "already at the newest revision" in output
 
