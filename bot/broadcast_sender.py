@@ -39,6 +39,7 @@ from typing import Protocol
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.backoff import Backoff
 from bot.broadcasts import BroadcastReport, report_of
 from bot.leases import LEASE_RETRY, LEASE_TTL, SendingRole, worker_name
 from bot.models import Broadcast, Delivery, User
@@ -47,7 +48,6 @@ from bot.models.broadcast import BroadcastStatus, DeliveryStatus
 
 log = logging.getLogger(__name__)
 
-ERROR_PAUSE = 1.0  # seconds, real time, after an unexpected error in the loop
 PER_CHAT_INTERVAL = 1.0  # Telegram: at most one message per second to the same chat
 OPEN = (DeliveryStatus.PENDING, DeliveryStatus.SENDING)
 
@@ -176,6 +176,10 @@ class BroadcastSender:
         self._wake = asyncio.Event()
         self._idle = asyncio.Event()
         self._stopping = False
+        self._stopped = asyncio.Event()
+        self.outage = Backoff("The broadcast sender", log, sleep=sleep, clock=clock)
+        self._renewal = Backoff("Renewing the sending role", log, clock=clock)
+        self._recording = Backoff("Recording a broadcast delivery", log, clock=clock)
         self._last_progress = clock()
         self._task: asyncio.Task[None] | None = None
         self.sent_count = 0
@@ -186,11 +190,13 @@ class BroadcastSender:
         """Run in the background (its own asyncio task, never inside an update's handler)."""
         if self._task is None:
             self._stopping = False
+            self._stopped.clear()
             self._task = asyncio.create_task(self.run(), name="broadcast-sender")
 
     def request_stop(self) -> None:
         """Ask the loop to stop after the sends in flight (safe to call from inside a send)."""
         self._stopping = True
+        self._stopped.set()
         self._wake.set()
         self._resumed.set()
         for task in list(self._pausing):
@@ -220,11 +226,11 @@ class BroadcastSender:
                     if await self._take_role():
                         await self._loop(until_idle=False)
                     else:
+                        self.outage.recovered()
                         await self._nap(LEASE_RETRY, until_woken=True)
-                except Exception:
-                    # The database went away: log, breathe, try again (claims expire anyway).
-                    log.exception("Broadcast sender failed; trying again")
-                    await self._nap(ERROR_PAUSE, until_woken=True)
+                except Exception as error:
+                    # The database went away: wait longer each time (claims expire anyway).
+                    await self.outage.pause(error, self._stopped)
         finally:
             await self._give_up_role()
 
@@ -253,8 +259,9 @@ class BroadcastSender:
             await asyncio.sleep(self.lease.renew_every)
             try:
                 held = await self.lease.renew()
-            except Exception:
-                log.exception("Could not renew the sending role")
+                self._renewal.recovered()
+            except Exception as error:
+                self._renewal.failed(error)  # logged once; tried again at the usual pace
                 held = not self.lease.expired()
             if not held:
                 log.warning("Another worker took the sending role over: stopping sending")
@@ -295,13 +302,13 @@ class BroadcastSender:
             while not self._stopping and self._holding():
                 try:
                     busy = await self._step()
-                except Exception:
+                except Exception as error:
                     if until_idle:
                         raise
-                    # A database hiccup must not end the broadcasts: log, breathe, go on.
-                    log.exception("Broadcast sender step failed")
-                    await self._nap(ERROR_PAUSE, until_woken=True)
+                    # A database hiccup must not end the broadcasts: wait, go on.
+                    await self.outage.pause(error, self._stopped)
                     continue
+                self.outage.recovered()
                 if not busy:
                     if until_idle:
                         break
@@ -462,9 +469,11 @@ class BroadcastSender:
         """Send one message and record what happened; never raises."""
         try:
             await self._send_and_mark(claim)
-        except Exception:
+        except Exception as error:
             # Only the database can fail here; the row stays `sending` -> `unknown` at restart.
-            log.exception("Could not record delivery %s", claim.delivery_id)
+            self._recording.failed(error)  # logged once per outage
+        else:
+            self._recording.recovered()
 
     async def _send_and_mark(self, claim: Claim) -> None:
         try:
