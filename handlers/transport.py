@@ -74,6 +74,9 @@ SENDING_METHODS = frozenset(
     }
 )
 BACKGROUND = {"background": True}  # rate_limit_args for sends that may wait (broadcasts)
+# rate_limit_args for a send whose caller retries it itself, rendering it again (the outbox):
+# paced like a reply, but a failure comes straight back instead of the same text going again.
+ONCE = {"once": True}
 # Telegram's answers meaning the person is gone for good (lower case).
 GONE_MARKERS: Final = (
     "chat not found",
@@ -132,9 +135,14 @@ class OutgoingRateLimiter(BaseRateLimiter[dict[str, Any]]):
         rate_limit_args: dict[str, Any] | None,
     ) -> Answer:
         background = bool(rate_limit_args and rate_limit_args.get("background"))
+        once = (
+            background
+            or endpoint in NOT_RETRIED
+            or bool(rate_limit_args and rate_limit_args.get("once"))
+        )
         limited = endpoint in SENDING_METHODS
         waited = 0.0
-        pauses = iter(() if background or endpoint in NOT_RETRIED else REPLY_RETRY_PAUSES)
+        pauses = iter(() if once else REPLY_RETRY_PAUSES)
         while True:
             if limited:
                 await self.acquire(background=background)
@@ -144,7 +152,7 @@ class OutgoingRateLimiter(BaseRateLimiter[dict[str, Any]]):
                 wait = retry_seconds(error)
                 self.hold_back(wait)
                 waited += wait
-                if background or endpoint in NOT_RETRIED or waited > MAX_FLOOD_WAIT:
+                if once or waited > MAX_FLOOD_WAIT:
                     raise
                 log.info("Flood wait of %.0f s before %s: waiting, then sending", wait, endpoint)
                 if not limited:
