@@ -86,6 +86,7 @@ class OutboxSender:
                 if turns % 600 == 0:
                     await self.outbox.prune()
             except Exception as error:
+                self.outbox.lost_track()
                 await self.backoff.pause(error, self._stopped)
                 continue
             self.backoff.recovered()
