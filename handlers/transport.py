@@ -142,6 +142,7 @@ class OutgoingRateLimiter(BaseRateLimiter[dict[str, Any]]):
         )
         limited = endpoint in SENDING_METHODS
         waited = 0.0
+        tries = 0
         pauses = iter(() if once else REPLY_RETRY_PAUSES)
         while True:
             if limited:
@@ -160,8 +161,18 @@ class OutgoingRateLimiter(BaseRateLimiter[dict[str, Any]]):
             except (BadRequest, Forbidden, InvalidToken):
                 raise  # refusals: final
             except NetworkError as error:  # 5xx, timeouts, dropped connections
+                tries += 1
                 pause = next(pauses, None)
                 if pause is None:
+                    if tries > 1:  # said once, where the operator sees it (never the text)
+                        log.warning(
+                            "Gave up on %s to chat %s after %d tries (%s: %s): not delivered",
+                            endpoint,
+                            data.get("chat_id"),
+                            tries,
+                            type(error).__name__,
+                            error.message[:100],
+                        )
                     raise
                 log.info("%s failed (%s): trying again in %.1f s", endpoint, error, pause)
                 await self._sleep(pause)
