@@ -14,11 +14,14 @@ the API call's answer. So:
 * A graceful stop (SIGTERM, `stop()`) stops claiming, lets the sends already in flight finish
   and be marked, and leaves nothing in `sending`: a restart resumes with the `pending` rows,
   and nobody gets the message twice or not at all.
-* A hard crash between the API call and the mark leaves at most `max_in_flight` rows in
-  `sending`. Telegram has no idempotency key, so whether those people got it cannot be known.
-  On start they become `unknown` and are NOT resent: a possible miss for those few (shown in
-  the admin's report as "unconfirmed") rather than a possible duplicate for them. The same
-  holds for a request that timed out after it was written (`OutcomeUnknown`).
+* Right before the request leaves, the row is marked attempted (`attempted_at`). A hard
+  crash (SIGKILL) between that mark and the answer's leaves at most `max_in_flight` attempted
+  rows in `sending`. Telegram has no idempotency key, so whether those people got it cannot
+  be known: the next holder of the sending role marks them `unknown` and does NOT resend (a
+  possible miss for those few, shown in the admin's report as "unconfirmed", rather than a
+  possible duplicate). Rows claimed but not attempted yet (waiting for their turn) certainly
+  did not go: they are put back to `pending` and sent by the next holder. The same holds for
+  a request that timed out after it was written (`OutcomeUnknown`).
 * Failures where Telegram certainly did not deliver (flood control, connection refused, a 5xx)
   put the row back to `pending`; flood control waits exactly `retry_after` seconds and pauses
   every send meanwhile; other failures are retried with backoff for about 30 minutes
@@ -283,16 +286,25 @@ class BroadcastSender:
                 log.exception("Could not release the sending role (it expires by itself)")
 
     async def recover_interrupted(self) -> int:
-        """Rows left `sending` by a crash become `unknown`: they might have been delivered."""
+        """Rows left `sending` by a crash: those whose request had left become `unknown` (they
+        might have been delivered); those never attempted go back to `pending`."""
+        interrupted = Delivery.status == DeliveryStatus.SENDING
         async with self._sessions.begin() as session:
             result = await session.execute(
                 update(Delivery)
-                .where(Delivery.status == DeliveryStatus.SENDING)
+                .where(interrupted, Delivery.attempted_at.is_not(None))
                 .values(status=DeliveryStatus.UNKNOWN, error="interrupted: its worker stopped")
+            )
+            released = await session.execute(
+                update(Delivery)
+                .where(interrupted, Delivery.attempted_at.is_(None))
+                .values(status=DeliveryStatus.PENDING, claimed_at=None)
             )
         count = int(getattr(result, "rowcount", 0) or 0)
         if count:
             log.warning("%d deliveries were interrupted by a crash: marked unknown", count)
+        if again := int(getattr(released, "rowcount", 0) or 0):
+            log.info("%d deliveries were claimed but never tried: pending again", again)
         return count
 
     # -- the loop -----------------------------------------------------------------------------
@@ -432,7 +444,7 @@ class BroadcastSender:
             claimed = await session.execute(
                 update(Delivery)
                 .where(Delivery.id == row.id, Delivery.status == DeliveryStatus.PENDING)
-                .values(status=DeliveryStatus.SENDING, claimed_at=utcnow())
+                .values(status=DeliveryStatus.SENDING, claimed_at=utcnow(), attempted_at=None)
             )
             if not getattr(claimed, "rowcount", 0):
                 return None  # someone else took it: the next step looks again
@@ -475,7 +487,17 @@ class BroadcastSender:
         else:
             self._recording.recovered()
 
+    async def _attempting(self, claim: Claim) -> None:
+        """Recorded before the request leaves: after a crash, only such a row may be unknown."""
+        async with self._sessions.begin() as session:
+            await session.execute(
+                update(Delivery)
+                .where(Delivery.id == claim.delivery_id, Delivery.status == DeliveryStatus.SENDING)
+                .values(attempted_at=utcnow())
+            )
+
     async def _send_and_mark(self, claim: Claim) -> None:
+        await self._attempting(claim)  # if the database cannot take it, nothing is sent
         try:
             await self._send(claim.user_id, claim.text)
         except RetryLater as exc:
