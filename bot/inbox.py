@@ -137,6 +137,10 @@ class Inbox:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], worker: str) -> None:
         self._sessions = sessions
         self.worker = worker
+        # Claimed and not finished: a row `processing` under this worker's name that is not
+        # here was lost track of (the claim's answer or the release was lost in a database
+        # blip): it is taken back like a dead worker's, else its chat would wait for good.
+        self._held: set[int] = set()
 
     async def store(self, payloads: list[dict[str, Any]]) -> list[int]:
         """Keep these updates (in one transaction); the ids that were new (not redelivered).
@@ -197,9 +201,16 @@ class Inbox:
         now = utcnow()
         alive = alive_workers(now)
         earlier = aliased(InboxUpdate)
+        forgotten_by_me = and_(
+            InboxUpdate.claimed_by == self.worker, InboxUpdate.update_id.not_in(self._held)
+        )
         orphaned = and_(
             InboxUpdate.status == PROCESSING,
-            or_(InboxUpdate.claimed_by.is_(None), InboxUpdate.claimed_by.not_in(alive)),
+            or_(
+                InboxUpdate.claimed_by.is_(None),
+                InboxUpdate.claimed_by.not_in(alive),
+                forgotten_by_me,
+            ),
         )
         unfinished_before = exists().where(
             earlier.chat_key == InboxUpdate.chat_key,
@@ -224,21 +235,28 @@ class Inbox:
             )
         claimed: list[Received] = []
         chats: set[int | None] = set()
-        for update_id in candidates:
-            if len(claimed) >= limit:
-                break
-            got = await self._claim_one(update_id, alive)
-            if got is None:
-                continue
-            received, chat_key = got
-            if chat_key is not None and chat_key in chats:
-                await self.release(received.update_id)  # one at a time per chat
-                continue
-            chats.add(chat_key)
-            claimed.append(received)
+        try:
+            for update_id in candidates:
+                if len(claimed) >= limit:
+                    break
+                got = await self._claim_one(update_id, alive, forgotten_by_me)
+                if got is None:
+                    continue
+                received, chat_key = got
+                if chat_key is not None and chat_key in chats:
+                    await self.release(received.update_id)  # one at a time per chat
+                    continue
+                chats.add(chat_key)
+                claimed.append(received)
+        except Exception:
+            # The caller never sees these: the next claim takes them back.
+            self._held.difference_update(received.update_id for received in claimed)
+            raise
         return claimed
 
-    async def _claim_one(self, update_id: int, alive: Any) -> tuple[Received, int | None] | None:
+    async def _claim_one(
+        self, update_id: int, alive: Any, forgotten_by_me: Any
+    ) -> tuple[Received, int | None] | None:
         """Compare-and-set: the update becomes this worker's, unless another took it."""
         async with self._sessions.begin() as session:
             taken = await session.execute(
@@ -252,6 +270,7 @@ class Inbox:
                             or_(
                                 InboxUpdate.claimed_by.is_(None),
                                 InboxUpdate.claimed_by.not_in(alive),
+                                forgotten_by_me,
                             ),
                         ),
                     ),
@@ -266,10 +285,12 @@ class Inbox:
             row = taken.first()
         if row is None or row.payload is None:
             return None
+        self._held.add(update_id)
         return Received(update_id, json.loads(row.payload), row.attempts), row.chat_key
 
     async def release(self, update_id: int) -> None:
         """Give a claimed update back (another turn will take it)."""
+        self._held.discard(update_id)  # if this fails, the next claim takes it back
         async with self._sessions.begin() as session:
             await session.execute(
                 update(InboxUpdate)
@@ -290,6 +311,7 @@ class Inbox:
                     processed_at=utcnow(),
                 )
             )
+        self._held.discard(update_id)
 
     async def prune(self) -> int:
         """Forget the ids of updates processed more than a day ago, and the heartbeats of

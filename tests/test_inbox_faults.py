@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
-from sqlalchemy import select
+from sqlalchemy import select, update
 from telegram.ext import Application
 
 from bot.i18n import t
@@ -154,3 +154,27 @@ async def test_a_boolean_update_id_is_not_an_update(
     assert response.status == 400
     async with services_of(app).sessions() as session:
         assert list(await session.scalars(select(InboxUpdate.update_id))) == []
+
+
+async def test_an_update_whose_claim_was_lost_in_a_blip_is_taken_back(
+    app: Application, api: LocalBotApi, runner: UpdateRunner
+) -> None:
+    """The claim committed, but its answer never reached this (live) worker: the row says
+    "processing" under its name while it processes nothing. It must not hold the chat."""
+    chat = person(app, api, 41)
+    first = json.loads(raw_update(chat, QUESTION))
+    second = json.loads(raw_update(chat, "/help"))
+    await runner.inbox.store([first, second])
+    async with services_of(app).sessions.begin() as session:
+        await session.execute(
+            update(InboxUpdate)
+            .where(InboxUpdate.update_id == first["update_id"])
+            .values(status="processing", claimed_by=runner.worker, attempts=1)
+        )
+    runner.wake()
+    for _ in range(200):
+        if len(api.calls_to("sendMessage", 41)) >= 2:
+            break
+        await asyncio.sleep(0.025)
+    texts = [c.text for c in api.calls_to("sendMessage", 41)]
+    assert len(texts) >= 2 and "207,000" in texts[0]  # in order, the lost one first
