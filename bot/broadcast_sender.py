@@ -313,6 +313,8 @@ class BroadcastSender:
         try:
             while not self._stopping and self._holding():
                 try:
+                    if self.outage.failing:
+                        await self._release_unattempted()
                     busy = await self._step()
                 except Exception as error:
                     if until_idle:
@@ -359,6 +361,10 @@ class BroadcastSender:
         while len(self._in_flight) >= self.max_in_flight:
             await asyncio.wait(self._in_flight, return_when=asyncio.FIRST_COMPLETED)
         await self._resumed.wait()  # a flood-control pause may have begun meanwhile
+        # Marked attempted right before the request leaves (here, so that the database's
+        # latency never shifts the send off its token's time); if the database cannot take
+        # it, nothing is sent and the row goes back to pending as soon as it answers again.
+        await self._attempting(claim)
         self._last_send_to[claim.user_id] = self._clock()
         task = asyncio.create_task(self._deliver(claim))
         self._in_flight.add(task)
@@ -450,6 +456,17 @@ class BroadcastSender:
                 return None  # someone else took it: the next step looks again
         return Claim(row.id, row.broadcast_id, row.user_id, row.text, row.attempts)
 
+    async def _release_unattempted(self) -> None:
+        """After an outage: rows this holder claimed and never tried (the database failed
+        between the claim and the attempt) go back to pending. Between two steps every row
+        this holder claimed has been attempted, so any other is such a row."""
+        async with self._sessions.begin() as session:
+            await session.execute(
+                update(Delivery)
+                .where(Delivery.status == DeliveryStatus.SENDING, Delivery.attempted_at.is_(None))
+                .values(status=DeliveryStatus.PENDING, claimed_at=None)
+            )
+
     async def _mark(self, claim: Claim, status: DeliveryStatus, **values: object) -> None:
         async with self._sessions.begin() as session:
             await session.execute(
@@ -497,7 +514,6 @@ class BroadcastSender:
             )
 
     async def _send_and_mark(self, claim: Claim) -> None:
-        await self._attempting(claim)  # if the database cannot take it, nothing is sent
         try:
             await self._send(claim.user_id, claim.text)
         except RetryLater as exc:
