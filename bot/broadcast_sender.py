@@ -14,11 +14,14 @@ the API call's answer. So:
 * A graceful stop (SIGTERM, `stop()`) stops claiming, lets the sends already in flight finish
   and be marked, and leaves nothing in `sending`: a restart resumes with the `pending` rows,
   and nobody gets the message twice or not at all.
-* A hard crash between the API call and the mark leaves at most `max_in_flight` rows in
-  `sending`. Telegram has no idempotency key, so whether those people got it cannot be known.
-  On start they become `unknown` and are NOT resent: a possible miss for those few (shown in
-  the admin's report as "unconfirmed") rather than a possible duplicate for them. The same
-  holds for a request that timed out after it was written (`OutcomeUnknown`).
+* Right before the request leaves, the row is marked attempted (`attempted_at`). A hard
+  crash (SIGKILL) between that mark and the answer's leaves at most `max_in_flight` attempted
+  rows in `sending`. Telegram has no idempotency key, so whether those people got it cannot
+  be known: the next holder of the sending role marks them `unknown` and does NOT resend (a
+  possible miss for those few, shown in the admin's report as "unconfirmed", rather than a
+  possible duplicate). Rows claimed but not attempted yet (waiting for their turn) certainly
+  did not go: they are put back to `pending` and sent by the next holder. The same holds for
+  a request that timed out after it was written (`OutcomeUnknown`).
 * Failures where Telegram certainly did not deliver (flood control, connection refused, a 5xx)
   put the row back to `pending`; flood control waits exactly `retry_after` seconds and pauses
   every send meanwhile; other failures are retried with backoff for about 30 minutes
@@ -39,6 +42,7 @@ from typing import Protocol
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.backoff import Backoff
 from bot.broadcasts import BroadcastReport, report_of
 from bot.leases import LEASE_RETRY, LEASE_TTL, SendingRole, worker_name
 from bot.models import Broadcast, Delivery, User
@@ -47,7 +51,6 @@ from bot.models.broadcast import BroadcastStatus, DeliveryStatus
 
 log = logging.getLogger(__name__)
 
-ERROR_PAUSE = 1.0  # seconds, real time, after an unexpected error in the loop
 PER_CHAT_INTERVAL = 1.0  # Telegram: at most one message per second to the same chat
 OPEN = (DeliveryStatus.PENDING, DeliveryStatus.SENDING)
 
@@ -176,6 +179,10 @@ class BroadcastSender:
         self._wake = asyncio.Event()
         self._idle = asyncio.Event()
         self._stopping = False
+        self._stopped = asyncio.Event()
+        self.outage = Backoff("The broadcast sender", log, sleep=sleep, clock=clock)
+        self._renewal = Backoff("Renewing the sending role", log, clock=clock)
+        self._recording = Backoff("Recording a broadcast delivery", log, clock=clock)
         self._last_progress = clock()
         self._task: asyncio.Task[None] | None = None
         self.sent_count = 0
@@ -186,11 +193,13 @@ class BroadcastSender:
         """Run in the background (its own asyncio task, never inside an update's handler)."""
         if self._task is None:
             self._stopping = False
+            self._stopped.clear()
             self._task = asyncio.create_task(self.run(), name="broadcast-sender")
 
     def request_stop(self) -> None:
         """Ask the loop to stop after the sends in flight (safe to call from inside a send)."""
         self._stopping = True
+        self._stopped.set()
         self._wake.set()
         self._resumed.set()
         for task in list(self._pausing):
@@ -220,11 +229,11 @@ class BroadcastSender:
                     if await self._take_role():
                         await self._loop(until_idle=False)
                     else:
+                        self.outage.recovered()
                         await self._nap(LEASE_RETRY, until_woken=True)
-                except Exception:
-                    # The database went away: log, breathe, try again (claims expire anyway).
-                    log.exception("Broadcast sender failed; trying again")
-                    await self._nap(ERROR_PAUSE, until_woken=True)
+                except Exception as error:
+                    # The database went away: wait longer each time (claims expire anyway).
+                    await self.outage.pause(error, self._stopped)
         finally:
             await self._give_up_role()
 
@@ -253,8 +262,9 @@ class BroadcastSender:
             await asyncio.sleep(self.lease.renew_every)
             try:
                 held = await self.lease.renew()
-            except Exception:
-                log.exception("Could not renew the sending role")
+                self._renewal.recovered()
+            except Exception as error:
+                self._renewal.failed(error)  # logged once; tried again at the usual pace
                 held = not self.lease.expired()
             if not held:
                 log.warning("Another worker took the sending role over: stopping sending")
@@ -276,16 +286,25 @@ class BroadcastSender:
                 log.exception("Could not release the sending role (it expires by itself)")
 
     async def recover_interrupted(self) -> int:
-        """Rows left `sending` by a crash become `unknown`: they might have been delivered."""
+        """Rows left `sending` by a crash: those whose request had left become `unknown` (they
+        might have been delivered); those never attempted go back to `pending`."""
+        interrupted = Delivery.status == DeliveryStatus.SENDING
         async with self._sessions.begin() as session:
             result = await session.execute(
                 update(Delivery)
-                .where(Delivery.status == DeliveryStatus.SENDING)
+                .where(interrupted, Delivery.attempted_at.is_not(None))
                 .values(status=DeliveryStatus.UNKNOWN, error="interrupted: its worker stopped")
+            )
+            released = await session.execute(
+                update(Delivery)
+                .where(interrupted, Delivery.attempted_at.is_(None))
+                .values(status=DeliveryStatus.PENDING, claimed_at=None)
             )
         count = int(getattr(result, "rowcount", 0) or 0)
         if count:
             log.warning("%d deliveries were interrupted by a crash: marked unknown", count)
+        if again := int(getattr(released, "rowcount", 0) or 0):
+            log.info("%d deliveries were claimed but never tried: pending again", again)
         return count
 
     # -- the loop -----------------------------------------------------------------------------
@@ -294,14 +313,16 @@ class BroadcastSender:
         try:
             while not self._stopping and self._holding():
                 try:
+                    if self.outage.failing:
+                        await self._release_unattempted()
                     busy = await self._step()
-                except Exception:
+                except Exception as error:
                     if until_idle:
                         raise
-                    # A database hiccup must not end the broadcasts: log, breathe, go on.
-                    log.exception("Broadcast sender step failed")
-                    await self._nap(ERROR_PAUSE, until_woken=True)
+                    # A database hiccup must not end the broadcasts: wait, go on.
+                    await self.outage.pause(error, self._stopped)
                     continue
+                self.outage.recovered()
                 if not busy:
                     if until_idle:
                         break
@@ -340,6 +361,10 @@ class BroadcastSender:
         while len(self._in_flight) >= self.max_in_flight:
             await asyncio.wait(self._in_flight, return_when=asyncio.FIRST_COMPLETED)
         await self._resumed.wait()  # a flood-control pause may have begun meanwhile
+        # Marked attempted right before the request leaves (here, so that the database's
+        # latency never shifts the send off its token's time); if the database cannot take
+        # it, nothing is sent and the row goes back to pending as soon as it answers again.
+        await self._attempting(claim)
         self._last_send_to[claim.user_id] = self._clock()
         task = asyncio.create_task(self._deliver(claim))
         self._in_flight.add(task)
@@ -425,11 +450,22 @@ class BroadcastSender:
             claimed = await session.execute(
                 update(Delivery)
                 .where(Delivery.id == row.id, Delivery.status == DeliveryStatus.PENDING)
-                .values(status=DeliveryStatus.SENDING, claimed_at=utcnow())
+                .values(status=DeliveryStatus.SENDING, claimed_at=utcnow(), attempted_at=None)
             )
             if not getattr(claimed, "rowcount", 0):
                 return None  # someone else took it: the next step looks again
         return Claim(row.id, row.broadcast_id, row.user_id, row.text, row.attempts)
+
+    async def _release_unattempted(self) -> None:
+        """After an outage: rows this holder claimed and never tried (the database failed
+        between the claim and the attempt) go back to pending. Between two steps every row
+        this holder claimed has been attempted, so any other is such a row."""
+        async with self._sessions.begin() as session:
+            await session.execute(
+                update(Delivery)
+                .where(Delivery.status == DeliveryStatus.SENDING, Delivery.attempted_at.is_(None))
+                .values(status=DeliveryStatus.PENDING, claimed_at=None)
+            )
 
     async def _mark(self, claim: Claim, status: DeliveryStatus, **values: object) -> None:
         async with self._sessions.begin() as session:
@@ -462,9 +498,20 @@ class BroadcastSender:
         """Send one message and record what happened; never raises."""
         try:
             await self._send_and_mark(claim)
-        except Exception:
+        except Exception as error:
             # Only the database can fail here; the row stays `sending` -> `unknown` at restart.
-            log.exception("Could not record delivery %s", claim.delivery_id)
+            self._recording.failed(error)  # logged once per outage
+        else:
+            self._recording.recovered()
+
+    async def _attempting(self, claim: Claim) -> None:
+        """Recorded before the request leaves: after a crash, only such a row may be unknown."""
+        async with self._sessions.begin() as session:
+            await session.execute(
+                update(Delivery)
+                .where(Delivery.id == claim.delivery_id, Delivery.status == DeliveryStatus.SENDING)
+                .values(attempted_at=utcnow())
+            )
 
     async def _send_and_mark(self, claim: Claim) -> None:
         try:

@@ -8,6 +8,8 @@ connection the server dropped (a restart, a fail-over) before a transaction uses
 
 from __future__ import annotations
 
+import contextlib
+import os
 from pathlib import Path
 from typing import Any
 
@@ -36,13 +38,31 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def not_writable(database: Path) -> bool:
+    """Whether this process cannot write the SQLite file, or the files next to it (WAL mode
+    keeps `-wal` and `-shm` files in the same folder)."""
+    if database.exists() and not os.access(database, os.W_OK):
+        return True
+    return not os.access(database.parent, os.W_OK | os.X_OK)
+
+
 def create_engine(database_url: str) -> AsyncEngine:
-    """An engine for `database_url`; for a SQLite file, its folder is created if needed."""
+    """An engine for `database_url`; for a SQLite file, its folder is created if needed.
+
+    Raises SchemaNotReady ("cli.database_not_writable") for a SQLite file this process may
+    not write: one line saying so, rather than a traceback for every first statement.
+    """
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
         database = url.database or ":memory:"
         if database != ":memory:":
-            Path(database).parent.mkdir(parents=True, exist_ok=True)
+            path = Path(database)
+            with contextlib.suppress(OSError):  # said below: its folder cannot be written
+                path.parent.mkdir(parents=True, exist_ok=True)
+            if not_writable(path):
+                from bot.schema import SchemaNotReady  # bot.schema imports this module
+
+                raise SchemaNotReady("cli.database_not_writable", {"path": str(path.resolve())})
         engine = create_async_engine(
             url,
             connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},

@@ -20,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import re
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -27,6 +28,7 @@ from sqlalchemy import and_, delete, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
+from bot.backoff import database_down
 from bot.db import insert_for
 from bot.leases import ALIVE_PREFIX, alive_workers
 from bot.models import InboxUpdate, Lease
@@ -40,6 +42,8 @@ DONE: Final = "done"
 SKIPPED: Final = "skipped"  # the library could not read it: logged once, never retried
 KEEP_DONE: Final = dt.timedelta(days=1)  # how long a processed update_id is remembered
 MAX_ATTEMPTS: Final = 3  # an update whose processing killed its worker this often is skipped
+UNREADABLE: Final = "focusbot_unreadable"  # the key of a stub kept for an unstorable update
+LONE_SURROGATE: Final = re.compile("[\ud800-\udfff]")
 
 
 @dataclass(frozen=True)
@@ -73,29 +77,109 @@ def _int64(value: object) -> int | None:
     return None
 
 
+def _row(payload: dict[str, Any]) -> dict[str, Any]:
+    chat_key, user_id = owner_of(payload)
+    return {
+        "update_id": payload["update_id"],
+        "chat_key": chat_key,
+        "user_id": user_id,
+        "payload": serialized(payload),
+        "status": PENDING,
+        "attempts": 0,
+        "received_at": utcnow(),
+    }
+
+
+def serialized(payload: dict[str, Any]) -> str:
+    """The update as JSON a database can store: a lone surrogate (half of a UTF-16 pair, which
+    Telegram passes on from some clients as "\\ud800") is not Unicode text, and no UTF-8
+    column takes it; it becomes U+FFFD (the replacement character), the rest is kept."""
+    text = json.dumps(payload, ensure_ascii=False)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        log.warning(
+            "Update %s carried text that is not valid Unicode: kept with U+FFFD in its place",
+            payload.get("update_id"),
+        )
+        text = LONE_SURROGATE.sub("\ufffd", text)
+    return text
+
+
+def language_of(payload: dict[str, Any]) -> str | None:
+    """The sender's language_code, if the update has one."""
+    for body in payload.values():
+        sender = body.get("from") if isinstance(body, dict) else None
+        if isinstance(sender, dict) and isinstance(sender.get("language_code"), str):
+            return str(sender["language_code"])[:10]
+    return None
+
+
+def unreadable_stub(payload: dict[str, Any]) -> dict[str, Any]:
+    """What is kept of an update that could not be stored: its id and whom to tell."""
+    chat_key, _user_id = owner_of(payload)
+    return {
+        "update_id": payload["update_id"],
+        UNREADABLE: {"chat_id": chat_key, "language_code": language_of(payload)},
+    }
+
+
+def unreadable(received: Received) -> tuple[int | None, str | None] | None:
+    """(chat id, language) of an update kept as an "unreadable" stub; None for any other."""
+    stub = received.payload.get(UNREADABLE)
+    if not isinstance(stub, dict):
+        return None
+    chat_id, lang = stub.get("chat_id"), stub.get("language_code")
+    return _int64(chat_id), lang if isinstance(lang, str) else None
+
+
 class Inbox:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], worker: str) -> None:
         self._sessions = sessions
         self.worker = worker
+        # Claimed and not finished: a row `processing` under this worker's name that is not
+        # here was lost track of (the claim's answer or the release was lost in a database
+        # blip): it is taken back like a dead worker's, else its chat would wait for good.
+        self._held: set[int] = set()
 
     async def store(self, payloads: list[dict[str, Any]]) -> list[int]:
-        """Keep these updates (in one transaction); the ids that were new (not redelivered)."""
-        rows = []
-        for payload in payloads:
-            chat_key, user_id = owner_of(payload)
-            rows.append(
-                {
-                    "update_id": payload["update_id"],
-                    "chat_key": chat_key,
-                    "user_id": user_id,
-                    "payload": json.dumps(payload, ensure_ascii=False),
-                    "status": PENDING,
-                    "attempts": 0,
-                    "received_at": utcnow(),
-                }
-            )
-        if not rows:
+        """Keep these updates (in one transaction); the ids that were new (not redelivered).
+
+        Raises only when the database is away (the batch is then fetched or posted again).
+        An update the database refuses is never allowed to hold back the others: it is kept
+        as an "unreadable" stub (its chat is told), with one log line.
+        """
+        if not payloads:
             return []
+        try:
+            return await self._insert([_row(payload) for payload in payloads])
+        except Exception as error:
+            if database_down(error):
+                raise
+            if len(payloads) == 1:
+                return await self._store_stub(payloads[0], error)
+        # Which one was refused? Each on its own, so that the good ones are kept.
+        new: list[int] = []
+        for payload in payloads:
+            try:
+                new += await self._insert([_row(payload)])
+            except Exception as error:
+                if database_down(error):
+                    raise
+                new += await self._store_stub(payload, error)
+        return new
+
+    async def _store_stub(self, payload: dict[str, Any], error: Exception) -> list[int]:
+        log.warning(
+            "Update %s could not be stored (%s): skipped, its chat is told",
+            payload["update_id"],
+            type(error).__name__,
+        )
+        chat_key, user_id = owner_of(payload)
+        stub = {**_row(unreadable_stub(payload)), "chat_key": chat_key, "user_id": user_id}
+        return await self._insert([stub])
+
+    async def _insert(self, rows: list[dict[str, Any]]) -> list[int]:
         new: list[int] = []
         async with self._sessions.begin() as session:
             for row in rows:  # one by one: RETURNING with ON CONFLICT, on every backend
@@ -117,9 +201,16 @@ class Inbox:
         now = utcnow()
         alive = alive_workers(now)
         earlier = aliased(InboxUpdate)
+        forgotten_by_me = and_(
+            InboxUpdate.claimed_by == self.worker, InboxUpdate.update_id.not_in(self._held)
+        )
         orphaned = and_(
             InboxUpdate.status == PROCESSING,
-            or_(InboxUpdate.claimed_by.is_(None), InboxUpdate.claimed_by.not_in(alive)),
+            or_(
+                InboxUpdate.claimed_by.is_(None),
+                InboxUpdate.claimed_by.not_in(alive),
+                forgotten_by_me,
+            ),
         )
         unfinished_before = exists().where(
             earlier.chat_key == InboxUpdate.chat_key,
@@ -144,21 +235,28 @@ class Inbox:
             )
         claimed: list[Received] = []
         chats: set[int | None] = set()
-        for update_id in candidates:
-            if len(claimed) >= limit:
-                break
-            got = await self._claim_one(update_id, alive)
-            if got is None:
-                continue
-            received, chat_key = got
-            if chat_key is not None and chat_key in chats:
-                await self.release(received.update_id)  # one at a time per chat
-                continue
-            chats.add(chat_key)
-            claimed.append(received)
+        try:
+            for update_id in candidates:
+                if len(claimed) >= limit:
+                    break
+                got = await self._claim_one(update_id, alive, forgotten_by_me)
+                if got is None:
+                    continue
+                received, chat_key = got
+                if chat_key is not None and chat_key in chats:
+                    await self.release(received.update_id)  # one at a time per chat
+                    continue
+                chats.add(chat_key)
+                claimed.append(received)
+        except Exception:
+            # The caller never sees these: the next claim takes them back.
+            self._held.difference_update(received.update_id for received in claimed)
+            raise
         return claimed
 
-    async def _claim_one(self, update_id: int, alive: Any) -> tuple[Received, int | None] | None:
+    async def _claim_one(
+        self, update_id: int, alive: Any, forgotten_by_me: Any
+    ) -> tuple[Received, int | None] | None:
         """Compare-and-set: the update becomes this worker's, unless another took it."""
         async with self._sessions.begin() as session:
             taken = await session.execute(
@@ -172,6 +270,7 @@ class Inbox:
                             or_(
                                 InboxUpdate.claimed_by.is_(None),
                                 InboxUpdate.claimed_by.not_in(alive),
+                                forgotten_by_me,
                             ),
                         ),
                     ),
@@ -186,10 +285,12 @@ class Inbox:
             row = taken.first()
         if row is None or row.payload is None:
             return None
+        self._held.add(update_id)
         return Received(update_id, json.loads(row.payload), row.attempts), row.chat_key
 
     async def release(self, update_id: int) -> None:
         """Give a claimed update back (another turn will take it)."""
+        self._held.discard(update_id)  # if this fails, the next claim takes it back
         async with self._sessions.begin() as session:
             await session.execute(
                 update(InboxUpdate)
@@ -210,6 +311,7 @@ class Inbox:
                     processed_at=utcnow(),
                 )
             )
+        self._held.discard(update_id)
 
     async def prune(self) -> int:
         """Forget the ids of updates processed more than a day ago, and the heartbeats of

@@ -24,6 +24,7 @@ from typing import Final
 from sqlalchemy import Select, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.backoff import Backoff
 from bot.db import insert_for
 from bot.models import Lease
 from bot.models.base import utcnow
@@ -122,6 +123,7 @@ class Heartbeat:
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession], worker: str) -> None:
         self.lease = SendingRole(sessions, worker, name=f"{ALIVE_PREFIX}{worker}")
+        self.backoff = Backoff("Renewing this worker's heartbeat", log, cap=self.lease.renew_every)
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
@@ -129,13 +131,17 @@ class Heartbeat:
         self._task = asyncio.create_task(self._beat(), name="worker-heartbeat")
 
     async def _beat(self) -> None:
+        delay = self.lease.renew_every
         while True:
-            await asyncio.sleep(self.lease.renew_every)
+            await self.backoff.sleep(delay)
             try:
                 if not await self.lease.renew():
                     await self.lease.acquire()  # it expired while the database was away
             except Exception as error:
-                log.warning("Could not renew this worker's heartbeat: %s", error)
+                delay = self.backoff.failed(error)  # sooner than the usual pace, at most it
+                continue
+            self.backoff.recovered()
+            delay = self.lease.renew_every
 
     async def stop(self) -> None:
         if self._task is not None:

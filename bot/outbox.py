@@ -12,6 +12,10 @@
   posted anonymized.
 - Notices of one request go out in order, one at a time (a card is posted before it is
   edited).
+- A claim its holder lost track of is taken back: an outcome the database could not take (it
+  was away for a moment) is written again before anything else is claimed, and a row left
+  `sending` under this worker's name that it is not working on (the claim's answer was lost)
+  is claimed again. A live worker never leaves a notice stuck until a restart.
 
 Nothing here knows Telegram: handlers/outbox_sender.py renders and sends.
 """
@@ -92,15 +96,26 @@ class Outbox:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], worker: str) -> None:
         self._sessions = sessions
         self.worker = worker
+        self._held: set[int] = set()  # claimed, outcome not written yet
+        self._unwritten: dict[int, tuple[Notice, dict[str, Any]]] = {}  # outcome to write again
 
     async def claim(self, limit: int) -> list[Notice]:
         """Notices due now, one per request at a time, marked as this worker's."""
+        for notice, values in list(self._unwritten.values()):
+            await self._set(notice, **values)
         now = utcnow()
         alive = alive_workers(now)
         other = aliased(OutboxNotice)
+        forgotten_by_me = and_(
+            OutboxNotice.claimed_by == self.worker, OutboxNotice.id.not_in(self._held)
+        )
         orphaned = and_(
             OutboxNotice.status == SENDING,
-            or_(OutboxNotice.claimed_by.is_(None), OutboxNotice.claimed_by.not_in(alive)),
+            or_(
+                OutboxNotice.claimed_by.is_(None),
+                OutboxNotice.claimed_by.not_in(alive),
+                forgotten_by_me,
+            ),
         )
         claimable = and_(
             or_(OutboxNotice.status == PENDING, orphaned),
@@ -144,6 +159,7 @@ class Outbox:
                     )
                 ).first()
             if row is not None:
+                self._held.add(notice_id)
                 values = json.loads(row.values) if row.values else {}
                 claimed.append(
                     Notice(
@@ -157,6 +173,11 @@ class Outbox:
                     )
                 )
         return claimed
+
+    def lost_track(self) -> None:
+        """The caller stopped midway (the database went away): the notices it claimed and did
+        not finish are taken back at the next claim; outcomes not written yet stay to write."""
+        self._held = set(self._unwritten)
 
     async def sent(self, notice: Notice) -> None:
         await self._set(notice, status=SENT, sent_at=utcnow(), error=None)
@@ -182,12 +203,16 @@ class Outbox:
         await self._set(notice, status=FAILED, error=error[:200])
 
     async def _set(self, notice: Notice, **values: Any) -> None:
+        """Record the outcome; kept to be written again if the database cannot take it now."""
+        self._unwritten[notice.id] = (notice, values)
         async with self._sessions.begin() as session:
             await session.execute(
                 update(OutboxNotice)
                 .where(OutboxNotice.id == notice.id, OutboxNotice.claimed_by == self.worker)
                 .values(**values)
             )
+        del self._unwritten[notice.id]
+        self._held.discard(notice.id)
 
     async def waiting(self) -> int:
         """Notices not sent yet, due or not."""

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from telegram import Update
 from telegram.error import Conflict, NetworkError, RetryAfter, TimedOut
 
 from bot.alerts import AlertThrottle
+from bot.backoff import database_down
 from bot.i18n import normalize_language, plain, t
 from handlers import update_log
 from handlers.context import FocusContext, services_of
@@ -16,14 +16,6 @@ from handlers.context import FocusContext, services_of
 log = logging.getLogger(__name__)
 THROTTLE_KEY = "alert_throttle"
 CONFLICT_KEY = "polling_conflict"
-
-
-def database_down(error: object) -> bool:
-    """The database cannot be reached (restarting, failing over, network): a passing outage,
-    not a bug in the bot."""
-    if isinstance(error, DBAPIError) and error.connection_invalidated:
-        return True
-    return isinstance(error, (OperationalError, InterfaceError, ConnectionError, TimeoutError))
 
 
 def stop_on_conflict(context: FocusContext) -> None:

@@ -1,6 +1,10 @@
 """The outbox's Telegram side: render each notice from the database as it is now, send it,
 and record what happened (bot/outbox.py says why notices are rows).
 
+A failed send is never repeated with the text it had: the transport's quick retries are off
+for notices (`ONCE`), and the outbox's own retry renders the notice again when it leaves (a
+card retried after its author's /forget is the anonymized card).
+
 Runs on every worker: rows are claimed one by one, so any worker may send any notice; the
 worker that wrote one is woken to send it at once.
 """
@@ -16,12 +20,13 @@ from telegram import ReplyParameters
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 from telegram.ext import Application
 
+from bot.backoff import Backoff
 from bot.i18n import t
 from bot.outbox import CARD, GROUP, SPEAKER, Notice, Outbox
 from bot.services import Services
 from handlers.context import OUTBOX_KEY, services_of
 from handlers.proposal_views import GROUP_LANGUAGE, card_view, state_label
-from handlers.transport import retry_seconds
+from handlers.transport import ONCE, retry_seconds
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +48,8 @@ class OutboxSender:
         self._wake = asyncio.Event()
         self._idle = asyncio.Event()
         self._stopping = False
+        self._stopped = asyncio.Event()
+        self.backoff = Backoff("Sending the outbox", log)
         self._task: asyncio.Task[None] | None = None
 
     @property
@@ -62,6 +69,7 @@ class OutboxSender:
 
     async def stop(self) -> None:
         self._stopping = True
+        self._stopped.set()
         self._wake.set()
         if self._task is not None:
             await self._task
@@ -78,8 +86,10 @@ class OutboxSender:
                 if turns % 600 == 0:
                     await self.outbox.prune()
             except Exception as error:
-                log.warning("Could not work through the outbox: %s", error)
-                notices = []
+                self.outbox.lost_track()
+                await self.backoff.pause(error, self._stopped)
+                continue
+            self.backoff.recovered()
             if not notices:
                 if not self._wake.is_set():
                     self._idle.set()
@@ -134,6 +144,7 @@ class OutboxSender:
                     message_id=proposal.organizer_message_id,
                     reply_markup=view.keyboard,
                     disable_web_page_preview=True,
+                    rate_limit_args=ONCE,
                 )
                 return
             except BadRequest as error:
@@ -148,6 +159,7 @@ class OutboxSender:
             view.text,
             reply_markup=view.keyboard,
             disable_web_page_preview=True,
+            rate_limit_args=ONCE,
         )
         await self.services.proposals.set_organizer_message(
             proposal.id, chat_id, posted.message_id
@@ -163,7 +175,7 @@ class OutboxSender:
         if "state" in values:
             values["state"] = state_label(str(values["state"]), lang)
         text = t(notice.key, lang, reference=proposal.reference, title=proposal.title, **values)
-        await self.application.bot.send_message(proposal.user_id, text)
+        await self.application.bot.send_message(proposal.user_id, text, rate_limit_args=ONCE)
         if decision_event_id is not None:
             await self.services.proposals.mark_told(int(decision_event_id))
 
@@ -185,7 +197,9 @@ class OutboxSender:
             reply = ReplyParameters(
                 proposal.organizer_message_id, allow_sending_without_reply=True
             )
-        await self.application.bot.send_message(chat_id, text, reply_parameters=reply)
+        await self.application.bot.send_message(
+            chat_id, text, reply_parameters=reply, rate_limit_args=ONCE
+        )
 
 
 def start_outbox_sender(application: Application) -> None:  # type: ignore[type-arg]

@@ -74,6 +74,9 @@ SENDING_METHODS = frozenset(
     }
 )
 BACKGROUND = {"background": True}  # rate_limit_args for sends that may wait (broadcasts)
+# rate_limit_args for a send whose caller retries it itself, rendering it again (the outbox):
+# paced like a reply, but a failure comes straight back instead of the same text going again.
+ONCE = {"once": True}
 # Telegram's answers meaning the person is gone for good (lower case).
 GONE_MARKERS: Final = (
     "chat not found",
@@ -132,9 +135,15 @@ class OutgoingRateLimiter(BaseRateLimiter[dict[str, Any]]):
         rate_limit_args: dict[str, Any] | None,
     ) -> Answer:
         background = bool(rate_limit_args and rate_limit_args.get("background"))
+        once = (
+            background
+            or endpoint in NOT_RETRIED
+            or bool(rate_limit_args and rate_limit_args.get("once"))
+        )
         limited = endpoint in SENDING_METHODS
         waited = 0.0
-        pauses = iter(() if background or endpoint in NOT_RETRIED else REPLY_RETRY_PAUSES)
+        tries = 0
+        pauses = iter(() if once else REPLY_RETRY_PAUSES)
         while True:
             if limited:
                 await self.acquire(background=background)
@@ -144,7 +153,7 @@ class OutgoingRateLimiter(BaseRateLimiter[dict[str, Any]]):
                 wait = retry_seconds(error)
                 self.hold_back(wait)
                 waited += wait
-                if background or endpoint in NOT_RETRIED or waited > MAX_FLOOD_WAIT:
+                if once or waited > MAX_FLOOD_WAIT:
                     raise
                 log.info("Flood wait of %.0f s before %s: waiting, then sending", wait, endpoint)
                 if not limited:
@@ -152,8 +161,18 @@ class OutgoingRateLimiter(BaseRateLimiter[dict[str, Any]]):
             except (BadRequest, Forbidden, InvalidToken):
                 raise  # refusals: final
             except NetworkError as error:  # 5xx, timeouts, dropped connections
+                tries += 1
                 pause = next(pauses, None)
                 if pause is None:
+                    if tries > 1 and "chat_id" in data:  # a reply lost: said once (no text)
+                        log.warning(
+                            "Gave up on %s to chat %s after %d tries (%s: %s): not delivered",
+                            endpoint,
+                            data.get("chat_id"),
+                            tries,
+                            type(error).__name__,
+                            error.message[:100],
+                        )
                     raise
                 log.info("%s failed (%s): trying again in %.1f s", endpoint, error, pause)
                 await self._sleep(pause)

@@ -17,12 +17,13 @@ from collections.abc import AsyncIterator
 from typing import Any, Final
 
 from telegram import Update
-from telegram.error import Conflict, InvalidToken, NetworkError
+from telegram.error import Conflict, InvalidToken
 from telegram.ext import Application
 from telegram.warnings import PTBUserWarning
 
-from bot.i18n import plain
-from bot.inbox import MAX_ATTEMPTS, Inbox, Received
+from bot.backoff import Backoff
+from bot.i18n import normalize_language, plain, t
+from bot.inbox import MAX_ATTEMPTS, Inbox, Received, language_of, owner_of, unreadable
 from handlers.context import services_of
 
 log = logging.getLogger(__name__)
@@ -32,7 +33,7 @@ CONCURRENCY: Final = 8  # updates of different chats processed at once by one wo
 IDLE_LOOK: Final = 0.5  # seconds between two looks at the inbox when nothing woke us
 PRUNE_EVERY: Final = 600.0  # seconds
 POLL_TIMEOUT: Final = 10  # long-polling seconds
-POLL_ERROR_PAUSES: Final = (1.0, 2.0, 5.0, 10.0, 30.0)
+POLL_MAX_PAUSE: Final = 10.0  # seconds between two tries while Telegram or the database is away
 RUNNER_KEY: Final = "update_runner"
 
 
@@ -46,6 +47,8 @@ class UpdateRunner:
         self.inbox = Inbox(services.sessions, self.worker)
         self._wake = asyncio.Event()
         self._stopping = False
+        self._stopped = asyncio.Event()
+        self.backoff = Backoff("Reading the inbox", log)
         self._tasks: set[asyncio.Task[None]] = set()
         self._loop_task: asyncio.Task[None] | None = None
         self._unfinished: set[int] = set()  # processed, but "done" could not be written yet
@@ -66,6 +69,7 @@ class UpdateRunner:
     async def stop(self) -> None:
         """Claim nothing more, finish the updates in hand, then stop the heartbeat."""
         self._stopping = True
+        self._stopped.set()
         self._wake.set()
         if self._loop_task is not None:
             await self._loop_task
@@ -87,8 +91,9 @@ class UpdateRunner:
                     pruned_at = loop.time()
                     await self.inbox.prune()
             except Exception as error:
-                log.warning("Could not read the inbox: %s", error)
-                claimed = []
+                await self.backoff.pause(error, self._stopped)
+                continue
+            self.backoff.recovered()
             for received in claimed:
                 task = asyncio.create_task(self._process(received))
                 self._tasks.add(task)
@@ -110,6 +115,9 @@ class UpdateRunner:
                 received.attempts - 1,
             )
             skipped = True
+        elif (stub := unreadable(received)) is not None:
+            skipped = True  # the inbox could not store it (and said so): tell its chat
+            await self._tell_unreadable(*stub)
         else:
             try:
                 update = Update.de_json(received.payload, self.application.bot)
@@ -123,6 +131,8 @@ class UpdateRunner:
                     str(error)[:200],
                 )
                 skipped = True
+                chat_id, _user_id = owner_of(received.payload)
+                await self._tell_unreadable(chat_id, language_of(received.payload))
             else:
                 try:
                     await self.application.process_update(update)
@@ -133,6 +143,16 @@ class UpdateRunner:
         except Exception as error:
             log.warning("Could not mark update %s done: %s", received.update_id, error)
             self._unfinished.add(received.update_id)
+
+    async def _tell_unreadable(self, chat_id: int | None, language: str | None) -> None:
+        """A short word to the chat of an update that was skipped (if it has a chat)."""
+        if chat_id is None:
+            return
+        try:
+            text = t("error.unreadable", normalize_language(language))
+            await self.application.bot.send_message(chat_id, text)
+        except Exception as error:
+            log.warning("Could not tell chat %s its message was unreadable: %s", chat_id, error)
 
     async def _finish_unfinished(self) -> None:
         for update_id in list(self._unfinished):
@@ -147,7 +167,7 @@ async def poll_updates(application: Application, runner: UpdateRunner) -> None: 
     """
     bot = application.bot
     offset: int | None = None
-    errors = 0
+    backoff = Backoff("Polling for updates", log, first=1.0, cap=POLL_MAX_PAUSE)
     while True:
         try:
             with warnings.catch_warnings():
@@ -174,15 +194,9 @@ async def poll_updates(application: Application, runner: UpdateRunner) -> None: 
             raise
         except Exception as error:
             # Telegram or the database away: the batch is fetched again (not confirmed).
-            pause = POLL_ERROR_PAUSES[min(errors, len(POLL_ERROR_PAUSES) - 1)]
-            errors += 1
-            if isinstance(error, NetworkError):
-                log.warning("getUpdates failed (%s): again in %.0f s", error, pause)
-            else:
-                log.warning("Could not store updates (%s): again in %.0f s", error, pause)
-            await asyncio.sleep(pause)
+            await backoff.pause(error)
             continue
-        errors = 0
+        backoff.recovered()
         if payloads:
             offset = max(p["update_id"] for p in payloads) + 1
             runner.wake()
@@ -194,7 +208,8 @@ INT64: Final = 2**63
 def valid_update(item: Any) -> bool:
     """A JSON object with an update_id a database column can hold (a forged one may not)."""
     update_id = item.get("update_id") if isinstance(item, dict) else None
-    return isinstance(update_id, int) and 0 <= update_id < INT64
+    # JSON's true is no update_id, although Python's bool is an int.
+    return type(update_id) is int and 0 <= update_id < INT64
 
 
 @contextlib.asynccontextmanager

@@ -13,12 +13,12 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from telegram import Bot
 
 from bot.broadcast_sender import BroadcastSender
 from bot.broadcasts import ALL
-from bot.models import Delivery, User
+from bot.models import Delivery, Lease, User
 from bot.services import Services, create_services
 from bot.settings import Settings
 from devtools.local_api import JSON, ApiError, LocalBotApi, LocalRequest
@@ -274,7 +274,9 @@ async def test_a_crash_mid_send_is_reported_unconfirmed_not_resent(world: World)
     )
     async with world.services.sessions.begin() as session:  # the process died mid-send
         await session.execute(
-            update(Delivery).where(Delivery.user_id == 2).values(status="sending")
+            update(Delivery)
+            .where(Delivery.user_id == 2)
+            .values(status="sending", attempted_at=func.now())
         )
     await world.sender().drain()
     assert world.sends() == Counter({1: 1, 3: 1})
@@ -352,3 +354,48 @@ async def test_an_admin_resends_to_the_recipients_that_failed(world: World) -> N
     report = await world.services.broadcasts.report(queued.broadcast_id)
     assert report is not None and report.done and (report.delivered, report.failed) == (3, 0)
     assert await world.services.broadcasts.resend_failed(queued.broadcast_id) == 0
+
+
+async def test_after_a_crash_only_a_send_that_left_is_unconfirmed(world: World) -> None:
+    """The worker holding the role is killed while one request is out and the next row is
+    claimed, waiting for its turn: the next holder marks the first unknown (not resent) and
+    sends the second; nobody is left out, nobody gets it twice."""
+    await subscribers(world.services, range(1, 7))
+    queued = await world.services.broadcasts.enqueue(
+        admin_id=ADMIN, text=TEXT, audience=ALL, language="en"
+    )
+    hung = asyncio.Event()
+    never = asyncio.Event()
+    first = world.sender(holder="first-worker")
+    original = first._send
+
+    async def hang_on_the_third(chat_id: int, text: str) -> None:
+        if chat_id == 3:
+            hung.set()
+            await never.wait()  # the request is out; the worker dies before the answer
+        await original(chat_id, text)
+
+    first._send = hang_on_the_third
+    dying = asyncio.create_task(first.drain())
+    try:
+        await asyncio.wait_for(hung.wait(), 10)
+        for _ in range(100):  # the next row is claimed while the third is out
+            if (await statuses(world.services)).get(4) == "sending":
+                break
+            await asyncio.sleep(0.01)
+        claimed_unsent = (await statuses(world.services)).get(4)
+        async with world.services.sessions.begin() as session:  # SIGKILL: no renewal any more
+            await session.execute(update(Lease).values(expires_at=func.now()))
+        await world.sender(holder="second-worker").drain()
+        sends = world.sends()
+    finally:
+        dying.cancel()
+        never.set()
+        await asyncio.gather(dying, return_exceptions=True)
+
+    assert claimed_unsent == "sending"
+    assert sends == Counter({1: 1, 2: 1, 4: 1, 5: 1, 6: 1})
+    final = await statuses(world.services)
+    assert final[3] == "unknown" and {final[c] for c in (1, 2, 4, 5, 6)} == {"sent"}
+    report = await world.services.broadcasts.report(queued.broadcast_id)
+    assert report is not None and (report.delivered, report.unknown) == (5, 1)

@@ -7,8 +7,10 @@ resumed; what goes out must say what is true by then.
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 from telegram.ext import Application
 
 from bot.models import OutboxNotice
@@ -81,7 +83,7 @@ async def test_a_server_error_is_retried_until_the_notice_arrives(
 
     def bad_gateway_for_the_group(method: str, params: JSON) -> ApiError | None:
         to_group = method == "sendMessage" and int(params["chat_id"]) == ORGANIZER_CHAT_ID
-        if to_group and len(failures) < 4:  # the send's quick retries (3), then the outbox's
+        if to_group and len(failures) < 2:  # the outbox retries, rendering the card again
             failures.append(1)
             return ApiError(502, "Bad Gateway")
         return None
@@ -110,3 +112,91 @@ async def test_the_notices_of_one_request_leave_in_order(
     methods = [c.method for c in api.calls if c.chat_id == ORGANIZER_CHAT_ID]
     assert methods[0] == "sendMessage"
     assert methods.count("sendMessage") == 1  # posted once, then edited (or already right)
+
+
+async def test_a_card_retried_after_forget_is_rendered_again_not_resent_as_it_was(
+    app: Application, api: LocalBotApi
+) -> None:
+    """The card's first send meets a 500; the person's /forget is committed before it is tried
+    again: what reaches the organizers never names them (no quick retry of the old text)."""
+    await stop_outbox_sender(app)
+    person = chat_for(app, api, user_id=66)
+    await submit_request(person, name=NAME)
+    failed = asyncio.Event()
+    forgotten = asyncio.Event()
+
+    def fail_until_forgotten(method: str, params: JSON) -> ApiError | None:
+        to_group = (
+            params.get("chat_id") is not None and int(params["chat_id"]) == ORGANIZER_CHAT_ID
+        )
+        if to_group and not forgotten.is_set():
+            failed.set()
+            return ApiError(500, "Internal Server Error")
+        return None
+
+    api.interceptors.append(fail_until_forgotten)
+    start_outbox_sender(app)
+    app.bot_data["outbox_sender"].wake()
+    await asyncio.wait_for(failed.wait(), 10)
+    services = services_of(app)
+    await services.privacy.forget(66, services.proposals)
+    forgotten.set()
+    for _ in range(100):
+        if any("withdrawn" in text for text in group_texts(api)):
+            break
+        await asyncio.sleep(0.1)
+    texts = group_texts(api)
+    assert texts and not [text for text in texts if NAME in text or EMAIL in text]
+
+
+class Blip:
+    """The outbox's sessions, through a database that refuses the next `refused` sessions."""
+
+    def __init__(self, sessions: Any) -> None:
+        self.sessions = sessions
+        self.refused = 0
+
+    def _check(self) -> None:
+        if self.refused > 0:
+            self.refused -= 1
+            raise OperationalError("connect", {}, ConnectionRefusedError("connection refused"))
+
+    def __call__(self) -> Any:
+        self._check()
+        return self.sessions()
+
+    def begin(self) -> Any:
+        self._check()
+        return self.sessions.begin()
+
+
+async def test_a_notice_mid_retry_when_the_database_blips_still_arrives(
+    app: Application, api: LocalBotApi
+) -> None:
+    """The speaker's notice meets a 500, and the database is away when its retry is being
+    written: the row must not stay "sending" under this live worker's name for good."""
+    await submit_request(chat_for(app, api, user_id=67))
+    sender = app.bot_data["outbox_sender"]
+    blip = Blip(sender.outbox._sessions)
+    sender.outbox._sessions = blip
+    failed: list[int] = []
+
+    def fail_once_then_blip(method: str, params: JSON) -> ApiError | None:
+        if method == "sendMessage" and int(params["chat_id"]) == 67 and not failed:
+            failed.append(1)
+            blip.refused = 2  # the retry's write, and the next look at the outbox
+            return ApiError(500, "Internal Server Error")
+        return None
+
+    before = len(api.calls_to("sendMessage", 67))
+    api.interceptors.append(fail_once_then_blip)
+    await services_of(app).proposals.decide(1, ORGANIZER_ID, "Olga", accept=True)
+    sender.wake()
+    for _ in range(150):
+        async with services_of(app).sessions() as session:
+            statuses = list(await session.scalars(select(OutboxNotice.status)))
+        if len(api.calls_to("sendMessage", 67)) > before and set(statuses) == {"sent"}:
+            break
+        await asyncio.sleep(0.1)
+    assert failed and len(api.calls_to("sendMessage", 67)) == before + 1
+    assert set(statuses) == {"sent"}  # nothing left "sending" under a live worker's name

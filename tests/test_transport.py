@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import logging
+
+import pytest
+from telegram.error import NetworkError
 
 from bot.settings import Settings
 from handlers.app import build_application
@@ -52,3 +56,26 @@ async def test_the_bot_sends_through_the_limiter(database_url: str) -> None:
     limiter = application.bot.rate_limiter
     assert isinstance(limiter, OutgoingRateLimiter)
     assert abs(limiter.interval - 1 / 28) < 1e-9
+
+
+async def test_a_reply_that_keeps_failing_is_logged_once_with_its_chat_and_method(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    clock = FakeClock()
+    limiter = OutgoingRateLimiter(20, clock=clock, sleep=clock.sleep)
+    tries = []
+
+    async def server_error() -> bool:
+        tries.append(clock.now)
+        raise NetworkError("Internal Server Error")
+
+    data = {"chat_id": 4242, "text": "Your private answer"}
+    with pytest.raises(NetworkError):
+        await limiter.process_request(server_error, (), {}, "sendMessage", data, None)
+
+    assert len(tries) == 4  # the first try and three quick retries
+    warnings = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(warnings) == 1
+    line = warnings[0].getMessage()
+    assert "sendMessage" in line and "4242" in line and "not delivered" in line
+    assert "private answer" not in line

@@ -87,6 +87,8 @@ class Delivery(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(String(200))
     claimed_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    # Set just before the request leaves: a row left `sending` without it was never tried.
+    attempted_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
     sent_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
     # My agenda's sends: this person's text in their language (else the broadcast's text), the
     # time before which it must not be sent (a reminder's fan-out start), and its once-key.
