@@ -425,9 +425,17 @@ class ProposalService:
         state = ProposalState.ACCEPTED if accept else ProposalState.DECLINED
         async with self._sessions.begin() as session:
             proposal = await self._proposal(session, proposal_id)
-            await self._change_state(
-                session, proposal, ProposalState.SUBMITTED, state, actor_id, actor_name, note
-            )
+            try:
+                await self._change_state(
+                    session, proposal, ProposalState.SUBMITTED, state, actor_id, actor_name, note
+                )
+            except WrongState:
+                # Their own decision, made already (the same press handled again after a
+                # worker died): done, and nothing is written or told twice.
+                made = last_decision(proposal)
+                if made is not None and (made.actor_id, made.state) == (actor_id, state.value):
+                    return proposal
+                raise
             await session.flush()
             decision = proposal.events[-1]
             # In the same transaction: the card shows the decision and the speaker is told,

@@ -467,9 +467,10 @@ async def withdraw_ask(update: Update, context: FocusContext) -> None:
             [views.button(plain("proposals.button.keep", lang), callbacks.MY_PROPOSALS.data())],
         ]
     )
-    text = t(
-        "proposals.withdraw.confirm", lang, reference=proposal.reference, title=proposal.title
-    )
+    # "The organizers will be told" only where there is a group to tell them in.
+    told = context.services.settings.organizer_chat_id is not None
+    key = "proposals.withdraw.confirm" if told else "proposals.withdraw.confirm_stored"
+    text = t(key, lang, reference=proposal.reference, title=proposal.title)
     await show(update, views.View(text, keyboard))
 
 

@@ -13,12 +13,12 @@ from telegram.ext import Application
 from bot.models import Proposal
 from bot.models.state import OutboxNotice
 from bot.proposals import AlreadyDecided, ProposalService, ProposalState
-from devtools.local_api import ApiError, Call, LocalBotApi, LocalChat, LocalRequest
+from devtools.local_api import ApiError, Call, LocalBotApi, LocalChat, LocalRequest, sent_texts
 from handlers.app import build_application, running
 from handlers.context import background_done, services_of
 from tests.conftest import ORGANIZER_ID, chat_for, make_settings
 from tests.test_flow_forgiving import draft_of
-from tests.test_organize import stored
+from tests.test_organize import organizers_group, stored
 from tests.test_propose_flow import (
     SUMMARY,
     TITLE,
@@ -138,6 +138,21 @@ async def test_two_decisions_at_the_same_moment_one_wins(
     assert sorted(n.proposal_id for n in notices) == ids  # one speaker notice per request
 
 
+async def test_a_decision_handled_twice_is_made_and_told_once(
+    app: Application, api: LocalBotApi
+) -> None:
+    await submit_request(chat_for(app, api, user_id=88))
+    group = organizers_group(app, api, ORGANIZER_ID)
+    await group.press("Accept")
+    calls = await twice(group, pressed(group, "pr:ay:1"))
+    notices = [c for c in calls if c.method == "answerCallbackQuery" and c.params.get("text")]
+    assert len(notices) == 2 and all("accepted" in c.params["text"] for c in notices)
+    assert not any("decided first" in text for text in sent_texts(calls))
+    assert len([c for c in calls if c.chat_id == 88]) == 1  # the speaker is told once
+    proposal = await stored(app)
+    assert [e.state for e in proposal.events] == ["submitted", "accepted"]
+
+
 async def test_the_loser_of_two_decisions_is_told_who_decided(
     app: Application, api: LocalBotApi
 ) -> None:
@@ -188,6 +203,15 @@ async def test_without_a_group_nobody_is_said_to_be_told(database_url: str) -> N
         chat = chat_for(app, api, user_id=90)
         text = text_of(await submit_request(chat))
         assert "is saved" in text and "list of requests" not in text
+        await chat.send("/propose")
+        await answer_until_review(chat, title="A second talk")
+        await chat.press("Submit")
+        await chat.send("/myproposals")
+        calls = await chat.press("Withdraw FS-0002")
+        assert "cannot be undone" in text_of(calls) and "told" not in text_of(calls)
+        calls = await chat.press("Yes, withdraw it")
+        assert "FS-0002</b> has been withdrawn" in text_of(calls)
+        assert "organizers" not in text_of(calls)
         await chat.send("/forget")
         calls = await chat.press("Yes")
         text = text_of(calls)
