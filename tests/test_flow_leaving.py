@@ -115,6 +115,22 @@ async def test_typed_choices_are_accepted_in_any_language_and_with_typos(
     draft = await draft_of(app, spanish)
     assert (draft.sector, draft.format_id, draft.link) == ("government", "short-talk", None)
     assert draft.consent and draft.step == "spot"
+    catalan = chat_for(app, api, user_id=73, language_code="ca")
+    await catalan.send("/propose")
+    await catalan.send("Ana Pérez")
+    await catalan.send("Ajuntament de Vic")
+    await catalan.send("societat civil")
+    await catalan.send("ana@example.org")
+    await catalan.send("xerrada breu")
+    await catalan.send(TITLE)
+    await catalan.send(SUMMARY)
+    await catalan.send("omet")
+    calls = await catalan.send("no")  # no consent: asked again
+    assert "Tria amb els botons" in text_of(calls)
+    await catalan.send("D'acord")
+    draft = await draft_of(app, catalan)
+    assert (draft.sector, draft.format_id, draft.link) == ("civil_society", "short-talk", None)
+    assert draft.consent and draft.step == "spot"
 
 
 async def test_a_typed_text_naming_no_button_changes_nothing(
