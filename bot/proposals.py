@@ -357,12 +357,22 @@ class ProposalService:
     async def submit(self, user_id: int, draft_id: int, language: str) -> Proposal:
         """Turn the draft into a request, consuming the draft in the same transaction.
 
-        A second press (or a stale summary button) finds no draft, or another one, and is
-        refused: there is never a second request for one draft.
+        A second press (or the same press handled again) finds the draft consumed and returns
+        the request it made; a stale summary button finds another draft and is refused: there
+        is never a second request for one draft.
         """
         async with self._draft_session(user_id) as (session, draft):
             if draft is None:
-                raise NoDraft()
+                # Submitted already (the same press handled again after a worker died before
+                # answering, or pressed twice): that request, and nothing new.
+                earlier = await session.scalar(
+                    select(Proposal).where(
+                        Proposal.user_id == user_id, Proposal.draft_id == draft_id
+                    )
+                )
+                if earlier is None:
+                    raise NoDraft()
+                return earlier
             if draft.id != draft_id or draft.step != Step.REVIEW.value:
                 raise StaleButton()
             if not self.flow.complete(draft):
@@ -379,6 +389,7 @@ class ProposalService:
             now = utcnow()
             proposal = Proposal(
                 user_id=user_id,
+                draft_id=draft.id,
                 language=language,
                 name=draft.name,
                 organization=draft.organization,

@@ -455,8 +455,7 @@ async def submit(update: Update, context: FocusContext) -> None:
         await _ask_again(update, context, user.id, error_text(error, lang))
         return
     await query.answer()
-    # Honest about where it went: without an organizers' group it is only stored, and the
-    # organizers find it with /proposals.
+    # Honest about where it went: without an organizers' group it is only stored.
     posted = context.services.settings.organizer_chat_id is not None
     key = "proposals.submitted" if posted else "proposals.submitted_stored"
     text = t(key, lang, reference=proposal.reference)

@@ -16,7 +16,7 @@ from bot.proposals import AlreadyDecided, ProposalService, ProposalState
 from devtools.local_api import ApiError, Call, LocalBotApi, LocalChat, LocalRequest, sent_texts
 from handlers.app import build_application, running
 from handlers.context import background_done, services_of
-from tests.conftest import ORGANIZER_ID, chat_for, make_settings
+from tests.conftest import ORGANIZER_CHAT_ID, ORGANIZER_ID, chat_for, make_settings
 from tests.test_flow_forgiving import draft_of
 from tests.test_organize import organizers_group, stored
 from tests.test_propose_flow import (
@@ -85,7 +85,9 @@ async def test_every_step_handled_twice_is_applied_once(
     draft = await draft_of(app, chat)
     assert draft.step == "review"
     calls = await twice(chat, pressed(chat, f"fl:s:{draft.id}"))
-    assert "Thank you" in text_of(calls)
+    thanks = [text for text in sent_texts(calls) if "Thank you" in text]
+    assert len(thanks) == 2 and all("FS-0001" in text for text in thanks)
+    assert len(api.calls_to("sendMessage", ORGANIZER_CHAT_ID)) == 1  # one card
     assert await count(app, Proposal) == 1
     proposal = await stored(app)
     assert (proposal.name, proposal.organization, proposal.sector) == (
@@ -191,9 +193,13 @@ async def test_a_submit_handled_late_still_shows_its_result(
     assert "Thank you" in text and "FS-0001" in text and "went wrong" not in text
     assert await count(app, Proposal) == 1
     # An alert that can no longer be shown comes as a message.
-    calls = await chat.press_data(submit["callback_data"])
-    assert "already sent or cancelled" in text_of(calls)
-    assert any(c.method == "sendMessage" and "already sent" in c.text for c in calls)
+    await chat.send("/propose")
+    await chat.send("Berta")
+    await chat.send("/cancel")
+    calls = await chat.press("Yes, delete my request")
+    assert "Request cancelled" in text_of(calls)
+    calls = await chat.press_data("fl:b:organization")  # a button of the deleted draft
+    assert any(c.method == "sendMessage" and "already sent or cancelled" in c.text for c in calls)
 
 
 async def test_without_a_group_nobody_is_said_to_be_told(database_url: str) -> None:

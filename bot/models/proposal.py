@@ -78,6 +78,9 @@ class Proposal(Base):
     # The card in the organizers' group, edited when the request is decided or withdrawn.
     organizer_chat_id: Mapped[int | None] = mapped_column(BigInteger)
     organizer_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    # The draft it was submitted from (draft ids are never reused): Submit handled again, after
+    # a worker died before its answer left, finds the request it made instead of nothing.
+    draft_id: Mapped[int | None] = mapped_column(Integer)
 
     events: Mapped[list[ProposalEvent]] = relationship(
         back_populates="proposal", order_by="ProposalEvent.id", cascade="all, delete-orphan"

@@ -1,4 +1,5 @@
-"""speaking-slot drafts: paused while the person is elsewhere; the last update applied
+"""speaking-slot drafts: paused while the person is elsewhere; the last update applied;
+the draft a request was submitted from
 
 Revision ID: 0008
 Revises: 0006
@@ -24,9 +25,14 @@ def upgrade() -> None:
         sa.Column("paused", sa.Boolean(), server_default=sa.false(), nullable=False),
     )
     op.add_column("proposal_drafts", sa.Column("last_update_id", sa.BigInteger(), nullable=True))
+    op.add_column("proposals", sa.Column("draft_id", sa.Integer(), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table(
+        "proposals", schema=None, table_kwargs={"sqlite_autoincrement": True}
+    ) as batch_op:
+        batch_op.drop_column("draft_id")
     with op.batch_alter_table(
         "proposal_drafts", schema=None, table_kwargs={"sqlite_autoincrement": True}
     ) as batch_op:
