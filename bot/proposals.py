@@ -441,11 +441,13 @@ class ProposalService:
                     session, proposal, ProposalState.SUBMITTED, state, actor_id, actor_name, note
                 )
             except WrongState:
-                # Their own decision, made already (the same press handled again after a
-                # worker died): done, and nothing is written or told twice.
                 made = last_decision(proposal)
                 if made is not None and (made.actor_id, made.state) == (actor_id, state.value):
+                    # Their own decision, made already (the same press handled again after a
+                    # worker died): done, and nothing is written or told twice.
                     return proposal
+                if made is not None and made.actor_name:
+                    raise AlreadyDecided(proposal.state, made.actor_name) from None
                 raise
             await session.flush()
             decision = proposal.events[-1]
@@ -659,13 +661,9 @@ class ProposalService:
             withdrawn = []
             for proposal in result:
                 if proposal.state in OPEN_STATES:
+                    # Whatever it became meanwhile: the person's wish to be forgotten wins.
                     await self._change_state(
-                        session,
-                        proposal,
-                        ProposalState(proposal.state),
-                        ProposalState.WITHDRAWN,
-                        None,
-                        None,
+                        session, proposal, None, ProposalState.WITHDRAWN, None, None
                     )
                     withdrawn.append(proposal.reference)
                     outbox.add(
@@ -752,7 +750,7 @@ class ProposalService:
     async def _change_state(
         session: AsyncSession,
         proposal: Proposal,
-        expected: ProposalState,
+        expected: ProposalState | None,
         state: ProposalState,
         actor_id: int | None,
         actor_name: str | None,
@@ -760,19 +758,19 @@ class ProposalService:
     ) -> None:
         """`expected` -> `state`, as a compare-and-set on the row: of two decisions made at the
         same moment only one changes it, on every database (SQLite takes no row lock on the
-        read; the UPDATE waits for the other writer and then finds the state changed)."""
+        read; the UPDATE waits for the other writer and then finds the state changed).
+        `expected` None: from any state."""
         now = utcnow()
+        query = update(Proposal).where(Proposal.id == proposal.id)
+        if expected is not None:
+            query = query.where(Proposal.state == expected.value)
         changed = await session.execute(
-            update(Proposal)
-            .where(Proposal.id == proposal.id, Proposal.state == expected.value)
-            .values(state=state.value, updated_at=now)
-            .execution_options(synchronize_session=False)
+            query.values(state=state.value, updated_at=now).execution_options(
+                synchronize_session=False
+            )
         )
         if changed.rowcount != 1:  # type: ignore[attr-defined]
             await session.refresh(proposal, ["state", "events"])
-            decision = last_decision(proposal)
-            if decision is not None and decision.actor_name:
-                raise AlreadyDecided(proposal.state, decision.actor_name)
             raise WrongState(proposal.state)
         # Written above already: the object follows without a second UPDATE.
         set_committed_value(proposal, "state", state.value)
