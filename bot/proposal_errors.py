@@ -62,6 +62,16 @@ class WrongState(ProposalError):
         self.state = state
 
 
+class AlreadyDecided(WrongState):
+    """Another organizer decided first (two decisions at the same moment: one wins)."""
+
+    code = "decided_by"
+
+    def __init__(self, state: str, name: str) -> None:
+        super().__init__(state)
+        self.values["name"] = name
+
+
 ERROR_CODES: Final = (
     "name_length",
     "organization_length",
@@ -76,6 +86,7 @@ ERROR_CODES: Final = (
     TooManyOpen.code,
     ProposalNotFound.code,
     WrongState.code,
+    AlreadyDecided.code,
     TooLate.code,
     EmptyNote.code,
 )

@@ -18,11 +18,14 @@ from enum import StrEnum
 from typing import Final, Protocol
 from urllib.parse import urlsplit
 
+from rapidfuzz import fuzz, process
+
 from bot.content import Content, Session
-from bot.i18n import plain
+from bot.i18n import LANGUAGES, plain
 from bot.models import ProposalDraft
 from bot.privacy import retention
 from bot.proposal_errors import InvalidAnswer, StaleButton
+from bot.textmatch import fold
 
 
 class Step(StrEnum):
@@ -56,6 +59,21 @@ AGREE: Final = "yes"
 NO_PREFERENCE: Final = "none"
 # The button that takes a held text (a question, answered) as the step's answer after all.
 KEEP: Final = "keep"
+
+# Typed instead of pressing Skip / I agree (folded: lower case, no accents), in en / es / ca;
+# the buttons' own labels are read too.
+SKIP_WORDS: Final = frozenset(
+    {"skip", "skip it", "no", "none", "no link", "saltar", "salta", "omitir", "sin enlace",
+     "omet", "ometre", "sense enllac", "pass", "next", "siguiente", "seguent"}
+)  # fmt: skip
+AGREE_WORDS: Final = frozenset(
+    {"yes", "y", "i agree", "agree", "ok", "okay", "si", "de acuerdo", "acepto", "vale",
+     "d acord", "dacord", "hi estic d acord", "accepto", "estoy de acuerdo"}
+)  # fmt: skip
+# A typed choice this close to one button's label (rapidfuzz ratio, 0-100, folded text) is
+# that button; nearer to two buttons' labels it is no answer.
+CHOICE_CUTOFF: Final = 85
+CHOICE_MARGIN: Final = 8
 
 NAME_LENGTH: Final = (2, 100)
 ORGANIZATION_LENGTH: Final = (2, 150)
@@ -215,6 +233,42 @@ def _spot_buttons(source: FlowSource, draft: ProposalDraft, lang: str) -> list[t
     return [*spots, (plain("proposals.no_preference", lang), NO_PREFERENCE)]
 
 
+def typed_choice(
+    options: list[tuple[str, str]], text: str, words: frozenset[str] = frozenset()
+) -> str | None:
+    """The value of the button `text` names: its label in any language, any case, with or
+    without accents, a small typo ("Compnay"); or one of `words` for a step with a single
+    button. None when it names no button, or could be two."""
+    typed = fold(text)
+    if not typed:
+        return None
+    values = {value for _, value in options}
+    if words and typed in words and len(values) == 1:
+        return next(iter(values))
+    labels: dict[str, set[str]] = {}
+    for label, value in options:
+        for name in (label, value):
+            folded = fold(name)
+            if folded:
+                labels.setdefault(folded, set()).add(value)
+    exact = labels.get(typed)
+    if exact is not None:
+        return next(iter(exact)) if len(exact) == 1 else None
+    scored = process.extract(typed, list(labels), scorer=fuzz.ratio, limit=None)
+    best = [(name, score) for name, score, _ in scored if score >= CHOICE_CUTOFF]
+    if not best:
+        return None
+    found = labels[best[0][0]]
+    # Another button scores about as well: which one was meant is a guess, so ask again.
+    rivals = {
+        value
+        for name, score, _ in scored
+        if score >= best[0][1] - CHOICE_MARGIN
+        for value in labels[name]
+    }
+    return next(iter(found)) if len(found) == 1 and rivals == found else None
+
+
 # -- prompts ------------------------------------------------------------------------------------
 
 
@@ -285,6 +339,31 @@ class FlowStep:
     ) -> list[tuple[str, str]]:
         """Its answer buttons, (label, value); none for a typed step."""
         return self.buttons(source, draft, lang) if self.buttons is not None else []
+
+    def typed_value(self, source: FlowSource, draft: ProposalDraft, text: str) -> str | None:
+        """The button a typed text names ("Company", "empresa", "yes", "skip"), in any of the
+        bot's languages; None if it names none. A typed step only knows its Skip."""
+        options = (
+            []
+            if self.typed
+            else [option for lang in LANGUAGES for option in self.options(source, draft, lang)]
+        )
+        words = AGREE_WORDS if self.kind is Kind.CONSENT else frozenset()
+        if self.skippable:
+            skips = [(plain("proposals.button.skip", lang), SKIP) for lang in LANGUAGES]
+            if fold(text) in SKIP_WORDS or typed_choice(skips, text) == SKIP:
+                return SKIP
+        return typed_choice(options, text, words) if options else None
+
+    def accepts(self, text: str) -> bool:
+        """A typed step's validator would keep `text` as its answer."""
+        if self.validate is None:
+            return False
+        try:
+            self.validate(text)
+        except InvalidAnswer:
+            return False
+        return True
 
 
 class Flow:

@@ -19,6 +19,7 @@ from typing import Final, Protocol
 from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from bot import outbox
 from bot.best_spot import SpotIndex
@@ -28,6 +29,7 @@ from bot.models.base import utcnow
 from bot.models.proposal import DecisionPrompt, reference_of
 from bot.proposal_errors import (
     ERROR_CODES,
+    AlreadyDecided,
     DormantDraft,
     EmptyNote,
     InvalidAnswer,
@@ -48,6 +50,8 @@ class Outcome(StrEnum):
 
     ANSWERED = "answered"  # saved as the step's answer; the draft moved on
     BACK = "back"  # "back", "atrás", "enrere": the previous step
+    FIRST = "first"  # "back" at the first question: nothing before it, nothing changed
+    REPEATED = "repeated"  # this very update was applied already: nothing changed again
     QUESTION = "question"  # a question about the event: answered elsewhere, kept aside
 
 
@@ -93,10 +97,20 @@ def step_of(draft: ProposalDraft) -> Step:
     return Step(draft.step)
 
 
-def finished(draft: ProposalDraft) -> bool:
-    """The person reached the summary (and may be changing one field): cancelling it would
-    throw away a whole request, so it is confirmed first."""
-    return draft.step == Step.REVIEW.value or bool(draft.editing)
+def has_answers(draft: ProposalDraft, flow: Flow = FLOW) -> bool:
+    """Something was answered: cancelling would throw it away, so it is confirmed first."""
+    return bool(draft.editing) or any(entry.answer(draft) for entry in flow.questions)
+
+
+def repeated(draft: ProposalDraft, update_id: int | None) -> bool:
+    """This update was applied to the draft already: it is the same update handled again,
+    after the worker that applied it died before marking it done.
+
+    The last one is enough: a chat's updates are run one after the other (bot/inbox.py), so
+    the one taken over is always the latest applied. Equality, not "<=": Telegram may start
+    its update ids again from a random number after a quiet week.
+    """
+    return update_id is not None and draft.last_update_id == update_id
 
 
 def last_decision(proposal: Proposal) -> ProposalEvent | None:
@@ -153,17 +167,33 @@ class ProposalService:
         async with self._sessions.begin() as session:
             yield session, await self._draft(session, user_id, lock=True)
 
-    async def open_draft(self, user_id: int) -> ProposalDraft:
+    async def open_draft(self, user_id: int, update_id: int | None = None) -> ProposalDraft:
         """Start a draft, or resume the person's open one (refused at the open-request limit)."""
         async with self._draft_session(user_id) as (session, draft):
             if draft is None:
                 if await self._open_count(session, user_id) >= MAX_OPEN_PER_PERSON:
                     raise TooManyOpen(limit=MAX_OPEN_PER_PERSON)
-                draft = ProposalDraft(user_id=user_id, step=self.flow.first.value, editing=False)
+                draft = ProposalDraft(
+                    user_id=user_id,
+                    step=self.flow.first.value,
+                    editing=False,
+                    last_update_id=update_id,
+                )
                 session.add(draft)
-            draft.updated_at = utcnow()
+            draft.updated_at, draft.paused = utcnow(), False
             await session.flush()
         return draft
+
+    async def pause(self, user_id: int) -> bool:
+        """The person went elsewhere (/start, the menu): their text is a question again until
+        /propose or one of the draft's buttons. False if they had no draft being filled in."""
+        async with self._sessions.begin() as session:
+            result = await session.execute(
+                update(ProposalDraft)
+                .where(ProposalDraft.user_id == user_id, ProposalDraft.paused.is_(False))
+                .values(paused=True)
+            )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
 
     async def draft_of(self, user_id: int) -> ProposalDraft | None:
         async with self._sessions() as session:
@@ -178,61 +208,83 @@ class ProposalService:
 
     @staticmethod
     def is_active(draft: ProposalDraft, now: dt.datetime | None = None) -> bool:
-        """Touched recently enough that the person's next text answers it."""
-        return (now or utcnow()) - draft.updated_at <= ACTIVE_WINDOW
+        """Touched recently enough, and not left for the menu: the person's next text answers
+        it."""
+        return not draft.paused and (now or utcnow()) - draft.updated_at <= ACTIVE_WINDOW
 
-    async def answer(self, user_id: int, text: str) -> ProposalDraft:
+    async def answer(self, user_id: int, text: str, update_id: int | None = None) -> ProposalDraft:
         """A typed answer to the current step: validated, saved, and the step moves on."""
         async with self._draft_session(user_id) as (_, draft):
             if draft is None:
                 raise NoDraft()
-            self._save_answer(draft, text)
+            if not repeated(draft, update_id):
+                self._save_answer(draft, text)
+                draft.last_update_id = update_id
         return draft
 
     async def reply_if_active(
-        self, user_id: int, text: str, is_question: Callable[[Step], bool] | None = None
+        self,
+        user_id: int,
+        text: str,
+        is_question: Callable[[Step], bool] | None = None,
+        update_id: int | None = None,
     ) -> tuple[ProposalDraft, Outcome] | None:
         """Any text the person types while their draft is open, in one transaction.
 
         "back" (and its translations) goes back a step; a text `is_question` recognizes is kept
-        aside (not saved as the answer); anything else answers the step. None without a draft,
-        DormantDraft if it was left a while ago, InvalidAnswer if the answer does not fit.
+        aside (not saved as the answer); anything else answers the step. None without a draft
+        (or with one left for the menu: the text is a question), DormantDraft if it was left a
+        while ago, InvalidAnswer if the answer does not fit. `update_id` applied already:
+        nothing changes (Outcome.REPEATED), the same transaction that saved it says so.
         """
         async with self._draft_session(user_id) as (_, draft):
-            if draft is None:
+            if draft is None or draft.paused:
                 return None
+            if repeated(draft, update_id):
+                return draft, Outcome.REPEATED
             if not self.is_active(draft):
                 raise DormantDraft()
-            return draft, self._reply(draft, text, is_question)
+            outcome = self._reply(draft, text, is_question)
+            draft.last_update_id = update_id
+            return draft, outcome
 
     def _reply(
         self, draft: ProposalDraft, text: str, is_question: Callable[[Step], bool] | None
     ) -> Outcome:
         if is_back_word(text):
-            self._step_back(draft)
-            return Outcome.BACK
+            return Outcome.BACK if self._step_back(draft) else Outcome.FIRST
         step = step_of(draft)
+        entry = self.flow[step]
         if is_question is not None and is_question(step):
-            # Kept aside at a typed step: one tap makes it the answer if it was meant as one.
-            typed = self.flow[step].typed
-            draft.held = clean_text(text)[:HELD_MAX_LENGTH] if typed else None
+            # Kept aside at a typed step, if the step would take it: one tap makes it the
+            # answer if it was meant as one.
+            keep = entry.typed and entry.accepts(text)
+            draft.held = clean_text(text)[:HELD_MAX_LENGTH] if keep else None
             draft.updated_at = utcnow()
             return Outcome.QUESTION
         self._save_answer(draft, text)
         return Outcome.ANSWERED
 
     def _save_answer(self, draft: ProposalDraft, text: str) -> None:
-        """A typed answer, validated and kept by its step's declaration."""
+        """A typed answer, validated and kept by its step's declaration; at a step answered
+        with buttons, a text naming one of them ("Company", "sí", "skip") is that button."""
         entry = self.flow[draft.step]
-        if entry.validate is None or entry.field is None:
+        if entry.field is None:
             raise InvalidAnswer("use_buttons")
-        setattr(draft, entry.field, entry.validate(text))
+        value = entry.typed_value(self, draft, text)
+        if value is not None:
+            self._apply_choice(draft, entry, value)
+        elif entry.validate is not None:
+            setattr(draft, entry.field, entry.validate(text))
+        else:
+            raise InvalidAnswer("use_buttons")
         self._advance(draft)
 
     async def back_if_active(
-        self, user_id: int, *, only_active: bool = True
-    ) -> ProposalDraft | None:
-        """/back: the previous step (or the summary while changing a field).
+        self, user_id: int, *, only_active: bool = True, update_id: int | None = None
+    ) -> tuple[ProposalDraft, bool] | None:
+        """/back: the previous step (or the summary while changing a field); with whether it
+        moved (False at the first question, or for an update applied already).
 
         None if the person has no draft; DormantDraft if it was left a while ago (unless
         `only_active` is False).
@@ -242,39 +294,51 @@ class ProposalService:
                 return None
             if only_active and not self.is_active(draft):
                 raise DormantDraft()
-            self._step_back(draft)
-        return draft
+            if repeated(draft, update_id):
+                return draft, True
+            draft.paused, draft.last_update_id = False, update_id
+            return draft, self._step_back(draft)
 
-    async def choose(self, user_id: int, step: str, value: str) -> ProposalDraft:
+    async def choose(
+        self, user_id: int, step: str, value: str, update_id: int | None = None
+    ) -> ProposalDraft:
         """A button answer (`step` is the step the button belongs to; stale ones are refused)."""
         async with self._draft_session(user_id) as (_, draft):
             if draft is None:
                 raise NoDraft()
+            if repeated(draft, update_id):
+                return draft
             if draft.step != step:
                 raise StaleButton()
             self._apply_choice(draft, self.flow[step], value)
             self._advance(draft)
+            draft.last_update_id = update_id
         return draft
 
-    async def back(self, user_id: int, step: str) -> ProposalDraft:
+    async def back(self, user_id: int, step: str, update_id: int | None = None) -> ProposalDraft:
         """Return to the previous step (or to the summary while changing one field)."""
         async with self._draft_session(user_id) as (_, draft):
             if draft is None:
                 raise NoDraft()
+            if repeated(draft, update_id):
+                return draft
             if draft.step != step:
                 raise StaleButton()
             self._step_back(draft)
+            draft.last_update_id = update_id
         return draft
 
-    async def edit(self, user_id: int, step: str) -> ProposalDraft:
+    async def edit(self, user_id: int, step: str, update_id: int | None = None) -> ProposalDraft:
         """From the summary, ask one field again; its answer returns to the summary."""
         async with self._draft_session(user_id) as (_, draft):
             if draft is None:
                 raise NoDraft()
+            if repeated(draft, update_id):
+                return draft
             if draft.step != Step.REVIEW.value or not self.flow.is_editable(step):
                 raise StaleButton()
             draft.step, draft.editing, draft.updated_at = step, True, utcnow()
-            draft.held = None
+            draft.held, draft.paused, draft.last_update_id = None, False, update_id
         return draft
 
     async def cancel(self, user_id: int, draft_id: int | None = None) -> bool:
@@ -293,12 +357,22 @@ class ProposalService:
     async def submit(self, user_id: int, draft_id: int, language: str) -> Proposal:
         """Turn the draft into a request, consuming the draft in the same transaction.
 
-        A second press (or a stale summary button) finds no draft, or another one, and is
-        refused: there is never a second request for one draft.
+        A second press (or the same press handled again) finds the draft consumed and returns
+        the request it made; a stale summary button finds another draft and is refused: there
+        is never a second request for one draft.
         """
         async with self._draft_session(user_id) as (session, draft):
             if draft is None:
-                raise NoDraft()
+                # Submitted already (the same press handled again after a worker died before
+                # answering, or pressed twice): that request, and nothing new.
+                earlier = await session.scalar(
+                    select(Proposal).where(
+                        Proposal.user_id == user_id, Proposal.draft_id == draft_id
+                    )
+                )
+                if earlier is None:
+                    raise NoDraft()
+                return earlier
             if draft.id != draft_id or draft.step != Step.REVIEW.value:
                 raise StaleButton()
             if not self.flow.complete(draft):
@@ -315,6 +389,7 @@ class ProposalService:
             now = utcnow()
             proposal = Proposal(
                 user_id=user_id,
+                draft_id=draft.id,
                 language=language,
                 name=draft.name,
                 organization=draft.organization,
@@ -361,9 +436,19 @@ class ProposalService:
         state = ProposalState.ACCEPTED if accept else ProposalState.DECLINED
         async with self._sessions.begin() as session:
             proposal = await self._proposal(session, proposal_id)
-            if proposal.state != ProposalState.SUBMITTED.value:
-                raise WrongState(proposal.state)
-            self._change_state(proposal, state, actor_id, actor_name, note=note)
+            try:
+                await self._change_state(
+                    session, proposal, ProposalState.SUBMITTED, state, actor_id, actor_name, note
+                )
+            except WrongState:
+                made = last_decision(proposal)
+                if made is not None and (made.actor_id, made.state) == (actor_id, state.value):
+                    # Their own decision, made already (the same press handled again after a
+                    # worker died): done, and nothing is written or told twice.
+                    return proposal
+                if made is not None and made.actor_name:
+                    raise AlreadyDecided(proposal.state, made.actor_name) from None
+                raise
             await session.flush()
             decision = proposal.events[-1]
             # In the same transaction: the card shows the decision and the speaker is told,
@@ -400,7 +485,14 @@ class ProposalService:
                 raise WrongState(proposal.state)
             if not undoable(proposal, now):
                 raise TooLate(minutes=int(UNDO_WINDOW.total_seconds() // 60))
-            self._change_state(proposal, ProposalState.SUBMITTED, actor_id, actor_name)
+            await self._change_state(
+                session,
+                proposal,
+                ProposalState(decision.state),
+                ProposalState.SUBMITTED,
+                actor_id,
+                actor_name,
+            )
             await session.flush()
             outbox.add(session, outbox.CARD, proposal_id=proposal.id)
             # Not told yet: the notice is withdrawn. Told: a correction follows it.
@@ -482,9 +574,9 @@ class ProposalService:
             if proposal.user_id != user_id:
                 # Someone else's request: as if it did not exist.
                 raise ProposalNotFound()
-            if proposal.state != ProposalState.SUBMITTED.value:
-                raise WrongState(proposal.state)
-            self._change_state(proposal, ProposalState.WITHDRAWN, user_id, None)
+            await self._change_state(
+                session, proposal, ProposalState.SUBMITTED, ProposalState.WITHDRAWN, user_id, None
+            )
             outbox.add(session, outbox.CARD, proposal_id=proposal.id)
             outbox.add(
                 session,
@@ -569,7 +661,10 @@ class ProposalService:
             withdrawn = []
             for proposal in result:
                 if proposal.state in OPEN_STATES:
-                    self._change_state(proposal, ProposalState.WITHDRAWN, None, None)
+                    # Whatever it became meanwhile: the person's wish to be forgotten wins.
+                    await self._change_state(
+                        session, proposal, None, ProposalState.WITHDRAWN, None, None
+                    )
                     withdrawn.append(proposal.reference)
                     outbox.add(
                         session,
@@ -639,25 +734,47 @@ class ProposalService:
         """The next step, or straight back to the summary after changing one field."""
         target = Step.REVIEW if draft.editing else self.flow.next_step(step_of(draft))
         draft.step, draft.editing, draft.updated_at = target.value, False, utcnow()
-        draft.held = None
+        draft.held, draft.paused = None, False
 
-    def _step_back(self, draft: ProposalDraft) -> None:
-        """The previous step, or the summary while changing one field (answers are kept)."""
-        target = Step.REVIEW if draft.editing else self.flow.previous_step(step_of(draft))
+    def _step_back(self, draft: ProposalDraft) -> bool:
+        """The previous step, or the summary while changing one field (answers are kept);
+        False at the first question, where there is nothing before."""
+        step = step_of(draft)
+        target = Step.REVIEW if draft.editing else self.flow.previous_step(step)
+        moved = target is not step
         draft.step, draft.editing, draft.updated_at = target.value, False, utcnow()
-        draft.held = None
+        draft.held, draft.paused = None, False
+        return moved
 
     @staticmethod
-    def _change_state(
+    async def _change_state(
+        session: AsyncSession,
         proposal: Proposal,
+        expected: ProposalState | None,
         state: ProposalState,
         actor_id: int | None,
         actor_name: str | None,
         note: str | None = None,
     ) -> None:
+        """`expected` -> `state`, as a compare-and-set on the row: of two decisions made at the
+        same moment only one changes it, on every database (SQLite takes no row lock on the
+        read; the UPDATE waits for the other writer and then finds the state changed).
+        `expected` None: from any state."""
         now = utcnow()
-        proposal.state = state.value
-        proposal.updated_at = now
+        query = update(Proposal).where(Proposal.id == proposal.id)
+        if expected is not None:
+            query = query.where(Proposal.state == expected.value)
+        changed = await session.execute(
+            query.values(state=state.value, updated_at=now).execution_options(
+                synchronize_session=False
+            )
+        )
+        if changed.rowcount != 1:  # type: ignore[attr-defined]
+            await session.refresh(proposal, ["state", "events"])
+            raise WrongState(proposal.state)
+        # Written above already: the object follows without a second UPDATE.
+        set_committed_value(proposal, "state", state.value)
+        set_committed_value(proposal, "updated_at", now)
         proposal.events.append(
             ProposalEvent(
                 state=state.value, actor_id=actor_id, actor_name=actor_name, at=now, note=note
@@ -722,6 +839,7 @@ def _csv_safe(value: object) -> object:
 __all__ = [
     "ERROR_CODES",
     "MAX_OPEN_PER_PERSON",
+    "AlreadyDecided",
     "DormantDraft",
     "EmptyNote",
     "InvalidAnswer",

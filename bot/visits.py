@@ -42,7 +42,7 @@ def known_language(code: str | None) -> str | None:
 class Visit:
     content_version: int | None
     language: str
-    has_draft: bool
+    has_draft: bool  # a draft being filled in (not one left for the menu)
 
 
 def _lookup() -> Select[Any]:
@@ -58,7 +58,7 @@ def _lookup() -> Select[Any]:
         .scalar_subquery()
         .label("version"),
         select(ProposalDraft.id)
-        .where(ProposalDraft.user_id == user_id)
+        .where(ProposalDraft.user_id == user_id, ProposalDraft.paused.is_(False))
         .limit(1)
         .scalar_subquery()
         .label("draft"),

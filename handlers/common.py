@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Final
 
 from telegram import Bot, Message, Update
 from telegram.constants import ChatType, MessageEntityType
@@ -11,10 +12,17 @@ from telegram.ext import filters
 
 from bot.broadcasts import BroadcastReport
 from bot.visits import visit
+from handlers import callbacks
 from handlers.context import FocusContext
 from handlers.views import View
 
 log = logging.getLogger(__name__)
+
+# Commands that belong to a speaking-slot request (or keep it where it is): any other command
+# leaves it, and the person's text is a question until they come back to it.
+FLOW_COMMANDS: Final = frozenset({"propose", "back", "cancel", "language"})
+# Buttons that keep the request where it is: its own, and the language choice.
+FLOW_BUTTONS: Final = ("fl:", callbacks.LANGUAGES.data(), f"{callbacks.LANGUAGE.prefix}:")
 
 
 async def track_user(update: Update, context: FocusContext) -> None:
@@ -36,6 +44,22 @@ async def track_user(update: Update, context: FocusContext) -> None:
     services.content_version.follow_version(seen.content_version)
     context.person_language = seen.language
     context.has_draft = seen.has_draft
+    if seen.has_draft and private and leaves_flow(update):
+        # /start, /menu, a menu button: the request waits for /propose or its own buttons.
+        await services.proposals.pause(user.id)
+        context.has_draft = False
+
+
+def leaves_flow(update: Update) -> bool:
+    """A command or a button of another area: the person left their request for now."""
+    query = update.callback_query
+    if query is not None:
+        return not (query.data or "").startswith(FLOW_BUTTONS)
+    message = update.message
+    if message is None or not message.text or not message.text.startswith("/"):
+        return False
+    command = message.text[1:].split(maxsplit=1)[0].split("@")[0].lower()
+    return command not in FLOW_COMMANDS
 
 
 def set_language(context: FocusContext, lang: str) -> None:
@@ -68,6 +92,19 @@ async def show(update: Update, view: View, *, edit: bool = True) -> Message | No
         reply_markup=view.keyboard,
         disable_web_page_preview=True,
     )
+
+
+async def answer_press(update: Update, text: str | None = None, *, alert: bool = False) -> None:
+    """Answer a button press (`text`: a plain-text toast, or an alert). Pressed while the bot
+    was down, the press can no longer be answered: the text then comes as a message, so the
+    person still reads what their press did."""
+    query = update.callback_query
+    if query is None:
+        return
+    answered = await query.answer(text, show_alert=alert)
+    chat = update.effective_chat
+    if answered is False and text and chat is not None:
+        await chat.send_message(text, parse_mode=None)
 
 
 class AddressedToBot(filters.MessageFilter):

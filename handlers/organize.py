@@ -38,7 +38,7 @@ from bot.proposals import (
 from bot.settings import Settings
 from handlers import ask, callbacks, views
 from handlers.callbacks import Button
-from handlers.common import show
+from handlers.common import answer_press, show
 from handlers.context import FocusContext, wake_outbox
 from handlers.proposal_views import (
     GROUP_LANGUAGE,
@@ -115,7 +115,7 @@ async def _refuse(update: Update, context: FocusContext) -> None:
     """A short refusal: an alert for a button, a reply for a command."""
     text = plain("proposals.organizers_only", context.lang)
     if update.callback_query:
-        await update.callback_query.answer(text, show_alert=True)
+        await answer_press(update, text, alert=True)
     elif update.effective_message:
         await update.effective_message.reply_text(text, parse_mode=None)  # plain text
 
@@ -123,7 +123,7 @@ async def _refuse(update: Update, context: FocusContext) -> None:
 async def _answer_error(update: Update, context: FocusContext, error: ProposalError) -> None:
     assert update.callback_query is not None
     text = error_text(error, context.lang)
-    await update.callback_query.answer(re.sub(r"<[^>]+>", "", text)[:200], show_alert=True)
+    await answer_press(update, re.sub(r"<[^>]+>", "", text)[:200], alert=True)
 
 
 async def decide(update: Update, context: FocusContext) -> None:
@@ -150,7 +150,7 @@ async def decide(update: Update, context: FocusContext) -> None:
             proposal = await service.decide(
                 proposal_id, user.id, actor_name(user), accept=action == "ay"
             )
-            await query.answer(_decided_notice(proposal, context.lang))
+            await answer_press(update, _decided_notice(proposal, context.lang))
             await _after_change(update, context, proposal)  # the speaker's notice is queued
         elif action in ("dr", "m"):
             await _ask_for_text(
@@ -161,7 +161,7 @@ async def decide(update: Update, context: FocusContext) -> None:
             # Told already: a correction is queued; otherwise the notice was withdrawn.
             corrected = undone.told_at is not None and proposal.user_id is not None
             key = "proposals.undone_told" if corrected else "proposals.undone"
-            await query.answer(plain(key, context.lang, reference=proposal.reference))
+            await answer_press(update, plain(key, context.lang, reference=proposal.reference))
             await _after_change(update, context, proposal)
     except ProposalError as error:
         await _answer_error(update, context, error)
@@ -467,9 +467,10 @@ async def withdraw_ask(update: Update, context: FocusContext) -> None:
             [views.button(plain("proposals.button.keep", lang), callbacks.MY_PROPOSALS.data())],
         ]
     )
-    text = t(
-        "proposals.withdraw.confirm", lang, reference=proposal.reference, title=proposal.title
-    )
+    # "The organizers will be told" only where there is a group to tell them in.
+    told = context.services.settings.organizer_chat_id is not None
+    key = "proposals.withdraw.confirm" if told else "proposals.withdraw.confirm_stored"
+    text = t(key, lang, reference=proposal.reference, title=proposal.title)
     await show(update, views.View(text, keyboard))
 
 

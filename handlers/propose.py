@@ -29,14 +29,14 @@ from bot.proposals import (
     StaleButton,
     Step,
     TooManyOpen,
-    finished,
+    has_answers,
     step_of,
 )
 from bot.textmatch import fold
 from handlers import ask, callbacks, organize, views
 from handlers.ask import render_answer
 from handlers.callbacks import Button
-from handlers.common import show
+from handlers.common import answer_press, show
 from handlers.context import FocusContext, wake_outbox
 from handlers.proposal_views import error_text, format_label, spot_label
 
@@ -90,7 +90,7 @@ def _answer_rows(
     """(label, value) of the step's answer buttons, one per row."""
     entry = service.flow[draft.step]
     rows = entry.options(service, draft, lang)
-    if entry.typed and draft.held:
+    if entry.typed and draft.held and entry.accepts(draft.held):
         # A text taken for a question (and answered): one tap makes it the answer after all.
         field = plain(f"proposals.field.{entry.name.value}", lang).lower()
         rows.append((plain("proposals.button.use_held", lang, text=draft.held, field=field), KEEP))
@@ -149,15 +149,23 @@ def question_view(
 
 
 def cancel_confirm_view(draft: ProposalDraft, lang: str) -> views.View:
-    """Cancel a finished request? Everything typed would be deleted."""
-    yes, no = plain("proposals.button.cancel_yes", lang), plain("proposals.button.cancel_no", lang)
+    """Cancel a request with answers? Everything typed would be deleted."""
+    at_summary = draft.step == Step.REVIEW.value or bool(draft.editing)
+    yes = plain("proposals.button.cancel_yes", lang)
+    no = plain(
+        "proposals.button.cancel_no" if at_summary else "proposals.button.cancel_no_step", lang
+    )
     keyboard = InlineKeyboardMarkup(
         [
             [views.button(yes, callbacks.PROPOSE_CANCEL_ANSWER.data("y", draft.id))],
             [views.button(no, callbacks.PROPOSE_CANCEL_ANSWER.data("n", draft.id))],
         ]
     )
-    return views.View(t("proposals.cancel_confirm", lang, title=draft.title or ""), keyboard)
+    if at_summary and draft.title:
+        text = t("proposals.cancel_confirm", lang, title=draft.title)
+    else:
+        text = t("proposals.cancel_confirm_unfinished", lang)
+    return views.View(text, keyboard)
 
 
 def _sector_label(_: Content, sector: str | None, lang: str) -> str:
@@ -233,7 +241,7 @@ async def propose(update: Update, context: FocusContext) -> None:
     service = context.services.proposals
     existing = await service.draft_of(user.id)
     try:
-        draft = await service.open_draft(user.id)
+        draft = await service.open_draft(user.id, update.update_id)
     except TooManyOpen as error:
         if query:
             await query.answer()
@@ -305,7 +313,7 @@ async def _answer_step(update: Update, context: FocusContext) -> bool:
 
     lead: Html | None = None
     try:
-        replied = await service.reply_if_active(user.id, text, is_question)
+        replied = await service.reply_if_active(user.id, text, is_question, update.update_id)
     except InvalidAnswer as error:
         # The same question again, under the reason: nothing typed before is lost.
         draft = await service.draft_of(user.id)
@@ -317,7 +325,7 @@ async def _answer_step(update: Update, context: FocusContext) -> bool:
         if outcome is Outcome.QUESTION:
             await _answer_aside(update, context, answer_key[0])
             lead = t("proposals.question_aside", lang)
-        elif outcome is Outcome.BACK and step_of(draft) is service.flow.first:
+        elif outcome is Outcome.FIRST:
             lead = t("proposals.first_step", lang)
     if draft is None:
         return False
@@ -341,11 +349,16 @@ async def back_command(update: Update, context: FocusContext) -> None:
         return
     service, lang = context.services.proposals, context.lang
     # An explicit command: it also goes back in a draft left a while ago.
-    draft = await service.back_if_active(user.id, only_active=False) if _private(update) else None
-    if draft is None:
+    went_back = (
+        await service.back_if_active(user.id, only_active=False, update_id=update.update_id)
+        if _private(update)
+        else None
+    )
+    if went_back is None:
         await show(update, views.View(t("proposals.no_request", lang), views.main_menu(lang)))
         return
-    lead = t("proposals.first_step", lang) if step_of(draft) is service.flow.first else None
+    draft, moved = went_back
+    lead = None if moved else t("proposals.first_step", lang)
     await show(update, question_view(service, draft, lang, lead), edit=False)
 
 
@@ -370,7 +383,7 @@ async def private_media(update: Update, context: FocusContext) -> None:
 async def _after_button(
     update: Update,
     context: FocusContext,
-    action: Callable[[ProposalService, int], Awaitable[ProposalDraft]],
+    action: Callable[[ProposalService, int, int], Awaitable[ProposalDraft]],
 ) -> None:
     """Run one draft change for a button; stale or forged buttons show the current step."""
     query = update.callback_query
@@ -381,9 +394,9 @@ async def _after_button(
         return
     service, lang = context.services.proposals, context.lang
     try:
-        draft = await action(service, user.id)
+        draft = await action(service, user.id, update.update_id)
     except NoDraft as error:
-        await query.answer(plain(f"proposals.error.{error.code}", lang), show_alert=True)
+        await answer_press(update, plain(f"proposals.error.{error.code}", lang), alert=True)
         return
     except ProposalError as error:
         await query.answer()
@@ -404,19 +417,19 @@ async def _ask_again(update: Update, context: FocusContext, user_id: int, lead: 
 async def choose(update: Update, context: FocusContext) -> None:
     """A button answer: sector, format, skip link, consent, best spot."""
     step, value = Button.fields(context)
-    await _after_button(update, context, lambda s, uid: s.choose(uid, step, value))
+    await _after_button(update, context, lambda s, uid, up: s.choose(uid, step, value, up))
 
 
 async def back(update: Update, context: FocusContext) -> None:
     """The previous step (or the summary while changing one field)."""
     (step,) = Button.fields(context)
-    await _after_button(update, context, lambda s, uid: s.back(uid, step))
+    await _after_button(update, context, lambda s, uid, up: s.back(uid, step, up))
 
 
 async def edit(update: Update, context: FocusContext) -> None:
     """Change one field from the summary."""
     (step,) = Button.fields(context)
-    await _after_button(update, context, lambda s, uid: s.edit(uid, step))
+    await _after_button(update, context, lambda s, uid, up: s.edit(uid, step, up))
 
 
 async def submit(update: Update, context: FocusContext) -> None:
@@ -431,7 +444,7 @@ async def submit(update: Update, context: FocusContext) -> None:
     try:
         proposal = await service.submit(user.id, int(draft_id), lang)
     except NoDraft as error:
-        await query.answer(plain(f"proposals.error.{error.code}", lang), show_alert=True)
+        await answer_press(update, plain(f"proposals.error.{error.code}", lang), alert=True)
         return
     except TooManyOpen as error:
         await query.answer()
@@ -442,8 +455,7 @@ async def submit(update: Update, context: FocusContext) -> None:
         await _ask_again(update, context, user.id, error_text(error, lang))
         return
     await query.answer()
-    # Honest about where it went: without an organizers' group it is only stored, and the
-    # organizers find it with /proposals.
+    # Honest about where it went: without an organizers' group it is only stored.
     posted = context.services.settings.organizer_chat_id is not None
     key = "proposals.submitted" if posted else "proposals.submitted_stored"
     text = t(key, lang, reference=proposal.reference)
@@ -454,8 +466,7 @@ async def submit(update: Update, context: FocusContext) -> None:
 async def cancel(update: Update, context: FocusContext) -> None:
     """/cancel or the Cancel button: delete the draft and everything typed so far.
 
-    A finished request (at the summary, or changing one of its fields) is deleted only after
-    a confirmation (`cancel_answer`).
+    A request with any answer in it is deleted only after a confirmation (`cancel_answer`).
     """
     user, query = update.effective_user, update.callback_query
     if user is None:
@@ -468,7 +479,7 @@ async def cancel(update: Update, context: FocusContext) -> None:
     draft = await service.draft_of(user.id)
     if query:
         await query.answer()
-    if draft is not None and finished(draft):
+    if draft is not None and has_answers(draft, service.flow):
         await show(update, cancel_confirm_view(draft, lang), edit=query is not None)
         return
     cancelled = await service.cancel(user.id) if draft is not None else False

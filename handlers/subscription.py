@@ -120,7 +120,10 @@ async def forget_answer(update: Update, context: FocusContext) -> None:
         context.chat_data.clear()
     text = t("forget.done", lang)
     if withdrawn:
-        text = Html(f"{text}\n\n{t('forget.withdrawn', lang, references=', '.join(withdrawn))}")
+        # The organizers are told only where there is a group to tell them in.
+        told = context.services.settings.organizer_chat_id is not None
+        key = "forget.withdrawn" if told else "forget.withdrawn_stored"
+        text = Html(f"{text}\n\n{t(key, lang, references=', '.join(withdrawn))}")
     await show(update, View(text))
     # Queued with the erasure: the organizers learn which requests were withdrawn, and every
     # card of theirs, posted or still on its way, shows them anonymized.

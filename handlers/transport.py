@@ -158,7 +158,14 @@ class OutgoingRateLimiter(BaseRateLimiter[dict[str, Any]]):
                 log.info("Flood wait of %.0f s before %s: waiting, then sending", wait, endpoint)
                 if not limited:
                     await self._sleep(wait)
-            except (BadRequest, Forbidden, InvalidToken):
+            except BadRequest as error:
+                if endpoint == "answerCallbackQuery" and press_expired(error):
+                    # A press handled late (the bot was down): the handler goes on and its
+                    # result still reaches the chat; False tells it the answer was not shown.
+                    log.info("A button press was answered too late: %s", error)
+                    return False
+                raise  # a refusal: final
+            except (Forbidden, InvalidToken):
                 raise  # refusals: final
             except NetworkError as error:  # 5xx, timeouts, dropped connections
                 tries += 1
@@ -176,6 +183,12 @@ class OutgoingRateLimiter(BaseRateLimiter[dict[str, Any]]):
                     raise
                 log.info("%s failed (%s): trying again in %.1f s", endpoint, error, pause)
                 await self._sleep(pause)
+
+
+def press_expired(error: BadRequest) -> bool:
+    """Telegram no longer takes an answer to this button press (about 15 s after it)."""
+    message = error.message.lower()
+    return "query is too old" in message or "query id is invalid" in message
 
 
 def retry_seconds(error: RetryAfter) -> float:

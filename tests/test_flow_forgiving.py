@@ -60,9 +60,12 @@ async def test_cancelling_a_finished_request_is_confirmed(
     yes = next(b for b in buttons_of(confirmation) if "Yes" in b["text"])
     calls = await chat.press_data(yes["callback_data"], confirmation)
     assert "earlier step" in text_of(calls) and await count(app, ProposalDraft) == 1
-    # An unfinished draft is cancelled at once, as before.
+    # A draft with one answer asks too ("No" keeps it where it was).
     calls = await chat.send("/cancel")
-    assert "Request cancelled" in text_of(calls) and await count(app, Proposal) == 0
+    assert "will be deleted" in text_of(calls) and await count(app, ProposalDraft) == 1
+    calls = await chat.press("No, let me continue")
+    assert "Nothing was deleted" in text_of(calls) and "organization" in text_of(calls)
+    assert await count(app, ProposalDraft) == 1 and await count(app, Proposal) == 0
 
 
 async def test_typed_back_in_three_languages_goes_back_and_is_never_an_answer(

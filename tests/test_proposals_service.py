@@ -200,8 +200,11 @@ async def test_submit_consumes_the_draft_once(service: ProposalService) -> None:
     proposal = await service.submit(PERSON, draft.id, "es")
     assert proposal.reference == f"FS-{proposal.id:04d}" and len(proposal.reference) == 7
     assert proposal.state == "submitted" and proposal.session_id == "panel-connectivity"
-    with pytest.raises(NoDraft):
-        await service.submit(PERSON, draft.id, "es")
+    # Again (pressed twice, or handled again after a kill): the same request, nothing new.
+    again = await service.submit(PERSON, draft.id, "es")
+    assert again.id == proposal.id
+    with pytest.raises(NoDraft):  # a draft that was never submitted
+        await service.submit(PERSON, draft.id + 1, "es")
     assert await count(service, Proposal) == 1
     assert await count(service, ProposalDraft) == 0
     stored = await service.get(proposal.id)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import sqlalchemy as sa
 from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -40,6 +41,12 @@ class ProposalDraft(Base):
     # A question typed at a text step ("when is the event?") is answered, not saved as the
     # answer; it waits here in case the person meant it as the answer after all (one tap).
     held: Mapped[str | None] = mapped_column(String(300))
+    # Set when the person goes elsewhere (/start, the menu, another area): their typed text is
+    # a question until /propose or one of the draft's own buttons takes them back to it.
+    paused: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa.false())
+    # The update whose answer was applied last: the same update handled again (a worker killed
+    # after the commit, its update taken over) changes nothing.
+    last_update_id: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
 
@@ -71,6 +78,9 @@ class Proposal(Base):
     # The card in the organizers' group, edited when the request is decided or withdrawn.
     organizer_chat_id: Mapped[int | None] = mapped_column(BigInteger)
     organizer_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    # The draft it was submitted from (draft ids are never reused): Submit handled again, after
+    # a worker died before its answer left, finds the request it made instead of nothing.
+    draft_id: Mapped[int | None] = mapped_column(Integer)
 
     events: Mapped[list[ProposalEvent]] = relationship(
         back_populates="proposal", order_by="ProposalEvent.id", cascade="all, delete-orphan"
