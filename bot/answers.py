@@ -47,7 +47,9 @@ LONE_CANDIDATE_GAP = 0.12
 SECOND_READING_GAP = 0.08
 MAX_FACTS = 3  # answers shown together for a message that asks several things
 # The content retrieval (bot/retrieval.py), calibrated on tests/data/dev_questions.yaml:
-CONFIRM_DEPTH = 3  # the phrase matcher's answer stands if dense retrieval ranks it this high
+CONFIRM_DEPTH = 3  # the phrase matcher's answer stands if dense retrieval ranks it this high,
+PHRASE_SURE = 0.85  # or if it matched a phrase this well,
+PHRASE_FAIR = 0.72  # or this well and BM25 ranks it first
 DENSE_ANSWER = 0.87  # cosine of the best sentence, to answer from the content alone
 DENSE_GAP = 0.003  # ... ahead of the next entry by this much
 LEXICAL_TIE = 0.95  # BM25 agrees: the entry scores within 5 % of its best
@@ -443,11 +445,8 @@ class KnowledgeIndex:
         phrased = self.phrase_answer(question)
         if self.retriever is None:
             return phrased
-        descriptive = self.lexicon.descriptive_words
-        parts = _parts(question)
         hits = self.retriever.search(
-            self.retriever.as_event(question, descriptive),
-            [self.retriever.as_event(p, descriptive) for p in parts] if len(parts) > 1 else (),
+            self.retriever.as_event(question, self.lexicon.descriptive_words)
         )
         if phrased.also and ACTION_KEYS & set(phrased.keys):
             return phrased  # several things asked, the wish to speak among them
@@ -474,7 +473,9 @@ class KnowledgeIndex:
 
     def _confirmed(self, best: Match, hits: Hits) -> bool:
         """The phrase matcher's answer stands unless the content retrieval ranks it far down."""
-        if best.score >= PERFECT_SCORE or not hits.dense:
+        if best.score >= PHRASE_SURE or not hits.dense:
+            return True
+        if best.score >= PHRASE_FAIR and hits.lexical_rank()[:1] == [best.key]:
             return True
         return best.key in hits.dense_rank()[:CONFIRM_DEPTH]
 
@@ -502,7 +503,8 @@ class KnowledgeIndex:
             unknown = [w for w in self._unknown(question) if len(w) >= UNKNOWN_MIN_LENGTH]
             if len(unknown) <= UNKNOWN_SHARE * len(question.split()):
                 return Answer(Match(top, round(best_dense, 4)), [])
-        if best_dense >= DENSE_SUGGEST or lexical_best >= LEXICAL_SUGGEST:
+        # A candidate to offer shares at least a word with the content, or shares many.
+        if (best_dense >= DENSE_SUGGEST and lexical_best > 0) or lexical_best >= LEXICAL_SUGGEST:
             keys = list(dict.fromkeys([*(m.key for m in phrased.suggestions), *hits.fused]))
             return Answer(
                 None, [Match(k, round(hits.dense.get(k, 0.0), 4)) for k in keys[:MAX_SUGGESTIONS]]
