@@ -16,6 +16,7 @@ _CODES = {Language.ENGLISH: "en", Language.SPANISH: "es", Language.CATALAN: "ca"
 CONFIDENT = 0.6  # the text is in this language
 PLAUSIBLE = 0.3  # the text could be in this language (a fallback that fits it wins)
 MIN_LETTERS = 2
+MAX_WORDS = 40
 
 
 @cache
@@ -27,13 +28,21 @@ def confidences(text: str) -> list[tuple[str, float]]:
     """The bot's languages with how likely `text` is written in each, most likely first."""
     if sum(ch.isalpha() for ch in text) < MIN_LETTERS:
         return []
-    values = _detector().compute_language_confidence_values(text)
+    # Each word once, the first MAX_WORDS: "huawei huawei huawei ..." is no language at all.
+    distinct = " ".join(list(dict.fromkeys(text.split()))[:MAX_WORDS])
+    values = _detector().compute_language_confidence_values(distinct)
     return [(_CODES[v.language], v.value) for v in values if v.language in _CODES]
 
 
-def reply_language(text: str, setting: str, telegram: str | None = None) -> str:
+def reply_language(
+    text: str, setting: str, telegram: str | None = None, marked: str | None = None
+) -> str:
     """The language to answer `text` in, for a person who reads `setting` and whose Telegram
-    is in `telegram` (None: unknown or not one of ours)."""
+    is in `telegram` (None: unknown or not one of ours). `marked`: the language the text's own
+    words mark it as, if any (Catalan elisions such as "m'hi", which statistics on three words
+    can miss: `Lexicon.guess_language`)."""
+    if marked is not None:
+        return marked
     ranked = confidences(text)
     if not ranked:
         return setting

@@ -15,7 +15,7 @@ from bench.answer_engine import figures
 from bot.answers import KnowledgeIndex
 from bot.content import load_content
 from devtools.local_api import Call, LocalChat, sent_texts
-from tests.conftest import CONTENT_DIR
+from tests.conftest import CONTENT_DIR, chat_for
 
 QUESTIONS = yaml.safe_load(
     (Path(__file__).parent / "data" / "questions.yaml").read_text(encoding="utf-8")
@@ -257,3 +257,22 @@ async def test_what_the_source_cannot_answer_gets_no_confident_answer(
             "Et refereixes",
         )
     ), texts
+
+
+async def test_a_short_question_is_answered_in_its_language_or_the_persons_telegram_language(
+    app, api  # type: ignore[no-untyped-def]
+) -> None:
+    """Issue 22, item 14: someone whose Telegram is in Spanish but who reads the bot in English
+    writes "que es la diputación de barcelona" (clearly Spanish) and "hola" (Spanish or
+    Catalan: their Telegram language decides), and gets Spanish both times."""
+    person = chat_for(app, api, user_id=4242, language_code="es")
+    await person.send("/language")
+    await person.press("English")
+    question = reply(await person.send("que es la diputación de barcelona"))
+    assert "Diputació de Barcelona" in question.text
+    assert "lang:es" in callback_data(question)  # answered in Spanish, with the offer to switch
+    hello = " ".join(sent_texts(await person.send("hola")))
+    assert "Te damos la bienvenida" in hello
+    # Someone whose Telegram is in English keeps English for the same "hola".
+    english = chat_for(app, api, user_id=4343, language_code="en")
+    assert "Welcome to" in " ".join(sent_texts(await english.send("hola")))
