@@ -348,6 +348,7 @@ class KnowledgeIndex:
             lexicon.stopwords,
             content.event.series,
             dense=dense_enabled() if dense is None else dense,
+            expand=lexicon.tokens,
         )
         return cls(entries_for(content), lexicon, retriever)
 

