@@ -46,6 +46,7 @@ LONE_CANDIDATE_SCORE = 0.6
 LONE_CANDIDATE_GAP = 0.12
 SECOND_READING_GAP = 0.08
 MAX_FACTS = 3  # answers shown together for a message that asks several things
+LONG_MESSAGE = 120  # characters: beyond this, the retrieval reads the question sentences only
 # The content retrieval (bot/retrieval.py), calibrated on tests/data/dev_questions.yaml:
 CONFIRM_DEPTH = 3  # the phrase matcher's answer stands if dense retrieval ranks it this high,
 PHRASE_SURE = 0.85  # or if it matched a phrase this well,
@@ -447,7 +448,7 @@ class KnowledgeIndex:
         if self.retriever is None:
             return phrased
         hits = self.retriever.search(
-            self.retriever.as_event(question, self.lexicon.descriptive_words)
+            self.retriever.as_event(_asked(question), self.lexicon.descriptive_words)
         )
         if phrased.also and ACTION_KEYS & set(phrased.keys):
             return phrased  # several things asked, the wish to speak among them
@@ -664,6 +665,16 @@ def _parts(message: str) -> list[str]:
         for clause in _CLAUSE.split(text)
         if clause and clause.strip()
     ]
+
+
+def _asked(message: str) -> str:
+    """A long message's question sentences only (what it asks, and less to embed): "We did X
+    with fibre in our village. Could we tell people about it?" -> the second sentence."""
+    if len(message) <= LONG_MESSAGE:
+        return message
+    sentences = [(text + end).strip() for text, end in _SENTENCE.findall(message) if text.strip()]
+    asked = [s for s in sentences if "?" in s or _OPENING_QUESTION.match(s)]
+    return " ".join(asked) if asked and len(asked) < len(sentences) else message
 
 
 def _priority(match: Match) -> float:

@@ -18,6 +18,13 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+
+# One BLAS thread: a matrix-vector product this small gains nothing from more, and OpenBLAS's
+# idle threads spin after it, taking the CPU the next question's embedding needs (10x slower
+# on two cores). Set before numpy is first imported.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+os.environ.setdefault("MKL_NUM_THREADS", "1")
+
 import re
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
