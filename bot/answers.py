@@ -53,7 +53,8 @@ PHRASE_SURE = 0.85  # or if it matched a phrase this well,
 PHRASE_FAIR = 0.72  # or this well and BM25 ranks it first
 DENSE_ANSWER = 0.87  # cosine of the best sentence, to answer from the content alone
 DENSE_GAP = 0.003  # ... ahead of the next entry by this much
-LEXICAL_TIE = 0.95  # BM25 agrees: the entry scores within 5 % of its best
+LEXICAL_TIE = 0.95  # BM25 agrees: the entry scores within 5 % of its best,
+LEXICAL_RELATED = 0.8  # or within 20 % of the organization it is about, ranked first
 UNKNOWN_MIN_LENGTH = 4  # a longer word the content does not know ("google") ...
 UNKNOWN_SHARE = 0.15  # ... in more than this share of the words: no answer from content alone
 DENSE_SUGGEST = 0.85  # "did you mean" from the content
@@ -494,10 +495,19 @@ class KnowledgeIndex:
         others = [hits.dense[k] for k in dense_rank[:2] if k != top]
         gap = best_dense - (others[0] if others else 0.0)
         lexical_best = hits.lexical[lexical_rank[0]] if lexical_rank else 0.0
+        lexical_top = hits.lexical.get(top, 0.0)
+        # BM25 agrees: it ranks the entry first (or nearly), or first ranks the organization
+        # the entry is about and the entry close behind ("how many people does Huawei reach").
+        about_first = bool(lexical_rank) and lexical_rank[0].partition(":")[2] in self.about.get(
+            top, frozenset()
+        )
         agree = (
             dense_rank[:1] == [top]
             and lexical_best > 0
-            and hits.lexical.get(top, 0.0) >= LEXICAL_TIE * lexical_best
+            and (
+                lexical_top >= LEXICAL_TIE * lexical_best
+                or (about_first and lexical_top >= LEXICAL_RELATED * lexical_best)
+            )
         )
         # "what time is it": only words that say what is asked, about nothing in particular.
         about_something = any(t not in self.lexicon.light_words for t in self._tokens(question))
