@@ -360,3 +360,41 @@ class Retriever:
         dense_rank = sorted(dense, key=lambda k: -dense[k])
         fused = fuse([(dense_rank, 1.0), (lex_rank, LEXICAL_WEIGHT)])
         return Hits(dense, lexical, fused)
+
+
+def content_passages(content: Content) -> list[Passage]:
+    """Every passage the answer index embeds for `content` (the menu phrases included)."""
+    from bot.answers import NAV_PHRASES
+
+    return passages(content, {nav.value: phrases for nav, phrases in NAV_PHRASES.items()})
+
+
+def missing_vectors(content: Content) -> list[str]:
+    """The content sentences the shipped vector file does not hold (embedded at start-up)."""
+    cache = _VectorCache()
+    texts = dict.fromkeys(p.text for p in content_passages(content))
+    return [t for t in texts if cache.digest(t) not in cache.vectors]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m bot.retrieval [CONTENT_DIR]`: rewrite bot/retrieval_vectors.npz with the
+    vectors of exactly the sentences of the content (run it after editing content/)."""
+    import sys
+
+    from bot.content import load_content
+
+    args = sys.argv[1:] if argv is None else argv
+    content = load_content(Path(args[0]) if args else Path(__file__).parent.parent / "content")
+    texts = list(dict.fromkeys(p.text for p in content_passages(content)))
+    vectors = encode_passages(texts)
+    fresh = _VectorCache(Path("/nonexistent"))
+    fresh.vectors = {
+        fresh.digest(t): v.astype(np.float16) for t, v in zip(texts, vectors, strict=True)
+    }
+    fresh.save(VECTORS_PATH)
+    print(f"{len(texts)} sentence vectors written to {VECTORS_PATH}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
