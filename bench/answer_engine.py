@@ -50,10 +50,15 @@ def load_question_set() -> list[dict[str, Any]]:
 
 
 def forget_seen_words(index: KnowledgeIndex) -> None:
-    """Measuring hook: empty the index's per-word cache, whatever form it takes."""
-    cache = getattr(index, "_token_cache", None)
-    if isinstance(cache, dict):
-        cache.clear()
+    """Measuring hook: empty the index's per-word caches and the cached question vectors."""
+    from bot import retrieval
+
+    retrieval.encode_query.cache_clear()
+    for owner in (index, getattr(getattr(index, "retriever", None), "lexical", None)):
+        for name in ("_token_cache", "_fix_cache"):
+            cache = getattr(owner, name, None)
+            if isinstance(cache, dict):
+                cache.clear()
     for name in ("_similar", "similar"):
         method = getattr(index, name, None)
         if hasattr(method, "cache_clear"):
@@ -231,3 +236,230 @@ def run(quick: bool = False) -> Section:
         section.details += ["", "Missed on the shipped content:", ""]
         section.details += [f"- {miss}" for miss in misses]
     return section
+
+
+# ---------------------------------------------------------------- question sets, old vs new
+# `python -m bench.answer_engine [SET.yaml ...] [--old REF] [--no-scale]`: per question set,
+# answered directly / within one tap / no answer / confident wrong, and the time per question
+# (mean, p99) on the shipped content and at 10x content, for this engine and for the engine at
+# git REF (default: main) side by side; then start-up to the first answer and RSS.
+
+DEFAULT_SETS = ("questions.yaml", "trial_questions.yaml", "dev_questions.yaml")
+
+
+@dataclass(frozen=True)
+class SetFigures:
+    name: str
+    total: int
+    answerable: int
+    direct: int
+    one_tap: int
+    no_answer: int
+    wrong: list[str]
+    times_ms: list[float]
+
+
+def set_figures(index: Any, name: str, items: list[dict[str, Any]]) -> SetFigures:
+    """Like `figures`, plus how many got no answer at all and the time of each question."""
+    clock = time.perf_counter
+    times: list[float] = []
+    direct = one_tap = none = 0
+    wrong: list[str] = []
+    for item in items:
+        forget_seen_words(index)
+        before = clock()
+        result = index.answer(str(item["q"]))
+        times.append((clock() - before) * 1000)
+        expect = set(item["expect"])
+        shown = set(result.keys)
+        if result.best is None and not result.suggestions:
+            none += expect != set()
+        if result.best is not None and not shown & expect:
+            wrong.append(f"`{item['q']}` -> {result.best.key}")
+            continue
+        if not expect:
+            continue
+        if shown & expect and set(item.get("also") or ()) <= shown:
+            direct += 1
+            one_tap += 1
+        elif result.best is None and {m.key for m in result.suggestions} & expect:
+            one_tap += 1
+    answerable = sum(1 for item in items if item["expect"])
+    return SetFigures(name, len(items), answerable, direct, one_tap, none, wrong, times)
+
+
+def engine_at(ref: str) -> Any:
+    """The KnowledgeIndex class as it was at git `ref` (its answers.py, textmatch.py and
+    lexicon.yaml, imported as a package of their own), for a side-by-side measurement."""
+    import importlib
+    import subprocess
+    import sys
+    import tempfile
+    from pathlib import Path
+
+    root = CONTENT_DIR.parent
+    folder = Path(tempfile.mkdtemp(prefix="engine-at-ref-"))
+    package = folder / "engine_at_ref"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    for name in ("answers.py", "textmatch.py", "lexicon.yaml"):
+        text = subprocess.run(
+            ["git", "show", f"{ref}:bot/{name}"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        text = text.replace("from bot.textmatch import", "from engine_at_ref.textmatch import")
+        (package / name).write_text(text, encoding="utf-8")
+    sys.path.insert(0, str(folder))
+    return importlib.import_module("engine_at_ref.answers").KnowledgeIndex
+
+
+def _stand_in_vectors(factor: int) -> Any:
+    """Vectors for the synthetic sentences of scaled content: the time per question depends on
+    how many sentences there are, not on their values, and embedding thousands of invented
+    sentences would only make the benchmark slow. Accuracy is measured on shipped content."""
+    import hashlib
+
+    import numpy as np
+
+    from bot import retrieval
+
+    real = retrieval.encode_passages
+
+    def encode(texts: list[str]) -> Any:
+        known = retrieval._vector_cache().vectors
+        rows = []
+        for text in texts:
+            digest = retrieval._VectorCache.digest(text)
+            if digest in known:
+                rows.append(np.asarray(known[digest], dtype=np.float32))
+                continue
+            seed = int(hashlib.sha1(text.encode()).hexdigest()[:8], 16)
+            row = np.random.default_rng(seed).standard_normal(384).astype(np.float32)
+            rows.append(row / np.linalg.norm(row))
+        return np.stack(rows) if rows else real(texts)
+
+    return encode
+
+
+def time_scaled(engine: Any, factor: int, questions: list[str]) -> list[float]:
+    from unittest import mock
+
+    from bot import retrieval
+
+    content = scaled(load_content(CONTENT_DIR), factor)
+    with mock.patch.object(retrieval, "encode_passages", _stand_in_vectors(factor)):
+        index = engine.from_content(content)
+    clock = time.perf_counter
+    out = []
+    for question in questions:
+        forget_seen_words(index)
+        before = clock()
+        index.answer(question)
+        out.append((clock() - before) * 1000)
+    return out
+
+
+def startup_probe(ref: str | None) -> tuple[float, float]:
+    """Seconds from a fresh interpreter to the first answer, and its peak RSS in MB."""
+    import subprocess
+    import sys
+
+    engine = (
+        # The old engine's own files only (importing this module would load the new one).
+        "import subprocess, sys, tempfile, importlib, pathlib\n"
+        "d = pathlib.Path(tempfile.mkdtemp()); p = d / 'engine_at_ref'; p.mkdir()\n"
+        "(p / '__init__.py').write_text('')\n"
+        "for n in ('answers.py', 'textmatch.py', 'lexicon.yaml'):\n"
+        f"    src = subprocess.run(['git', 'show', '{ref}:bot/' + n], capture_output=True,"
+        " text=True, check=True).stdout\n"
+        "    (p / n).write_text(src.replace('from bot.textmatch import',"
+        " 'from engine_at_ref.textmatch import'))\n"
+        "sys.path.insert(0, str(d)); KI = importlib.import_module('engine_at_ref.answers')"
+        ".KnowledgeIndex"
+        if ref
+        else "from bot.answers import KnowledgeIndex as KI"
+    )
+    code = (
+        "import time, resource, pathlib; t = time.perf_counter()\n"
+        f"{engine}\n"
+        "from bot.content import load_content\n"
+        "KI.from_content(load_content(pathlib.Path('content'))).answer('who funds urbact')\n"
+        "print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=CONTENT_DIR.parent,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    return float(out[0]), float(out[1]) / 1024
+
+
+def compare(paths: list[str], old_ref: str | None, scale: bool) -> str:
+    from pathlib import Path
+
+    sets = [
+        (Path(p).stem, list(yaml.safe_load(Path(p).read_text(encoding="utf-8")))) for p in paths
+    ]
+    engines: list[tuple[str, Any]] = [("new", KnowledgeIndex)]
+    if old_ref:
+        engines.append((f"old ({old_ref})", engine_at(old_ref)))
+    shipped = load_content(CONTENT_DIR)
+    lines = [
+        "| Set | Engine | Questions | Direct | One tap | No answer | Confident wrong "
+        "| Mean ms | p99 ms |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    wrongs: list[str] = []
+    for label, engine in engines:
+        index = engine.from_content(shipped)
+        index.answer("warm up")
+        for name, items in sets:
+            f = set_figures(index, name, items)
+            n = max(f.answerable, 1)
+            lines.append(
+                f"| {name} | {label} | {f.total} ({f.answerable} answerable) "
+                f"| {f.direct / n:.1%} ({f.direct}) | {f.one_tap / n:.1%} ({f.one_tap}) "
+                f"| {f.no_answer} | {len(f.wrong)} "
+                f"| {sum(f.times_ms) / len(f.times_ms):.1f} | {percentile(f.times_ms, 0.99):.1f} |"
+            )
+            wrongs += [f"- {name}, {label}: {w}" for w in f.wrong]
+    lines.append("")
+    if scale:
+        questions = [str(q["q"]) for _, items in sets for q in items]
+        for label, engine in engines:
+            ms = time_scaled(engine, 10, questions)
+            lines.append(
+                f"10x content, {label}: mean {sum(ms) / len(ms):.1f} ms, "
+                f"p99 {percentile(ms, 0.99):.1f} ms per question ({len(ms)} questions)"
+            )
+    for label, ref in [("new", None), *([(f"old ({old_ref})", old_ref)] if old_ref else [])]:
+        seconds, rss = startup_probe(ref)
+        lines.append(f"start-up to first answer, {label}: {seconds:.2f} s, peak RSS {rss:.0f} MB")
+    if wrongs:
+        lines += ["", "Confident wrong answers:", *wrongs]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    from bench.harness import ROOT
+
+    parser = argparse.ArgumentParser(prog="python -m bench.answer_engine")
+    parser.add_argument("sets", nargs="*", help="question-set YAML files (q / expect [/ also])")
+    parser.add_argument("--old", default="main", help="git ref of the engine to compare with")
+    parser.add_argument("--no-old", action="store_true", help="measure this engine only")
+    parser.add_argument("--no-scale", action="store_true", help="skip the 10x content timing")
+    args = parser.parse_args(argv)
+    paths = args.sets or [str(ROOT / "tests" / "data" / name) for name in DEFAULT_SETS]
+    print(compare(paths, None if args.no_old else args.old, not args.no_scale))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -21,7 +21,8 @@ from typing import Protocol
 from rapidfuzz import fuzz, process
 
 from bot.content import Content, Faq, Organization, Session, SessionKind
-from bot.textmatch import Lexicon, default_lexicon
+from bot.retrieval import Hits, Retriever, dense_enabled, passages
+from bot.textmatch import Lexicon, default_lexicon, fold
 
 ANSWER_THRESHOLD = 0.74
 SUGGEST_THRESHOLD = 0.52
@@ -35,13 +36,33 @@ LIGHT_WEIGHT = 0.3  # "when", "who", "how many": they say what is asked, not abo
 KIND_PRIORITY = {"org": 0, "nav": 1, "faq": 2, "session": 3}
 # Starting the speaking-slot request is an action, not information: on a tie the answer wins
 # ("speakrs" is about who speaks, not a wish to speak).
-ACTION_KEYS = frozenset({"nav:propose"})
+PROPOSE_KEY = "nav:propose"
+ACTION_KEYS = frozenset({PROPOSE_KEY})
+# The content that says "ask to speak": what a wish to speak is recognized by (dense retrieval).
+WISH_KEYS = (PROPOSE_KEY, "faq:propose-slot")
 ACTION_PRIORITY = 2.5
 # "Did you mean" with one candidate far ahead of the rest: answer it.
 LONE_CANDIDATE_SCORE = 0.6
 LONE_CANDIDATE_GAP = 0.12
 SECOND_READING_GAP = 0.08
 MAX_FACTS = 3  # answers shown together for a message that asks several things
+LONG_MESSAGE = 120  # characters: beyond this, the retrieval reads the question sentences only
+# The content retrieval (bot/retrieval.py), calibrated on tests/data/dev_questions.yaml:
+CONFIRM_DEPTH = 3  # the phrase matcher's answer stands if dense retrieval ranks it this high,
+PHRASE_SURE = 0.85  # or if it matched a phrase this well,
+PHRASE_FAIR = 0.72  # or this well and BM25 ranks it first
+DENSE_ANSWER = 0.87  # cosine of the best sentence, to answer from the content alone
+DENSE_GAP = 0.003  # ... ahead of the next entry by this much
+LEXICAL_TIE = 0.95  # BM25 agrees: the entry scores within 5 % of its best,
+LEXICAL_RELATED = 0.8  # or within 20 % of the organization it is about, ranked first
+UNKNOWN_MIN_LENGTH = 4  # a longer word the content does not know ("google") ...
+UNKNOWN_SHARE = 0.15  # ... in more than this share of the words: no answer from content alone
+DENSE_SUGGEST = 0.85  # "did you mean" from the content
+WISH_SCORE = 0.89  # a message closest to the speaking-slot request, this close: lead to it
+WISH_LONG_WORDS = 15  # a long message: its wish to speak may be one sentence among others ...
+WISH_SCORE_LONG = 0.85  # ... so this close ...
+WISH_GAP_LONG = 0.005  # ... and within this of the message's closest answer is enough
+LEXICAL_SUGGEST = 5.0
 
 # A message is cut into sentences, and a sentence into clauses at commas and at "and" / "y" /
 # "i" followed by a question word: "how many employees does Huawei have and when was it
@@ -273,8 +294,14 @@ class _Phrase:
 class KnowledgeIndex:
     """Fuzzy lookup over everything the bot can answer; immutable once built."""
 
-    def __init__(self, entries: list[Searchable], lexicon: Lexicon | None = None) -> None:
+    def __init__(
+        self,
+        entries: list[Searchable],
+        lexicon: Lexicon | None = None,
+        retriever: Retriever | None = None,
+    ) -> None:
         self.lexicon = lexicon or default_lexicon()
+        self.retriever = retriever
         self.keys = [entry.key for entry in entries]
         self.phrases: list[_Phrase] = []
         postings: dict[str, list[int]] = defaultdict(list)
@@ -315,8 +342,17 @@ class KnowledgeIndex:
                         self.org_tokens.setdefault(org, tokens)
 
     @classmethod
-    def from_content(cls, content: Content) -> KnowledgeIndex:
-        return cls(entries_for(content))
+    def from_content(cls, content: Content, dense: bool | None = None) -> KnowledgeIndex:
+        lexicon = default_lexicon()
+        nav = {n.value: phrases for n, phrases in NAV_PHRASES.items()}
+        retriever = Retriever(
+            passages(content, nav),
+            lexicon.stopwords,
+            content.event.series,
+            dense=dense_enabled() if dense is None else dense,
+            expand=lexicon.tokens,
+        )
+        return cls(entries_for(content), lexicon, retriever)
 
     def _similar(self, token: str) -> list[tuple[str, float]]:
         """Vocabulary words close to `token` with a similarity in 0..1."""
@@ -404,6 +440,106 @@ class KnowledgeIndex:
         return [Match(self.keys[entry], 1.0) for entry in entries]
 
     def answer(self, question: str) -> Answer:
+        """The phrase matcher's answer when the content retrieval agrees with it; otherwise what
+        the retrieval over everything the content says finds (see `_from_content`)."""
+        small_talk = self.lexicon.small_talk_kind(question)
+        if small_talk is not None:
+            return Answer(Match(f"nav:{small_talk}", 1.0), [])
+        phrased = self.phrase_answer(question)
+        if self.retriever is None:
+            return phrased
+        hits = self.retriever.search(
+            self.retriever.as_event(_asked(question), self.lexicon.descriptive_words)
+        )
+        if phrased.also and ACTION_KEYS & set(phrased.keys):
+            return phrased  # several things asked, the wish to speak among them
+        wish = self._wish_to_speak(question, hits)
+        if wish is not None:
+            return Answer(wish, [])
+        if phrased.best is not None and (phrased.also or self._confirmed(phrased.best, hits)):
+            return phrased
+        return self._from_content(question, hits, phrased)
+
+    def _wish_to_speak(self, question: str, hits: Hits) -> Match | None:
+        """The speaking-slot request, when what the message is closest to is asking to speak:
+        "quiero ser ponente", or a long message whose point is "could we present it?"."""
+        if not hits.dense:
+            return None
+        first = max(hits.dense.values())
+        wish = max(hits.dense.get(key, 0.0) for key in WISH_KEYS)
+        if wish >= first and wish >= WISH_SCORE:
+            return Match(PROPOSE_KEY, round(wish, 4))
+        long = len(question.split()) >= WISH_LONG_WORDS
+        if long and wish >= WISH_SCORE_LONG and first - wish <= WISH_GAP_LONG:
+            return Match(PROPOSE_KEY, round(wish, 4))
+        return None
+
+    def _confirmed(self, best: Match, hits: Hits) -> bool:
+        """The phrase matcher's answer stands unless the content retrieval ranks it far down."""
+        if best.score >= PHRASE_SURE or not hits.dense:
+            return True
+        if best.score >= PHRASE_FAIR and hits.lexical_rank()[:1] == [best.key]:
+            return True
+        return best.key in hits.dense_rank()[:CONFIRM_DEPTH]
+
+    def _from_content(self, question: str, hits: Hits, phrased: Answer) -> Answer:
+        """Answer from the content retrieval when both retrievers put the same entry first with
+        a clear lead and the question has no words the content does not know; else offer the
+        best candidates (the phrase matcher's first), if any is close enough."""
+        if not hits.fused:
+            return Answer(None, phrased.suggestions)
+        top = hits.fused[0]
+        dense_rank = hits.dense_rank()
+        lexical_rank = hits.lexical_rank()
+        best_dense = hits.dense.get(top, 0.0)
+        others = [hits.dense[k] for k in dense_rank[:2] if k != top]
+        gap = best_dense - (others[0] if others else 0.0)
+        lexical_best = hits.lexical[lexical_rank[0]] if lexical_rank else 0.0
+        lexical_top = hits.lexical.get(top, 0.0)
+        # BM25 agrees: it ranks the entry first (or nearly), or first ranks the organization
+        # the entry is about and the entry close behind ("how many people does Huawei reach").
+        about_first = bool(lexical_rank) and lexical_rank[0].partition(":")[2] in self.about.get(
+            top, frozenset()
+        )
+        agree = (
+            dense_rank[:1] == [top]
+            and lexical_best > 0
+            and (
+                lexical_top >= LEXICAL_TIE * lexical_best
+                or (about_first and lexical_top >= LEXICAL_RELATED * lexical_best)
+            )
+        )
+        # "what time is it": only words that say what is asked, about nothing in particular.
+        about_something = any(t not in self.lexicon.light_words for t in self._tokens(question))
+        if agree and about_something and best_dense >= DENSE_ANSWER and gap >= DENSE_GAP:
+            unknown = [w for w in self._unknown(question) if len(w) >= UNKNOWN_MIN_LENGTH]
+            if len(unknown) <= UNKNOWN_SHARE * len(question.split()):
+                return Answer(Match(top, round(best_dense, 4)), [])
+        # A candidate to offer shares at least a word with the content, or shares many.
+        if (best_dense >= DENSE_SUGGEST and lexical_best > 0) or lexical_best >= LEXICAL_SUGGEST:
+            keys = list(dict.fromkeys([*(m.key for m in phrased.suggestions), *hits.fused]))
+            return Answer(
+                None, [Match(k, round(hits.dense.get(k, 0.0), 4)) for k in keys[:MAX_SUGGESTIONS]]
+            )
+        return Answer(None, phrased.suggestions)
+
+    def _unknown(self, question: str) -> list[str]:
+        """Words of the question that neither the phrases nor the content know ("google")."""
+        assert self.retriever is not None
+        lexical = self.retriever.lexical
+        out = []
+        for word in dict.fromkeys(fold(question).split()):
+            if word in self.lexicon.stopwords or word in lexical.surface_set:
+                continue
+            tokens = [t for t in self.lexicon.tokens(word) if t not in self.lexicon.light_words]
+            if all(self._similar(t) for t in tokens):
+                continue
+            if lexical.fix(word) in lexical.surface_set:
+                continue
+            out.append(word)
+        return out
+
+    def phrase_answer(self, question: str) -> Answer:
         """Answer when one entry clearly wins; otherwise the close candidates, if any.
 
         A message that asks several things ("when is it and where?", three lines ending in two
@@ -539,6 +675,16 @@ def _parts(message: str) -> list[str]:
         for clause in _CLAUSE.split(text)
         if clause and clause.strip()
     ]
+
+
+def _asked(message: str) -> str:
+    """A long message's question sentences only (what it asks, and less to embed): "We did X
+    with fibre in our village. Could we tell people about it?" -> the second sentence."""
+    if len(message) <= LONG_MESSAGE:
+        return message
+    sentences = [(text + end).strip() for text, end in _SENTENCE.findall(message) if text.strip()]
+    asked = [s for s in sentences if "?" in s or _OPENING_QUESTION.match(s)]
+    return " ".join(asked) if asked and len(asked) < len(sentences) else message
 
 
 def _priority(match: Match) -> float:

@@ -5,9 +5,11 @@ from __future__ import annotations
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from bot.answers import Answer, Nav
+from bot.answers_language import reply_language
 from bot.content import Content, OrganizationRole, SessionKind
 from bot.content.facts import faq_answer, repeats
 from bot.i18n import LANGUAGES, plain, t
+from bot.visits import known_language
 from handlers import agenda, callbacks, views
 from handlers.callbacks import Button
 from handlers.common import show, strip_mention
@@ -179,8 +181,12 @@ async def question(update: Update, context: FocusContext) -> None:
     store = context.services.content
     # Reply in the language of the question when it is clearly another one than the
     # person's setting ("cómo me apunto" from someone reading in English), with a one-tap
-    # offer to switch the setting.
-    asked_in = store.index.lexicon.guess_language(text)
+    # offer to switch the setting; a text that could be either ("hola") keeps the setting, or
+    # takes the person's Telegram language if the text fits it and not the setting.
+    user = update.effective_user
+    telegram = known_language(user.language_code) if user else None
+    marked = store.index.lexicon.guess_language(text)
+    asked_in = reply_language(text, context.lang, telegram, marked)
     lang = asked_in if asked_in in LANGUAGES else context.lang
     if len(text) > MAX_QUESTION_LENGTH:
         await message.reply_text(t("ask.too_long", lang))
