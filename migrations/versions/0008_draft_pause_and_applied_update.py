@@ -2,7 +2,7 @@
 the draft a request was submitted from
 
 Revision ID: 0008
-Revises: 0006
+Revises: 0007
 Created: 2026-12-05 09:00:00
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0008"
-down_revision: str | None = "0006"
+down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

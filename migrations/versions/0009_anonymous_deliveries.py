@@ -1,7 +1,7 @@
 """deliveries outlive their recipient: /forget empties user_id and keeps the row (the counts)
 
 Revision ID: 0009
-Revises: 0006
+Revises: 0008
 Created: 2026-12-05 09:10:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0009"
-down_revision: str | None = "0006"
+down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
