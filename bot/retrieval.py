@@ -38,6 +38,8 @@ import Stemmer
 from rapidfuzz import fuzz, process
 
 from bot.content import Content, SessionKind
+from bot.content.facts import faq_answer
+from bot.i18n import LANGUAGES
 from bot.textmatch import fold
 
 log = logging.getLogger(__name__)
@@ -88,7 +90,8 @@ def passages(content: Content, nav_phrases: Mapping[str, Sequence[str]]) -> list
         key = f"faq:{faq.id}"
         texts(key, faq.question, title=True)
         out.extend(Passage(key, None, alt, True) for alt in faq.alternatives)
-        texts(key, faq.answer)
+        for lang in LANGUAGES:
+            out.extend(Passage(key, lang, p, False) for p in _sentences(faq_answer(content, faq, lang)))
     event = content.event
     if EVENT_FAQ in faq_ids:
         key = f"faq:{EVENT_FAQ}"

@@ -33,7 +33,7 @@ from bot.proposals import (
     step_of,
 )
 from bot.textmatch import fold
-from handlers import ask, callbacks, organize, views
+from handlers import agenda, ask, callbacks, organize, views
 from handlers.ask import render_answer
 from handlers.callbacks import Button
 from handlers.common import answer_press, show
@@ -336,7 +336,8 @@ async def _answer_step(update: Update, context: FocusContext) -> bool:
 async def _answer_aside(update: Update, context: FocusContext, key: str) -> None:
     """The answer to a question typed mid-flow, as its own message (the step follows)."""
     store = context.services.content
-    view = render_answer(store.content, key, context.lang)
+    viewer = await agenda.viewer_for(update, context, [key])
+    view = render_answer(store.content, key, context.lang, viewer)
     if view is not None:
         # With its buttons (a list's items are buttons); the step is asked again below it.
         await show(update, view, edit=False)
