@@ -15,7 +15,8 @@ from bench.answer_engine import figures
 from bot.answers import KnowledgeIndex
 from bot.content import load_content
 from devtools.local_api import Call, LocalChat, sent_texts
-from tests.conftest import CONTENT_DIR, chat_for
+from bot.settings import Settings
+from tests.conftest import SHIPPED_CONTENT_DIR, chat_for, make_settings
 
 QUESTIONS = yaml.safe_load(
     (Path(__file__).parent / "data" / "questions.yaml").read_text(encoding="utf-8")
@@ -33,9 +34,15 @@ DEV_QUESTIONS = yaml.safe_load(
 )
 
 
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    """This module measures the answer engine on the shipped content, not the tests' own."""
+    return make_settings(database_url, CONTENT_DIR=str(SHIPPED_CONTENT_DIR))
+
+
 @pytest.fixture(scope="module")
 def index() -> KnowledgeIndex:
-    return KnowledgeIndex.from_content(load_content(CONTENT_DIR))
+    return KnowledgeIndex.from_content(load_content(SHIPPED_CONTENT_DIR))
 
 
 def reply(calls: list[Call]) -> Call:
@@ -312,11 +319,3 @@ async def test_a_short_question_is_answered_in_its_language_or_the_persons_teleg
     # Someone whose Telegram is in English keeps English for the same "hola".
     english = chat_for(app, api, user_id=4343, language_code="en")
     assert "Welcome to" in " ".join(sent_texts(await english.send("hola")))
-
-
-def test_the_shipped_sentence_vectors_cover_the_content() -> None:
-    """Start-up embeds only what bot/retrieval_vectors.npz lacks (about 12 ms a sentence): after
-    editing content/, run `python -m bot.retrieval` to rewrite the file."""
-    from bot.retrieval import missing_vectors
-
-    assert missing_vectors(load_content(CONTENT_DIR)) == []
