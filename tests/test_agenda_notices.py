@@ -70,10 +70,10 @@ async def test_the_admin_confirms_and_each_person_is_told_once_in_their_language
         english = LocalChat(app, api, user_id=10)
         catalan = LocalChat(app, api, user_id=11, language_code="ca")
         other = LocalChat(app, api, user_id=12)
-        for person, session in ((english, "panel-connectivity"), (catalan, "panel-connectivity")):
+        for person, session in ((english, "panel-fibre"), (catalan, "panel-fibre")):
             await person.send("/start")
             await person.press_data(f"sv:{session}")
-        await catalan.press_data("sv:side-event-oasc")
+        await catalan.press_data("sv:side-event-otn")
         await other.send("/start")
         await other.press_data("sv:closing")  # unchanged: never told
 
@@ -153,7 +153,7 @@ async def test_a_date_and_venue_announced_are_told_once_not_as_sessions_changed(
     async with agenda_app(agenda_settings(database_url, content), api, clock) as app:
         english = LocalChat(app, api, user_id=30)
         spanish = LocalChat(app, api, user_id=31, language_code="es")
-        for person, session in ((english, "panel-connectivity"), (spanish, "closing")):
+        for person, session in ((english, "panel-fibre"), (spanish, "closing")):
             await person.send("/start")
             await person.press_data(f"sv:{session}")
         admin = LocalChat(app, api, user_id=ADMIN_ID)
@@ -187,7 +187,7 @@ async def test_the_preview_is_what_one_person_gets(
     async with agenda_app(agenda_settings(database_url, content), api, clock) as app:
         first = LocalChat(app, api, user_id=40)
         second = LocalChat(app, api, user_id=41)
-        for person, session in ((first, "panel-connectivity"), (second, "closing")):
+        for person, session in ((first, "panel-fibre"), (second, "closing")):
             await person.send("/start")
             await person.press_data(f"sv:{session}")
         move_session(content, ("09:30", "10:30"), ("10:00", "11:00"))

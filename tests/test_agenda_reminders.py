@@ -29,7 +29,7 @@ from tests.test_agenda_support import (
     settled,
 )
 
-PANEL = "panel-connectivity"  # 09:30-10:30
+PANEL = "panel-fibre"  # 09:30-10:30
 TITLE = "Improving connectivity from a territorial vision"
 
 
@@ -150,7 +150,7 @@ async def test_a_moved_session_moves_its_reminders_and_a_cancelled_one_drops_the
         programme = content / "programme.yaml"
         text = programme.read_text("utf-8")
         start = text.index("  - id: coffee-break")
-        end = text.index("  - id: panel-digital-skills")
+        end = text.index("  - id: panel-skills")
         programme.write_text(text[:start] + text[end:], encoding="utf-8")
         await LocalChat(app, api, user_id=ADMIN_ID).send("/reload")
         # The moved one: due 10:50 now; the cancelled one: gone.

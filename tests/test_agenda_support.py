@@ -56,7 +56,7 @@ def dated_content(tmp_path: Path, *, draft: bool = True, overlap: bool = False) 
         text = programme.read_text("utf-8")
         if not draft:
             text = text.replace("draft: true", "draft: false")
-        if overlap:  # side-event-urbact 14:30-15:30 overlaps side-event-oasc 14:00-15:00
+        if overlap:  # side-event-civic 14:30-15:30 overlaps side-event-otn 14:00-15:00
             text = text.replace(
                 'start: "15:00"\n    end: "16:00"', 'start: "14:30"\n    end: "15:30"'
             )

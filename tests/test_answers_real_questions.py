@@ -14,8 +14,8 @@ import yaml
 from bench.answer_engine import figures
 from bot.answers import KnowledgeIndex
 from bot.content import load_content
-from devtools.local_api import Call, LocalChat, sent_texts
 from bot.settings import Settings
+from devtools.local_api import Call, LocalChat, sent_texts
 from tests.conftest import SHIPPED_CONTENT_DIR, chat_for, make_settings
 
 QUESTIONS = yaml.safe_load(

@@ -13,6 +13,7 @@ from bot.services import create_services
 from main import main
 from tests.conftest import CONTENT_DIR, make_settings
 
+
 @pytest.fixture
 def content_copy(tmp_path: Path) -> Path:
     target = tmp_path / "content"

@@ -65,7 +65,7 @@ async def fill(service: ProposalService, user_id: int = PERSON, **answers: str) 
         "summary": SUMMARY,
         "link": "skip",
         "consent": "yes",
-        "spot": "panel-connectivity",
+        "spot": "panel-fibre",
         **answers,
     }
     draft = await service.open_draft(user_id)
@@ -199,7 +199,7 @@ async def test_submit_consumes_the_draft_once(service: ProposalService) -> None:
     draft = await fill(service)
     proposal = await service.submit(PERSON, draft.id, "es")
     assert proposal.reference == f"FS-{proposal.id:04d}" and len(proposal.reference) == 7
-    assert proposal.state == "submitted" and proposal.session_id == "panel-connectivity"
+    assert proposal.state == "submitted" and proposal.session_id == "panel-fibre"
     # Again (pressed twice, or handled again after a kill): the same request, nothing new.
     again = await service.submit(PERSON, draft.id, "es")
     assert again.id == proposal.id
@@ -335,15 +335,15 @@ async def test_dormant_draft_is_not_active(service: ProposalService) -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("Fibre broadband for rural villages and mountain territories", "panel-connectivity"),
-        ("Inclusive digital policies for older people", "panel-digital-divide"),
-        ("Reducir la brecha digital de las personas mayores", "panel-digital-divide"),
-        ("Training shop owners and local businesses in digital skills", "panel-digital-skills"),
-        ("Formación en competencias digitales para pequeños comercios", "panel-digital-skills"),
-        ("Open APIs and shared data models for city services", "side-event-oasc"),
-        ("Interoperabilitat i models de dades oberts per a ciutats", "side-event-oasc"),
-        ("A network of cities exchanging good practices in urban policy", "side-event-urbact"),
-        ("Replicating a small pilot at a bigger scale: bottom-up change", "panel-scaling-up"),
+        ("Fibre broadband for rural villages and mountain territories", "panel-fibre"),
+        ("Inclusive digital policies for older people", "panel-libraries"),
+        ("Reducir la brecha digital de las personas mayores", "panel-libraries"),
+        ("Training shop owners and local businesses in digital skills", "panel-skills"),
+        ("Formación en competencias digitales para pequeños comercios", "panel-skills"),
+        ("Open APIs and shared data models for city services", "side-event-otn"),
+        ("Interoperabilitat i models de dades oberts per a ciutats", "side-event-otn"),
+        ("A network of cities exchanging good practices in urban policy", "side-event-civic"),
+        ("Replicating a small pilot at a bigger scale: bottom-up change", "panel-next-towns"),
     ],
 )
 def test_best_spot_picks_the_obvious_session(

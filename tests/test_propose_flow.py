@@ -106,7 +106,7 @@ async def test_deep_link_to_stored_request_with_suggested_session(
     ]
     async with services_of(app).sessions() as session:
         stored = (await session.scalars(select(Proposal))).one()
-    assert stored.session_id == "panel-connectivity" and stored.state == "submitted"
+    assert stored.session_id == "panel-fibre" and stored.state == "submitted"
     assert stored.organizer_message_id is not None
     assert await count(app, ProposalDraft) == 0
 

@@ -5,6 +5,7 @@ own event in tests/data/content/, so editing the event breaks no test but these.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -83,3 +84,60 @@ def test_every_seed_fact_is_in_the_content(fact: str) -> None:
     assert fact.replace("'", "’").lower() in normalized
 
 
+def first_person(text: str) -> list[str]:
+    words = r"\b(our|we|us|nuestr[oa]s?|nosotros|nos|nostres?|nosaltres|ens)\b"
+    return re.findall(words, text, flags=re.IGNORECASE)
+
+
+def test_partner_texts_speak_in_the_bots_voice() -> None:
+    content = load_content(CONTENT_DIR)
+    for org in content.organizations:
+        for text in (org.summary, org.description):
+            for lang in ("en", "es", "ca"):
+                if text is not None:
+                    assert first_person(text.get(lang)) == [], (org.id, lang, text.get(lang))
+    smartcat = content.organization("government-of-catalonia")
+    assert smartcat is not None and smartcat.description is not None
+    english = smartcat.description.get("en")
+    assert "and integrator." not in english  # the source's broken sentence
+    assert "promote a smarter, more sustainable and more inclusive country" in english
+    assert "local and supralocal initiatives, supports companies and deploys" in english
+
+
+def test_side_events_are_hosted_by_the_organizers_the_source_names() -> None:
+    content = load_content(CONTENT_DIR)
+    seed = SEED.read_text(encoding="utf-8")
+    for session in content.sessions:
+        if session.kind.value != "side_event":
+            assert session.host is None, session.id  # the source names no host for a panel
+            continue
+        host = content.organization(session.host or "")
+        assert host is not None and host.role.value == "side_event_organizer"
+        assert host.name.split(" – ")[0].split()[0] in seed
+
+
+@pytest.mark.parametrize(
+    ("org_id", "card_facts", "more_facts"),
+    [
+        ("huawei", ["1987", "207,000", "170 countries", "3 billion"], ["open innovation"]),
+        ("european-commission", ["Brussels", "139 Delegations"], ["Commission Work Program"]),
+        ("government-of-catalonia", ["Smart Country"], ["supralocal"]),
+        ("diputacio-barcelona", ["311 municipalities"], ["Smart Region", "(SDGs)"]),
+        ("amb", ["636 km²", "36 municipalities", "3.2 million", "half of the GDP"], ["2011"]),
+        ("oasc", ["non-profit"], ["Minimal Interoperability Mechanisms"]),
+        ("urbact-spain", ["15 years"], ["European Regional Development Fund", "28 Member"]),
+    ],
+)
+def test_partner_figures_are_the_sources(
+    org_id: str, card_facts: list[str], more_facts: list[str]
+) -> None:
+    """A partner's card (its summary) and "More about" (its description) give the figures
+    exactly as the source page does."""
+    seed = SEED.read_text(encoding="utf-8")
+    org = load_content(CONTENT_DIR).organization(org_id)
+    assert org is not None and org.description is not None
+    card = (org.summary or org.description).get("en")
+    for fact in card_facts:
+        assert fact in card and fact in seed, fact
+    for fact in more_facts:
+        assert fact in org.description.get("en") and fact in seed, fact

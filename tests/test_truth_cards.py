@@ -35,7 +35,7 @@ def dated(tmp_path: Path, *, venue: str | None = "Test Hall", room: bool = True)
     if room:
         programme = target / "programme.yaml"
         text = programme.read_text("utf-8")
-        panel = text.index("id: panel-connectivity")
+        panel = text.index("id: panel-fibre")
         at = text.index(ROOM, panel)
         text = text[:at] + '    room: "Sala Gran"' + text[at + len(ROOM) :]
         programme.write_text(text, encoding="utf-8")
@@ -60,16 +60,16 @@ async def test_every_path_to_a_session_shows_the_same_card(
     async with bot_on(database_url, dated(tmp_path), api) as app:
         person = LocalChat(app, api, user_id=601)
         await person.send("/start")
-        from_list = labels(await person.press_data("ses:networking-lunch"))
+        from_list = labels(await person.press_data("ses:river-lunch"))
         typed = labels(await person.send("is there lunch?"))
-        picked = labels(await person.press_data("ans:session:networking-lunch"))
-        linked = labels(await person.send("/start session-networking-lunch"))
+        picked = labels(await person.press_data("ans:session:river-lunch"))
+        linked = labels(await person.send("/start session-river-lunch"))
         assert {"☆ Save", "📤 Share", "📅 Calendar (.ics)", "🏠 Main menu"} <= set(from_list)
         assert typed == from_list and picked == from_list and linked == from_list
 
-        await person.press_data("sv:networking-lunch")  # ☆ Save, then asked again
+        await person.press_data("sv:river-lunch")  # ☆ Save, then asked again
         assert "★ Saved" in labels(await person.send("is there lunch?"))
-        assert "★ Saved" in labels(await person.press_data("ans:session:networking-lunch"))
+        assert "★ Saved" in labels(await person.press_data("ans:session:river-lunch"))
 
 
 async def test_the_whole_programme_calendar_is_in_the_chat(
@@ -111,10 +111,10 @@ def locations(content_dir: Path) -> dict[str, str | None]:
 
 def test_a_calendar_location_is_the_room_and_the_venue(tmp_path: Path) -> None:
     found = locations(dated(tmp_path / "a"))
-    assert found["session-panel-connectivity"] == "Sala Gran, Test Hall"
+    assert found["session-panel-fibre"] == "Sala Gran, Test Hall"
     assert found["session-opening"] == "Test Hall"
     found = locations(dated(tmp_path / "b", venue=None))
-    assert found["session-panel-connectivity"] == "Sala Gran"
+    assert found["session-panel-fibre"] == "Sala Gran"
     assert found["session-opening"] is None
 
 

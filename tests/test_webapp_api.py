@@ -141,19 +141,19 @@ async def test_saving_writes_the_chats_my_agenda_rows(
     agenda = services_of(app).agenda
     headers = auth(signed_init_data())
     response = await client.put(
-        "/app/api/saved/panel-connectivity", json={"saved": True}, headers=headers
+        "/app/api/saved/panel-fibre", json={"saved": True}, headers=headers
     )
     assert response.status == 200
-    assert await response.json() == {"id": "panel-connectivity", "saved": True}
-    assert await agenda.saved(PERSON) == {"panel-connectivity"}
-    assert await saved_rows(app) == [(PERSON, "panel-connectivity")]
+    assert await response.json() == {"id": "panel-fibre", "saved": True}
+    assert await agenda.saved(PERSON) == {"panel-fibre"}
+    assert await saved_rows(app) == [(PERSON, "panel-fibre")]
     # Saved in the chat: seen by the page.
     await agenda.save(PERSON, "coffee-break")
     data = await (await client.get("/app/api/programme", headers=headers)).json()
     assert data["authenticated"] is True
-    assert set(data["saved"]) == {"panel-connectivity", "coffee-break"}
+    assert set(data["saved"]) == {"panel-fibre", "coffee-break"}
     removed = await client.put(
-        "/app/api/saved/panel-connectivity", json={"saved": False}, headers=headers
+        "/app/api/saved/panel-fibre", json={"saved": False}, headers=headers
     )
     assert (await removed.json())["saved"] is False
     assert await agenda.saved(PERSON) == {"coffee-break"}
@@ -176,7 +176,7 @@ async def test_a_write_without_valid_init_data_gets_401_and_changes_nothing(
     headers: dict[str, str],
 ) -> None:
     response = await client.put(
-        "/app/api/saved/panel-connectivity", json={"saved": True}, headers=headers
+        "/app/api/saved/panel-fibre", json={"saved": True}, headers=headers
     )
     assert response.status == 401
     assert await saved_rows(app) == []
