@@ -141,3 +141,11 @@ def test_partner_figures_are_the_sources(
         assert fact in card and fact in seed, fact
     for fact in more_facts:
         assert fact in org.description.get("en") and fact in seed, fact
+
+
+def test_the_shipped_content_has_no_fixed_answer_on_the_date_or_venue() -> None:
+    content = load_content(CONTENT_DIR)
+    for ident, field in (("event-when", "date"), ("event-where", "venue")):
+        faq = content.faq(ident)
+        assert faq is not None and faq.answer_from is not None
+        assert faq.answer_from.value == field

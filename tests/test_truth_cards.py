@@ -140,17 +140,17 @@ async def test_a_reply_with_a_card_says_each_fact_once_and_links_the_card_once(
 ) -> None:
     async with bot_on(database_url, CONTENT_DIR, api) as app:
         english = LocalChat(app, api, user_id=621)
-        calls = await english.send("what is OASC and what are its values")
+        calls = await english.send("what is Lumen Telecom and what are its values")
         text = calls[-1].text
-        assert text.count("openness, agility") == 1
-        assert "org:oasc" not in data_of(calls)  # its card is this reply: no "About OASC"
-        assert data_of(calls).count("orgm:oasc") == 1
+        assert text.count("patience, repair") == 1
+        assert "org:lumen" not in data_of(calls)  # its card is this reply: no "About Lumen"
+        assert data_of(calls).count("orgm:lumen") == 1
 
         catalan = LocalChat(app, api, user_id=622, language_code="ca")
-        text = (await catalan.send("què és l'AMB i quants habitants té?"))[-1].text
-        assert text.count("3,2 milions") == 1
-        assert "Àrea Metropolitana de Barcelona (AMB)" in text
-        assert "Barcelona Metropolitan Area" not in text
+        text = (await catalan.send("què és el Consell del Riu i quants habitants té?"))[-1].text
+        assert text.count("86.000") == 1
+        assert "Consell del Riu" in text
+        assert "River Council" not in text
 
 
 async def test_a_reminder_chosen_from_the_agenda_goes_back_to_the_agenda(

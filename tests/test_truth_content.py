@@ -117,7 +117,9 @@ def test_an_unclosed_quote_deep_in_a_file(content_copy: Path) -> None:
 
 
 def test_the_message_is_in_the_organizer_language(content_copy: Path) -> None:
-    change_line(content_copy / "event.yaml", 'series: "Riverside Sessions"', '  series: "Riverside')
+    change_line(
+        content_copy / "event.yaml", 'series: "Riverside Sessions"', '  series: "Riverside'
+    )
     with pytest.raises(ContentInvalid) as caught:
         load_content(content_copy)
     (error,) = caught.value.errors
@@ -165,7 +167,9 @@ def test_a_session_ending_when_it_starts(content_copy: Path) -> None:
 def test_check_content_says_it_in_words(
     content_copy: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    line = change_line(content_copy / "event.yaml", 'series: "Riverside Sessions"', '  series: "Riverside')
+    line = change_line(
+        content_copy / "event.yaml", 'series: "Riverside Sessions"', '  series: "Riverside'
+    )
     monkeypatch.setenv("CONTENT_DIR", str(content_copy))
     assert main(["check-content"]) == 1
     err = capsys.readouterr().err
