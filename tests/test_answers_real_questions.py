@@ -26,6 +26,9 @@ TRIAL_QUESTIONS = yaml.safe_load(
     (Path(__file__).parent / "data" / "trial_questions.yaml").read_text(encoding="utf-8")
 )
 
+# Stated thresholds (see README): answered correctly outright, and never a confident wrong
+# answer to a question that must match nothing.
+ACCURACY_THRESHOLD = 0.90
 
 # A development set (issue 19): 132 questions written from the event page only, by someone who
 # never saw content/ or the tests; the retrieval's thresholds were calibrated on it.
@@ -319,3 +322,28 @@ async def test_a_short_question_is_answered_in_its_language_or_the_persons_teleg
     # Someone whose Telegram is in English keeps English for the same "hola".
     english = chat_for(app, api, user_id=4343, language_code="en")
     assert "Welcome to" in " ".join(sent_texts(await english.send("hola")))
+
+
+def test_question_set_is_big_and_varied() -> None:
+    assert len(QUESTIONS) >= 60
+    assert sum(1 for q in QUESTIONS if not q["expect"]) >= 15
+
+
+def test_question_set_accuracy(index: KnowledgeIndex) -> None:
+    answerable = [q for q in QUESTIONS if q["expect"]]
+    right = [
+        q["q"]
+        for q in answerable
+        if (best := index.answer(q["q"]).best) and best.key in q["expect"]
+    ]
+    assert len(right) / len(answerable) >= ACCURACY_THRESHOLD
+
+
+def test_off_topic_questions_get_no_confident_answer(index: KnowledgeIndex) -> None:
+    wrong = [
+        (q["q"], a.best)
+        for q in QUESTIONS
+        if not q["expect"]
+        if (a := index.answer(q["q"])).best is not None
+    ]
+    assert wrong == []
