@@ -16,7 +16,7 @@ from tests.conftest import CONTENT_DIR, make_settings
 async def test_start_shows_greeting_and_main_menu(chat: LocalChat) -> None:
     calls = await chat.send("/start")
     (message,) = [c for c in calls if c.method == "sendMessage"]
-    assert "Focus Sessions #1" in message.text
+    assert "Riverside Sessions #0" in message.text
     assert "to be announced" in message.text  # no invented date
     labels = [b["text"] for b in message.buttons()]
     for label in ("Programme", "Side events", "Partners", "Ask a question", "Language"):
@@ -58,13 +58,13 @@ async def test_partners_and_organizers_lists(chat: LocalChat) -> None:
     await chat.send("/start")
     partners = await chat.press("Partners")
     labels = [b["text"] for b in partners[-1].buttons()]
-    assert "Huawei" in labels and "ESADE" not in labels
+    assert "Lumen Telecom" in labels and "North School" not in labels
     await chat.press("Main menu")
     organizers = await chat.press("Side-event organizers")
     labels = [b["text"] for b in organizers[-1].buttons()]
-    assert "ESADE" in labels and "Huawei" not in labels
-    card = await chat.press("OASC")
-    assert "Minimal Interoperability Mechanisms" in card[-1].text
+    assert "North School" in labels and "Lumen Telecom" not in labels
+    card = await chat.press("Open Towns Network")
+    assert "300 small towns" in card[-1].text
 
 
 async def test_side_events_list_only_side_events(chat: LocalChat, app: Application) -> None:
