@@ -56,7 +56,7 @@ REQUESTS = [
         "Competencias digitales para personas mayores",
         "Talleres semanales en la biblioteca para que las personas mayores aprendan a usar el "
         "móvil y los servicios públicos en línea.",
-        "panel-skills",
+        "panel-libraries",  # the tests' own event: its library help desks
     ),
     (
         "Connectar els pobles de muntanya",

@@ -321,7 +321,7 @@ async def test_export_csv_has_every_request_and_defuses_formulas(service: Propos
     assert rows[0]["name"].startswith("'=")
     assert rows[0]["title"] == "Ünïcode title" and rows[0]["state"] == "accepted"
     assert rows[0]["last_change_by"] == "Olga"
-    assert rows[0]["session_title"] == "Improving connectivity from a territorial vision"
+    assert rows[0]["session_title"] == "Fibre along the valley"
     assert rows[1]["session_id"] == "" and rows[1]["email"] == "ana@example.org"
 
 
