@@ -93,7 +93,7 @@ async def test_now_and_next_honest_without_a_date_and_in_the_events_zone_with_on
         clock.now = at(10, 45)
         text = (await person.send("what's on now?"))[-1].text
         now, upcoming = text.split("Next")
-        assert "10:30–11:30 (indicative) · Bridging the digital divide" in now
+        assert "10:30–11:30 (indicative) · Libraries as digital help desks" in now
         assert "11:30–12:00 (indicative) · Coffee" in upcoming
         assert "10:45 (Europe/Madrid)" in text
         clock.now = at(19, 0)
@@ -157,10 +157,10 @@ async def test_deep_links_open_cards(
 ) -> None:
     chat = chat_for(app, api, language_code="es")
     calls = await chat.send("/start session-panel-libraries")
-    assert "Reducir la brecha digital" in calls[-1].text
+    assert "Bibliotecas como puntos de ayuda digital" in calls[-1].text
     assert any(b["text"] == "☆ Guardar" for b in calls[-1].buttons())
-    calls = await chat.send("/start org-oasc")
-    assert "OASC" in calls[-1].text
+    calls = await chat.send("/start org-otn")
+    assert "Open Towns Network" in calls[-1].text
     calls = await chat.send("/start session-nope")
     assert "ya no está en el programa" in calls[-1].text
 
@@ -176,7 +176,7 @@ async def test_inline_mode_lists_sessions_and_partners_in_the_users_language(
     results = answer.params["results"]
     results = json.loads(results) if isinstance(results, str) else results
     titles = [r["title"] for r in results]
-    assert "Reducir la brecha digital: políticas digitales inclusivas" in titles
+    assert "Bibliotecas como puntos de ayuda digital" in titles
     assert all(r["id"].startswith(("s:", "o:")) for r in results)
     first = results[0]
     (button,) = [b for row in first["reply_markup"]["inline_keyboard"] for b in row]

@@ -97,10 +97,10 @@ async def test_the_admin_confirms_and_each_person_is_told_once_in_their_language
         await settled(app)
 
         (told_en,) = notices_to(api, 10)
-        assert "Improving connectivity" in told_en and "10:00–11:00" in told_en
+        assert "Fibre along the valley" in told_en and "10:00–11:00" in told_en
         (told_ca,) = notices_to(api, 11)
-        assert "Millorar la connectivitat" in told_ca and "horari" in told_ca
-        assert "Minimal Interoperability" in told_ca or "14:15" in told_ca  # both, in one notice
+        assert "Fibra al llarg de la vall" in told_ca and "horari" in told_ca
+        assert "Sensors compartits" in told_ca or "14:15" in told_ca  # both, in one notice
         assert notices_to(api, 12) == []
 
         # The same programme again: no change, nothing to confirm, nobody told again.
@@ -174,7 +174,7 @@ async def test_a_date_and_venue_announced_are_told_once_not_as_sessions_changed(
 
         (told_en,) = notices_to(api, 30)
         assert "The date is now announced: 18/06/2031" in told_en and "Test Hall" in told_en
-        assert "Improving connectivity" not in told_en  # the session itself did not change
+        assert "Fibre along the valley" not in told_en  # the session itself did not change
         (told_es,) = notices_to(api, 31)
         assert "Ya se ha anunciado la fecha: 18/06/2031" in told_es
 
@@ -197,4 +197,4 @@ async def test_the_preview_is_what_one_person_gets(
         assert "Sessions changed: 2 · People who saved them: 2" in summary
         preview = summary.split("someone who saved 1 of the changed sessions:")[1]
         # One person's notice names one session, not both.
-        assert ("Improving connectivity" in preview) != ("Closing remarks" in preview)
+        assert ("Fibre along the valley" in preview) != ("Closing words" in preview)

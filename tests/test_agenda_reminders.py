@@ -30,7 +30,7 @@ from tests.test_agenda_support import (
 )
 
 PANEL = "panel-fibre"  # 09:30-10:30
-TITLE = "Improving connectivity from a territorial vision"
+TITLE = "Fibre along the valley"
 
 
 def reminders_of(api: LocalBotApi, chat_id: int) -> list[str]:

@@ -88,13 +88,13 @@ async def test_deep_link_to_stored_request_with_suggested_session(
     assert "e-mail" in privacy and "after the event" in privacy and "/forget" in privacy
     calls = await chat.press("I agree")
     labels = last_button_labels(chat)
-    assert labels[0] == "Improving connectivity from a territorial vision"  # draft: no time
+    assert labels[0] == "Fibre along the valley"  # draft: no time
     assert labels[3] == "No preference" and not [x for x in labels if re.search(r"\d:\d", x)]
-    calls = await chat.press("Improving connectivity")
+    calls = await chat.press("Fibre along the valley")
     review = text_of(calls)
     for part in ("Ana Pérez", "Ajuntament de Vic", "ana@example.org", TITLE, "Short talk"):
         assert part in review
-    assert "Improving connectivity" in review
+    assert "Fibre along the valley" in review
     calls = await chat.press("Submit")
     assert "FS-0001" in text_of(calls) and "/myproposals" in text_of(calls)
     (card,) = api.calls_to("sendMessage", ORGANIZER_CHAT_ID)
@@ -200,8 +200,8 @@ async def test_back_keeps_answers_and_edit_returns_to_summary(chat: LocalChat) -
         last_button_labels(chat)
     )
     await chat.press("✏️ Session")
-    calls = await chat.press("Improving connectivity")
-    assert "🎯 09:30–10:30 (indicative) · Improving connectivity" in text_of(calls)
+    calls = await chat.press("Fibre along the valley")
+    assert "🎯 09:30–10:30 (indicative) · Fibre along the valley" in text_of(calls)
     await chat.press("✏️ Format")
     calls = await chat.press("Back")  # leaves the format as it was
     assert "Short talk" in text_of(calls) and "Submit" in " ".join(last_button_labels(chat))
@@ -340,7 +340,7 @@ async def test_terminal_chat_walks_the_whole_flow(settings: Settings) -> None:
     out = io.StringIO()
     await run_chat(settings, stdin=io.StringIO("\n".join(lines) + "\n"), out=out)
     text = out.getvalue()
-    assert "Improving connectivity from a territorial vision" in text
+    assert "Fibre along the valley" in text
     assert "FS-0001" in text and "<b>" not in text
 
 

@@ -204,11 +204,11 @@ async def test_bad_saves_are_refused(
 
 
 async def test_search_uses_the_answer_engine(client: TestClient) -> None:
-    response = await client.get("/app/api/search?q=hwawei&lang=en")
+    response = await client.get("/app/api/search?q=lumen%20telcom&lang=en")
     data = await response.json()
     found = data["answers"] + data["suggestions"]
     assert found[0]["type"] == "organization"
-    assert found[0]["id"] == "huawei"
+    assert found[0]["id"] == "lumen"
     side = await (await client.get("/app/api/search?q=actos+paralelos&lang=es")).json()
     assert {"type": "filter", "id": "side_event"}.items() <= side["answers"][0].items()
     nothing = await (await client.get("/app/api/search?q=&lang=en")).json()

@@ -153,7 +153,7 @@ async def test_reload_on_one_worker_reaches_the_other(
         event = content / "event.yaml"
         event.write_text(
             event.read_text(encoding="utf-8").replace(
-                "Local actions tackling global challenges", "Local actions, global answers"
+                "Small towns, big networks", "Small towns, big answers"
             ),
             encoding="utf-8",
         )
@@ -162,7 +162,7 @@ async def test_reload_on_one_worker_reaches_the_other(
         assert "reloaded" in sent_texts(calls)[0].lower()
         # The second worker has not reloaded anything itself: it follows the version.
         calls = await pair.on(pair.chat(61), 1).send("/start")
-        assert "global answers" in sent_texts(calls)[0]
+        assert "big answers" in sent_texts(calls)[0]
         assert services_of(pair.second).content_version.version == (
             services_of(pair.first).content_version.version
         )
