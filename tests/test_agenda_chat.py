@@ -11,8 +11,7 @@ from icalendar import Calendar
 from telegram.ext import Application
 
 from devtools.local_api import LocalBotApi, LocalChat, buttons_of
-from tests.conftest import ADMIN_ID, chat_for
-from tests.test_agenda_support import (
+from tests.agenda_support import (
     WallClock,
     agenda_app,
     agenda_settings,
@@ -20,6 +19,7 @@ from tests.test_agenda_support import (
     dated_content,
     move_session,
 )
+from tests.conftest import ADMIN_ID, chat_for
 
 
 async def test_save_toggles_on_the_card_and_the_agenda_lists_in_time_order(

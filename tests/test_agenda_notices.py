@@ -9,8 +9,7 @@ from pathlib import Path
 
 from bot.schedule import compare
 from devtools.local_api import LocalBotApi, LocalChat
-from tests.conftest import ADMIN_ID, CONTENT_DIR
-from tests.test_agenda_support import (
+from tests.agenda_support import (
     WallClock,
     agenda_app,
     agenda_settings,
@@ -19,6 +18,7 @@ from tests.test_agenda_support import (
     move_session,
     settled,
 )
+from tests.conftest import ADMIN_ID, CONTENT_DIR
 
 
 def snap(start: str, end: str, room: str | None = None, title: str = "T") -> dict[str, object]:

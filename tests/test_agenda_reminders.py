@@ -17,8 +17,7 @@ from bot.schedule import fan_out_lead
 from devtools.local_api import LocalBotApi, LocalChat
 from handlers.app import SENDER_KEY
 from handlers.context import services_of
-from tests.conftest import ADMIN_ID
-from tests.test_agenda_support import (
+from tests.agenda_support import (
     WallClock,
     agenda_app,
     agenda_settings,
@@ -28,6 +27,7 @@ from tests.test_agenda_support import (
     move_session,
     settled,
 )
+from tests.conftest import ADMIN_ID
 
 PANEL = "panel-fibre"  # 09:30-10:30
 TITLE = "Fibre along the valley"

@@ -10,7 +10,7 @@ from telegram.ext import Application
 from devtools.local_api import LocalBotApi, LocalChat, sent_texts
 from handlers.views import fit, visible_length
 from tests.conftest import ORGANIZER_CHAT_ID, ORGANIZER_ID, chat_for
-from tests.test_propose_flow import submit_request
+from tests.proposal_support import submit_request
 
 
 def test_a_text_is_measured_as_telegram_counts_it() -> None:

@@ -12,7 +12,7 @@ from bot.settings import Settings
 from devtools.chat import LOCAL_ORGANIZERS_CHAT, TerminalChat, run_chat, terminal_settings
 from devtools.local_api import LocalBotApi
 from tests.conftest import ORGANIZER_CHAT_ID, ORGANIZER_ID, chat_for, make_settings
-from tests.test_propose_flow import submit_request
+from tests.proposal_support import submit_request
 
 
 async def test_script_walks_menus_and_questions(settings: Settings) -> None:

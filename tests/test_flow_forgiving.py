@@ -7,15 +7,15 @@ from telegram.ext import Application
 
 from bot.models import Proposal, ProposalDraft
 from devtools.local_api import LocalBotApi, LocalChat, buttons_of
-from handlers.context import services_of
 from tests.conftest import chat_for
-from tests.test_propose_flow import TITLE, answer_until_review, count, last_button_labels, text_of
-
-
-async def draft_of(app: Application, chat: LocalChat) -> ProposalDraft:  # type: ignore[type-arg]
-    draft = await services_of(app).proposals.draft_of(chat.user_id)
-    assert draft is not None
-    return draft
+from tests.proposal_support import (
+    TITLE,
+    answer_until_review,
+    count,
+    draft_of,
+    last_button_labels,
+    text_of,
+)
 
 
 async def test_editing_a_field_offers_a_way_back_to_the_summary(

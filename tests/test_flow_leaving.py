@@ -9,12 +9,12 @@ from bot.models import Proposal, ProposalDraft
 from bot.proposal_flow import FLOW, Step
 from devtools.local_api import LocalBotApi, LocalChat
 from tests.conftest import chat_for
-from tests.test_flow_forgiving import draft_of
-from tests.test_propose_flow import (
+from tests.proposal_support import (
     SUMMARY,
     TITLE,
     answer_until_review,
     count,
+    draft_of,
     last_button_labels,
     text_of,
 )

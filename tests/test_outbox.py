@@ -18,7 +18,7 @@ from devtools.local_api import JSON, ApiError, LocalBotApi, LocalChat
 from handlers.context import background_done, services_of
 from handlers.outbox_sender import start_outbox_sender, stop_outbox_sender
 from tests.conftest import ORGANIZER_CHAT_ID, ORGANIZER_ID, chat_for
-from tests.test_propose_flow import submit_request
+from tests.proposal_support import submit_request
 
 NAME = "Ana Pérez-Quintana"
 EMAIL = "ana@example.org"

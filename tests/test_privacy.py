@@ -137,7 +137,7 @@ async def test_forget_button_outside_a_private_chat_does_nothing(
 async def test_forget_anonymizes_the_card_in_the_organizers_group(
     app: Application, api: LocalBotApi
 ) -> None:
-    from tests.test_propose_flow import submit_request
+    from tests.proposal_support import submit_request
 
     person = chat_for(app, api, PERSON)
     await submit_request(person)

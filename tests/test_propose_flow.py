@@ -7,63 +7,25 @@ import io
 import re
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 from telegram.ext import Application
 
 from bot.models import Proposal, ProposalDraft
 from bot.settings import Settings
 from devtools.chat import run_chat
-from devtools.local_api import Call, LocalBotApi, LocalChat, LocalRequest, buttons_of, sent_texts
+from devtools.local_api import LocalBotApi, LocalChat, LocalRequest, buttons_of
 from handlers.app import build_application, running
 from handlers.context import services_of
 from tests.conftest import ORGANIZER_CHAT_ID, chat_for, make_settings
-
-TITLE = "Community broadband in rural villages"
-SUMMARY = (
-    "We connected forty rural villages with community broadband and trained local volunteers "
-    "to run the network."
+from tests.proposal_support import (
+    SUMMARY,
+    TITLE,
+    answer_until_review,
+    count,
+    last_button_labels,
+    submit_request,
+    text_of,
 )
-
-
-def text_of(calls: list[Call]) -> str:
-    return "\n".join(sent_texts(calls))
-
-
-async def answer_until_review(
-    chat: LocalChat, *, name: str = "Ana Pérez", title: str = TITLE, spot: str = "first"
-) -> list[Call]:
-    """From the first question to the summary, pressing buttons by their callback data."""
-    await chat.send(name)
-    await chat.send("Ajuntament de Vic")
-    await chat.press_data("fl:c:sector:government")
-    await chat.send("ana@example.org")
-    await chat.press_data("fl:c:format:short-talk")
-    await chat.send(title)
-    await chat.send(SUMMARY)
-    await chat.press_data("fl:c:link:skip")
-    calls = await chat.press_data("fl:c:consent:yes")
-    if spot == "first":
-        first = [b for b in calls[-1].buttons() if b["callback_data"].startswith("fl:c:spot:")]
-        spot = first[0]["callback_data"].removeprefix("fl:c:spot:")
-    return await chat.press_data(f"fl:c:spot:{spot}")
-
-
-async def submit_request(chat: LocalChat, **answers: str) -> list[Call]:
-    """/propose, answer everything, press Submit: the calls of the submission."""
-    await chat.send("/propose")
-    calls = await answer_until_review(chat, **answers)
-    submit = next(b for b in calls[-1].buttons() if b["callback_data"].startswith("fl:s:"))
-    return await chat.press_data(submit["callback_data"])
-
-
-async def count(app: Application, model: type) -> int:  # type: ignore[type-arg]
-    async with services_of(app).sessions() as session:
-        return int(await session.scalar(select(func.count()).select_from(model)) or 0)
-
-
-def last_button_labels(chat: LocalChat) -> list[str]:
-    message = chat.last_bot_message(with_buttons=True)
-    return [b["text"] for b in buttons_of(message)] if message else []
 
 
 async def test_deep_link_to_stored_request_with_suggested_session(

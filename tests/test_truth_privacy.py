@@ -12,7 +12,7 @@ from devtools.local_api import LocalBotApi, LocalChat, LocalRequest, sent_texts
 from handlers.app import build_application, running
 from handlers.context import services_of
 from tests.conftest import CONTENT_DIR, ORGANIZER_ID, chat_for, make_settings
-from tests.test_propose_flow import answer_until_review, text_of
+from tests.proposal_support import answer_until_review, text_of
 
 PROMISE = {
     "en": "until the organizers delete the bot's data after the event",
