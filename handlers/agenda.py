@@ -29,7 +29,6 @@ from bot.broadcasts import BroadcastReport
 from bot.calendar import calendar_file, deep_link
 from bot.content import Content, Organization, Session
 from bot.i18n import LANGUAGE_NAMES, Html, plain, t
-from bot.models.base import utcnow
 from bot.models.broadcast import BroadcastKind
 from bot.schedule import (
     REMINDER_CHOICES,
@@ -49,13 +48,11 @@ from handlers.context import FocusContext
 DEEP_LINK: Final = re.compile(r"^(session|org)-([a-z0-9-]{1,32})$")
 INLINE_LIMIT: Final = 20
 NOW_ANSWER: Final = f"nav:{Nav.NOW.value}"
-# How "now" is read: the real clock, or a test's (set on bot_data by tests).
-CLOCK_KEY: Final = "agenda_clock"
 
 
 def _now(context: FocusContext) -> dt.datetime:
-    clock = context.application.bot_data.get(CLOCK_KEY)
-    return clock() if clock is not None else utcnow()  # type: ignore[no-any-return]
+    """The runtime's clock: the real one, or a test's (build_application(clock=...))."""
+    return context.bot_data.clock()
 
 
 # -- ☆ Save and the session card ---------------------------------------------------------------

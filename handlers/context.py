@@ -1,18 +1,17 @@
 """What a handler reaches through its context: the services (`context.services`), and the
-person's language read with them; plus the few application-wide keys of bot_data."""
+person's language read with them; the rest of the worker's runtime is `context.bot_data`
+(handlers/runtime.py: typed attributes, no string keys)."""
 
 from __future__ import annotations
 
 from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.services import Services
-
-SERVICES_KEY = "services"
-OUTBOX_KEY = "outbox_sender"
+from handlers.runtime import Runtime, runtime_of
 
 
-class FocusContext(CallbackContext[ExtBot[None], dict, dict, dict]):  # type: ignore[type-arg]
-    """CallbackContext with typed access to the services created in `post_init`.
+class FocusContext(CallbackContext[ExtBot[None], dict, dict, Runtime]):  # type: ignore[type-arg]
+    """CallbackContext with typed access to the services the runtime started.
 
     One context is made per update (python-telegram-bot shares it between the update's
     handlers), so what is set on it lives exactly as long as the update: the person's
@@ -25,7 +24,7 @@ class FocusContext(CallbackContext[ExtBot[None], dict, dict, dict]):  # type: ig
 
     @property
     def services(self) -> Services:
-        return services_of(self.application)
+        return self.bot_data.services
 
     @property
     def lang(self) -> str:
@@ -34,21 +33,18 @@ class FocusContext(CallbackContext[ExtBot[None], dict, dict, dict]):  # type: ig
 
 
 def services_of(application: Application) -> Services:  # type: ignore[type-arg]
-    services = application.bot_data.get(SERVICES_KEY)
-    if services is None:
-        raise RuntimeError("services are created in post_init: is the application initialized?")
-    return services  # type: ignore[no-any-return]
+    return runtime_of(application).services
 
 
 async def background_done(application: Application) -> None:  # type: ignore[type-arg]
     """Until the notices queued by the updates so far are sent (tests, the terminal chat)."""
-    outbox = application.bot_data.get(OUTBOX_KEY)
+    outbox = runtime_of(application).outbox_sender
     if outbox is not None:
         await outbox.idle()
 
 
 def wake_outbox(application: Application) -> None:  # type: ignore[type-arg]
     """This update queued notices (bot/outbox.py): send them now, not at the next look."""
-    sender = application.bot_data.get(OUTBOX_KEY)
+    sender = runtime_of(application).outbox_sender
     if sender is not None:
         sender.wake()

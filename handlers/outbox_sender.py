@@ -24,7 +24,7 @@ from bot.backoff import Backoff
 from bot.i18n import t
 from bot.outbox import CARD, GROUP, SPEAKER, Notice, Outbox
 from bot.services import Services
-from handlers.context import OUTBOX_KEY, services_of
+from handlers.context import services_of
 from handlers.proposal_views import GROUP_LANGUAGE, card_view, state_label
 from handlers.transport import ONCE, retry_seconds
 
@@ -32,7 +32,6 @@ log = logging.getLogger(__name__)
 
 IDLE_LOOK: Final = 1.0  # seconds between two looks when nothing woke the sender
 BATCH: Final = 8
-SENDER_KEY: Final = OUTBOX_KEY
 MISSING_CARD_MARKERS: Final = ("message to edit not found", "message can't be edited")
 
 
@@ -202,17 +201,4 @@ class OutboxSender:
         )
 
 
-def start_outbox_sender(application: Application) -> None:  # type: ignore[type-arg]
-    if SENDER_KEY not in application.bot_data:
-        sender = OutboxSender(application)
-        application.bot_data[SENDER_KEY] = sender
-        sender.start()
-
-
-async def stop_outbox_sender(application: Application) -> None:  # type: ignore[type-arg]
-    sender = application.bot_data.pop(SENDER_KEY, None)
-    if isinstance(sender, OutboxSender):
-        await sender.stop()
-
-
-__all__ = ["OutboxSender", "TelegramError", "start_outbox_sender", "stop_outbox_sender"]
+__all__ = ["OutboxSender", "TelegramError"]

@@ -9,8 +9,8 @@
 
 initData travels in `Authorization: tma <initData>`. Missing on a call that needs it, or
 forged, or older than a day: 401, and the page shows the programme read-only. webhook.py
-adds these routes to its server; in polling mode `serve_with_polling` starts one on
-WEB_APP_PORT.
+adds these routes to its server; in polling mode the runtime serves `web_app` on
+WEB_APP_PORT (main.py).
 """
 
 from __future__ import annotations
@@ -25,12 +25,12 @@ from aiohttp import web
 from telegram.ext import Application
 
 from bot.i18n import plain
-from bot.settings import Settings
 from bot.visits import known_language
 from bot.webapp.api import UnknownSession, WebAppApi, boot_strings
 from bot.webapp.auth import InitDataInvalid, WebAppUser
 from handlers.calendar_http import calendar_response
 from handlers.context import services_of
+from handlers.runtime import runtime_of
 
 log = logging.getLogger(__name__)
 
@@ -47,8 +47,6 @@ SECURITY_HEADERS: Final = {
     "Referrer-Policy": "no-referrer",
 }
 AUTH_SCHEME: Final = "tma "
-API_KEY: Final = "webapp_api"  # bot_data: the WebAppApi, made once the services exist
-RUNNER_KEY: Final = "webapp_runner"
 APPLICATION_KEY: web.AppKey[Application] = web.AppKey("webapp_application")  # type: ignore[type-arg]
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -65,14 +63,13 @@ def index_html() -> bytes:
 
 def api_of(request: web.Request) -> WebAppApi:
     application = request.app[APPLICATION_KEY]
-    api = application.bot_data.get(API_KEY)
-    if api is None:
-        services = services_of(application)
-        api = WebAppApi(
+    runtime = runtime_of(application)
+    if runtime.web_api is None:  # made once the services exist
+        services = runtime.services
+        runtime.web_api = WebAppApi(
             services.content_version, services.users, services.agenda, application.bot.token
         )
-        application.bot_data[API_KEY] = api
-    return api  # type: ignore[no-any-return]
+    return runtime.web_api
 
 
 def reply(
@@ -190,31 +187,9 @@ def add_web_app_routes(app: web.Application, application: Application) -> None: 
     router.add_get(f"{PREFIX}/calendar/{{session}}.ics", calendar_file)
 
 
-def web_app_server(application: Application) -> web.AppRunner:  # type: ignore[type-arg]
+def web_app(application: Application) -> web.Application:  # type: ignore[type-arg]
+    """Polling mode's own small server: the Mini App alone (webhook mode adds its routes to
+    the webhook's server)."""
     app = web.Application()
     add_web_app_routes(app, application)
-    return web.AppRunner(app, access_log=None)
-
-
-def serve_with_polling(application: Application, settings: Settings) -> None:  # type: ignore[type-arg]
-    """Polling mode: serve /app/ on WEBHOOK_LISTEN:WEB_APP_PORT while the bot runs."""
-    post_init, post_stop = application.post_init, application.post_stop
-
-    async def start_server(app: Application) -> None:  # type: ignore[type-arg]
-        if post_init:
-            await post_init(app)
-        runner = web_app_server(app)
-        await runner.setup()
-        await web.TCPSite(runner, settings.webhook_listen, settings.web_app_port).start()
-        app.bot_data[RUNNER_KEY] = runner
-        log.info("Mini App served on %s:%s", settings.webhook_listen, settings.web_app_port)
-
-    async def stop_server(app: Application) -> None:  # type: ignore[type-arg]
-        runner = app.bot_data.pop(RUNNER_KEY, None)
-        if runner is not None:
-            await runner.cleanup()
-        if post_stop:
-            await post_stop(app)
-
-    application.post_init = start_server
-    application.post_stop = stop_server
+    return app

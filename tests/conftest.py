@@ -19,7 +19,8 @@ from telegram.ext import Application
 
 from bot.settings import Settings
 from devtools.local_api import LocalBotApi, LocalChat, LocalRequest
-from handlers.app import build_application, running
+from handlers.app import build_application
+from handlers.runtime import running
 from handlers.updates import UpdateRunner
 from handlers.webhook import webhook_app
 

@@ -195,7 +195,7 @@ async def test_privacy_tells_about_my_agenda_and_forget_erases_it(
     assert any("sessions you save, your reminder setting" in text for text in texts)
     await chat.send("/forget")
     await chat.press_data("forget:yes")
-    services = app.bot_data["services"]
+    services = app.bot_data.services
     assert await services.agenda.saved(1) == set()
 
 

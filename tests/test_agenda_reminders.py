@@ -15,7 +15,6 @@ from sqlalchemy import select
 from bot.models import Delivery
 from bot.schedule import fan_out_lead
 from devtools.local_api import LocalBotApi, LocalChat
-from handlers.app import SENDER_KEY
 from handlers.context import services_of
 from tests.agenda_support import (
     WallClock,
@@ -194,7 +193,7 @@ async def test_a_hard_kill_and_restart_never_repeats_a_reminder(
     async with agenda_app(settings, api, clock, lease_ttl=0.6) as app:
         for uid in people:
             await save(LocalChat(app, api, user_id=uid))
-        sender = app.bot_data[SENDER_KEY]
+        sender = app.bot_data.broadcast_sender
         dead = asyncio.Event()
         original = sender._send
 
@@ -214,7 +213,7 @@ async def test_a_hard_kill_and_restart_never_repeats_a_reminder(
         sender._task.cancel()
         await asyncio.gather(sender._task, sender._renewing, return_exceptions=True)
         sender._renewing = None
-        app.bot_data.pop(SENDER_KEY)
+        app.bot_data.broadcast_sender = None
     # The restart plans again (nothing is queued twice) and takes the role once it expires.
     async with agenda_app(settings, api, clock, lease_ttl=0.6) as app:
         await asyncio.sleep(0.8)

@@ -75,7 +75,7 @@ async def test_no_file_keeps_a_trace_after_forget(
         await deliver(webhook_client, runner, message(text))
     await chat.press("Local or regional government")
     await deliver(webhook_client, runner, message(EMAIL))
-    files = database_files(str(app.bot_data["settings"].database_url))
+    files = database_files(str(app.bot_data.settings.database_url))
     assert traces(files), "the test must see the person's data before /forget"
 
     await deliver(webhook_client, runner, message("/forget"))
@@ -91,4 +91,4 @@ async def test_no_file_keeps_a_trace_after_forget(
         webhook_client, runner, {"update_id": api.next_update_id(), "callback_query": press}
     )
     assert plain("forget.done", "en")[:30] in " ".join(sent_texts(api.calls[before:]))
-    assert traces(database_files(str(app.bot_data["settings"].database_url))) == {}
+    assert traces(database_files(str(app.bot_data.settings.database_url))) == {}

@@ -12,8 +12,9 @@ from bot.models.proposal import DecisionPrompt
 from bot.settings import Settings
 from devtools.local_api import LocalBotApi, LocalRequest, sent_texts
 from handlers import organize
-from handlers.app import build_application, running
+from handlers.app import build_application
 from handlers.context import services_of
+from handlers.runtime import running
 from tests.conftest import ORGANIZER_CHAT_ID, ORGANIZER_ID, chat_for, make_settings
 from tests.proposal_support import organizers_group, stored, submit_request, text_of
 

@@ -14,8 +14,9 @@ from bot.models import Proposal
 from bot.models.state import OutboxNotice
 from bot.proposals import AlreadyDecided, ProposalService, ProposalState
 from devtools.local_api import ApiError, Call, LocalBotApi, LocalChat, LocalRequest, sent_texts
-from handlers.app import build_application, running
+from handlers.app import build_application
 from handlers.context import background_done, services_of
+from handlers.runtime import running
 from tests.conftest import ORGANIZER_CHAT_ID, ORGANIZER_ID, chat_for, make_settings
 from tests.proposal_support import (
     SUMMARY,

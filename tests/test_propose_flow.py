@@ -14,8 +14,9 @@ from bot.models import Proposal, ProposalDraft
 from bot.settings import Settings
 from devtools.chat import run_chat
 from devtools.local_api import LocalBotApi, LocalChat, LocalRequest, buttons_of
-from handlers.app import build_application, running
+from handlers.app import build_application
 from handlers.context import services_of
+from handlers.runtime import running
 from tests.conftest import ORGANIZER_CHAT_ID, chat_for, make_settings
 from tests.proposal_support import (
     SUMMARY,

@@ -17,7 +17,8 @@ from telegram.ext import Application
 from bot.calendar import calendar_file
 from bot.content import load_content
 from devtools.local_api import Call, LocalBotApi, LocalChat, LocalRequest
-from handlers.app import build_application, running
+from handlers.app import build_application
+from handlers.runtime import running
 from tests.conftest import CONTENT_DIR, make_settings
 
 ROOM = "    room: null"

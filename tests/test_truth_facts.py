@@ -13,7 +13,8 @@ from telegram.ext import Application
 
 from bot.content import ContentInvalid, load_content
 from devtools.local_api import LocalBotApi, LocalChat, LocalRequest
-from handlers.app import build_application, running
+from handlers.app import build_application
+from handlers.runtime import running
 from main import main
 from tests.conftest import CONTENT_DIR, make_settings
 

@@ -9,8 +9,9 @@ from pathlib import Path
 from telegram.ext import Application
 
 from devtools.local_api import LocalBotApi, LocalChat, LocalRequest, sent_texts
-from handlers.app import build_application, running
+from handlers.app import build_application
 from handlers.context import services_of
+from handlers.runtime import running
 from tests.conftest import CONTENT_DIR, ORGANIZER_ID, chat_for, make_settings
 from tests.proposal_support import answer_until_review, text_of
 

@@ -14,8 +14,9 @@ from telegram.ext import Application
 from bot.answers import Nav
 from bot.content import Content
 from devtools.local_api import Call, LocalBotApi, LocalChat, LocalRequest, buttons_of, sent_texts
-from handlers.app import build_application, running
+from handlers.app import build_application
 from handlers.context import services_of
+from handlers.runtime import running
 from tests.conftest import CONTENT_DIR, chat_for, make_settings
 
 CLOCK = re.compile(r"\b\d{1,2}:\d{2}\b")

@@ -248,7 +248,8 @@ async def test_api_is_stateless_between_workers(
 ) -> None:
     """A save through one worker's server is read by another's (the database is the state)."""
     from devtools.local_api import LocalRequest
-    from handlers.app import build_application, running
+    from handlers.app import build_application
+    from handlers.runtime import running
 
     other = build_application(settings, request=LocalRequest(api))  # type: ignore[arg-type]
     async with running(other):

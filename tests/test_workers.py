@@ -23,8 +23,9 @@ from bot.broadcasts import ALL
 from bot.models import Broadcast, Delivery, Proposal, User
 from bot.settings import Settings
 from devtools.local_api import JSON, ApiError, LocalBotApi, LocalChat, LocalRequest, sent_texts
-from handlers.app import build_application, running
+from handlers.app import build_application
 from handlers.context import services_of
+from handlers.runtime import running
 from handlers.transport import telegram_send
 from tests.conftest import ADMIN_ID, CONTENT_DIR, make_settings
 
@@ -212,7 +213,7 @@ async def test_only_one_worker_sends_and_another_takes_over_when_it_dies(
             await services.users.contact(user_id, "en")
         # The application's own senders stand aside; two of ours, on short leases, compete.
         for app in (pair.first, pair.second):
-            await app.bot_data.pop("broadcast_sender").stop()
+            await app.bot_data.stop_broadcast_sender()
         senders = [
             BroadcastSender(
                 services_of(app).sessions,
