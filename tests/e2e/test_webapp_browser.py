@@ -168,16 +168,16 @@ async def test_the_timeline_shows_every_session_and_the_draft(
     assert await page.locator("#read-only").is_hidden()
     await screenshot(page, "webapp-light-360x740.png")
     # A card opens to its description, topics, speakers "to be announced" and calendar file.
-    await page.click("#s-panel-connectivity .session-open")
-    details = page.locator("#d-panel-connectivity")
+    await page.click("#s-panel-fibre .session-open")
+    details = page.locator("#d-panel-fibre")
     text = await details.inner_text()
     assert "to be announced" in text
-    assert "connectivity" in text
+    assert "backbone cable" in text
     link = details.locator("a", has_text="Calendar file")
-    assert await link.get_attribute("href") == "calendar/panel-connectivity.ics?lang=en"
+    assert await link.get_attribute("href") == "calendar/panel-fibre.ics?lang=en"
     # The partners and side-event organizers' cards.
     await page.click("#tab-organizations")
-    assert await page.locator("#o-huawei").is_visible()
+    assert await page.locator("#o-lumen").is_visible()
     assert await page.locator("#role-side_event_organizer").is_visible()
 
 
@@ -198,13 +198,13 @@ async def test_saving_in_the_page_is_saved_in_the_chats_agenda(
     base_url: str,
 ) -> None:
     page = await open_page(browser, base_url)
-    save = page.locator("#s-panel-connectivity button.save")
+    save = page.locator("#s-panel-fibre button.save")
     assert await save.get_attribute("aria-pressed") == "false"
     await save.click()
-    await page.wait_for_selector("#s-panel-connectivity button.save[aria-pressed='true']")
+    await page.wait_for_selector("#s-panel-fibre button.save[aria-pressed='true']")
     agenda = services_of(app).agenda
-    assert await agenda.saved(PERSON) == {"panel-connectivity"}
-    assert await saved_rows(app) == [(PERSON, "panel-connectivity")]
+    assert await agenda.saved(PERSON) == {"panel-fibre"}
+    assert await saved_rows(app) == [(PERSON, "panel-fibre")]
     # Saved from the chat: the page shows it after a reload; the Saved filter shows both.
     await agenda.save(PERSON, "opening")
     await page.reload()
@@ -214,23 +214,23 @@ async def test_saving_in_the_page_is_saved_in_the_chats_agenda(
     shown = await page.eval_on_selector_all(
         "#timeline article.session", "cards => cards.map(c => c.dataset.session)"
     )
-    assert shown == ["opening", "panel-connectivity"]
+    assert shown == ["opening", "panel-fibre"]
     # Removing it in the page removes the chat's row.
     await page.click("#s-opening button.save")
     await page.wait_for_selector("#s-opening", state="detached")
-    assert await agenda.saved(PERSON) == {"panel-connectivity"}
+    assert await agenda.saved(PERSON) == {"panel-fibre"}
 
 
 async def test_search_finds_a_misspelled_partner(browser: Any, base_url: str) -> None:
     page = await open_page(browser, base_url)
-    await page.fill("#search-input", "hwawei")
+    await page.fill("#search-input", "lumen telcom")
     await page.click("#search-button")
     first = page.locator("#results .result-button").first
     await first.wait_for()
-    assert "Huawei" in await first.inner_text()
+    assert "Lumen Telecom" in await first.inner_text()
     await first.click()
     assert await page.locator("#organizations").is_visible()
-    assert await page.locator("#o-huawei .session-open").get_attribute("aria-expanded") == "true"
+    assert await page.locator("#o-lumen .session-open").get_attribute("aria-expanded") == "true"
 
 
 async def test_the_language_follows_the_bot_setting_then_telegram(
@@ -299,7 +299,7 @@ async def test_a_phone_with_large_fonts_no_overflow_and_44px_targets(
 ) -> None:
     page = await open_page(browser, base_url)
     await page.evaluate(f"document.documentElement.style.fontSize = '{16 * font_scale}px'")
-    await page.click("#s-side-event-oasc .session-open")
+    await page.click("#s-side-event-otn .session-open")
     overflow = await page.evaluate(
         "document.documentElement.scrollWidth - document.documentElement.clientWidth"
     )
