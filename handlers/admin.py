@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from telegram import Bot, InlineKeyboardMarkup, Update
+from telegram import Bot, Update
 from telegram.constants import ChatType
 from telegram.ext import filters
 
@@ -22,8 +22,8 @@ from bot.content import ContentInvalid
 from bot.i18n import plain, t
 from handlers import update_log
 from handlers.admin_views import (
+    ask_text_view,
     audience_label,
-    cancel_button,
     confirm_view,
     recent_view,
     reload_refused_view,
@@ -96,10 +96,7 @@ async def broadcast_command(update: Update, context: FocusContext) -> None:
     text = (message.text or "").partition(" ")[2].strip() if message else ""
     if not text:
         await context.services.broadcasts.compose(update.effective_user.id)
-        keyboard = InlineKeyboardMarkup([[cancel_button(context.lang)]])
-        await show(
-            update, View(t("broadcast.ask_text", context.lang, limit=MESSAGE_LIMIT), keyboard)
-        )
+        await show(update, ask_text_view(context.lang))
         return
     await take_text(update, context, text)
 

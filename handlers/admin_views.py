@@ -8,7 +8,7 @@ from typing import Final
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.broadcasts import LANGUAGE_PREFIX, SPEAKERS, BroadcastReport
+from bot.broadcasts import LANGUAGE_PREFIX, MESSAGE_LIMIT, SPEAKERS, BroadcastReport
 from bot.content import Content, ContentInvalid
 from bot.i18n import LANGUAGE_NAMES, LANGUAGES, Html, plain, t
 from bot.proposals import ProposalState
@@ -86,6 +86,12 @@ def audience_view(counts: Sequence[tuple[str, int]], lang: str) -> View:
 
 def cancel_button(lang: str) -> InlineKeyboardButton:
     return button(plain("broadcast.cancel_button", lang), callbacks.BROADCAST_CANCEL.data())
+
+
+def ask_text_view(lang: str) -> View:
+    """/broadcast without a text: ask for it (within Telegram's limit), or Cancel."""
+    keyboard = InlineKeyboardMarkup([[cancel_button(lang)]])
+    return View(t("broadcast.ask_text", lang, limit=MESSAGE_LIMIT), keyboard)
 
 
 def confirm_view(audience: str, count: int, lang: str) -> View:

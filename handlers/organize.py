@@ -8,7 +8,6 @@ owner), and the service refuses changes that do not fit the request's state.
 from __future__ import annotations
 
 import datetime as dt
-import html
 import logging
 import re
 
@@ -20,7 +19,7 @@ from telegram import (
 from telegram.constants import ChatType
 from telegram.error import TelegramError
 
-from bot.i18n import DEFAULT_LANGUAGE, Html, plain, t
+from bot.i18n import DEFAULT_LANGUAGE, plain, t
 from bot.models import Proposal
 from bot.proposals import (
     DECLINE,
@@ -47,6 +46,7 @@ from handlers.proposal_views import (
     error_text,
     mine_view,
     overview_view,
+    reply_prompt_text,
     state_label,
     state_list_view,
     undo_minutes,
@@ -237,16 +237,10 @@ async def _ask_for_text(
     lang = _card_language(update, context, proposal)
     await show(update, confirm_view(content, proposal, lang, "dr" if action == DECLINE else "m"))
     if chat.type != ChatType.PRIVATE:
-        mention = f'<a href="tg://user?id={user.id}">{html.escape(user.first_name)}</a>'
-        key = (
-            "proposals.prompt.reply_reason"
-            if action == DECLINE
-            else "proposals.prompt.reply_message"
-        )
         # A plain message to reply to (the bot reads only replies to it in a group).
         # ForceReply would open the reply for them, but LocalBotApi (terminal chat, tests)
         # stores it as an inline keyboard and cannot read it back.
-        await chat.send_message(t(key, lang, who=Html(mention), reference=proposal.reference))
+        await chat.send_message(reply_prompt_text(user, proposal, action, lang))
 
 
 async def take_typed_note(update: Update, context: FocusContext) -> bool:

@@ -4,18 +4,17 @@ private), its decision buttons and their confirmations, and the labels other vie
 from __future__ import annotations
 
 import datetime as dt
+import html
 from collections.abc import Mapping, Sequence
 from typing import Final
 
-from telegram import (
-    InlineKeyboardButton,
-    InlineKeyboardMarkup,
-)
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, User
 
 from bot.content import Content
 from bot.i18n import DEFAULT_LANGUAGE, Html, plain, t
 from bot.models import Proposal, ProposalEvent
 from bot.proposals import (
+    DECLINE,
     NOTE_MAX_LENGTH,
     UNDO_WINDOW,
     ProposalError,
@@ -257,6 +256,16 @@ def withdraw_confirm_view(proposal: Proposal, lang: str, *, told: bool) -> views
     key = "proposals.withdraw.confirm" if told else "proposals.withdraw.confirm_stored"
     text = t(key, lang, reference=proposal.reference, title=proposal.title)
     return views.View(text, keyboard)
+
+
+def reply_prompt_text(user: User, proposal: Proposal, action: str, lang: str) -> Html:
+    """In the organizers' group: "@who, reply to this message with the reason (or the
+    message for the speaker) of FS-0007" (`action`: DECLINE or MESSAGE)."""
+    mention = f'<a href="tg://user?id={user.id}">{html.escape(user.first_name)}</a>'
+    key = (
+        "proposals.prompt.reply_reason" if action == DECLINE else "proposals.prompt.reply_message"
+    )
+    return t(key, lang, who=Html(mention), reference=proposal.reference)
 
 
 def decided_notice(proposal: Proposal, lang: str) -> str:

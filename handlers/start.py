@@ -60,9 +60,7 @@ async def choose_language(update: Update, context: FocusContext) -> None:
         lead = t("language.changed", code)
         await show(update, question_view(proposals, draft, code, lead), edit=False)
         return
-    content = context.services.content.content
-    text = f"{t('language.changed', code)}\n\n{views.greeting(content, code)}"
-    await show(update, views.View(text, views.main_menu(code)))
+    await show(update, views.language_changed(context.services.content.content, code))
 
 
 async def unknown_command(update: Update, context: FocusContext) -> None:

@@ -433,6 +433,12 @@ def faq_card(content: Content, faq_id: str, lang: str) -> View | None:
     return View(fit(text), InlineKeyboardMarkup(rows))
 
 
+def language_changed(content: Content, lang: str) -> View:
+    """The language was changed to `lang`: said in it, with the greeting and the menu."""
+    text = f"{t('language.changed', lang)}\n\n{greeting(content, lang)}"
+    return View(text, main_menu(lang))
+
+
 @functools.cache
 def languages(lang: str) -> View:
     rows = [[button(LANGUAGE_NAMES[code], callbacks.LANGUAGE.data(code))] for code in LANGUAGES]
