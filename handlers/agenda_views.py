@@ -32,9 +32,11 @@ from bot.textmatch import fold
 from handlers import callbacks, views
 
 INLINE_LIMIT: Final = 20
-
-
+# The answer to a typed "what's on now" ("què hi ha ara"...): handlers/ask.py shows now_view.
 NOW_ANSWER: Final = f"nav:{Nav.NOW.value}"
+
+
+# -- /agenda -----------------------------------------------------------------------------------
 
 
 def agenda_view(
@@ -81,6 +83,9 @@ def _reminders_row(lang: str) -> list[InlineKeyboardButton]:
     return [views.button(plain("agenda.button.reminders", lang), callbacks.REMINDERS.data())]
 
 
+# -- /now --------------------------------------------------------------------------------------
+
+
 def now_view(content: Content, lang: str, now: dt.datetime) -> views.View:
     """What is on now and next in the event's zone; before the day, when it starts; with no
     date, says so and shows the programme's order."""
@@ -117,6 +122,9 @@ def now_view(content: Content, lang: str, now: dt.datetime) -> views.View:
     rows = [[views.button(s.title.get(lang), callbacks.SESSION.data(s.id))] for s in shown]
     rows.append(views.back_row(lang))
     return views.View(views.fit("\n".join(lines)), InlineKeyboardMarkup(rows))
+
+
+# -- /settings and reminders -------------------------------------------------------------------
 
 
 def reminder_label(minutes: int, lang: str) -> str:
@@ -162,6 +170,9 @@ def reminders_view(lang: str, minutes: int, back: str, *, dated: bool) -> views.
     return views.View(text, InlineKeyboardMarkup(rows))
 
 
+# -- ☆ Save ------------------------------------------------------------------------------------
+
+
 def save_relabelled(
     markup: InlineKeyboardMarkup, session: Session, saved: bool, lang: str
 ) -> InlineKeyboardMarkup:
@@ -176,6 +187,9 @@ def save_relabelled(
         for row in markup.inline_keyboard
     ]
     return InlineKeyboardMarkup(rows)
+
+
+# -- change notices (after /reload) ------------------------------------------------------------
 
 
 def notice_view(plan: NoticePlan, lang: str) -> views.View:
@@ -219,6 +233,9 @@ def notice_view(plan: NoticePlan, lang: str) -> views.View:
         ]
     ]
     return views.View(views.fit(text), InlineKeyboardMarkup(rows))
+
+
+# -- inline mode -------------------------------------------------------------------------------
 
 
 def _matches(words: list[str], *texts: str) -> bool:
