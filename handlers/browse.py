@@ -54,7 +54,8 @@ async def session_card(update: Update, context: FocusContext) -> None:
     if session is None:
         await expired(update, context)
         return
-    await update.callback_query.answer()  # type: ignore[union-attr]
+    if update.callback_query:
+        await update.callback_query.answer()
     view = await personal_session_card(update, context, session)
     await show(update, _back_to_page(update, view))
 
@@ -75,7 +76,8 @@ async def organization_card(update: Update, context: FocusContext) -> None:
     if org is None:
         await expired(update, context)
         return
-    await update.callback_query.answer()  # type: ignore[union-attr]
+    if update.callback_query:
+        await update.callback_query.answer()
     await show(update, views.organization_card(content, org, context.lang))
 
 
@@ -87,7 +89,8 @@ async def organization_more(update: Update, context: FocusContext) -> None:
     if org is None:
         await expired(update, context)
         return
-    await update.callback_query.answer()  # type: ignore[union-attr]
+    if update.callback_query:
+        await update.callback_query.answer()
     await show(update, views.organization_more(content, org, context.lang))
 
 
