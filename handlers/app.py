@@ -12,7 +12,6 @@ from telegram import BotCommand, MenuButtonWebApp, Update, WebAppInfo
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import (
-    Application,
     ApplicationBuilder,
     BaseHandler,
     CallbackQueryHandler,
@@ -41,12 +40,13 @@ from handlers import (
     membership,
     organize,
     propose,
+    routes,
     start,
     subscription,
     update_log,
 )
 from handlers.common import ADDRESSED_TO_BOT, track_user
-from handlers.context import SERVICES_KEY, FocusContext, services_of
+from handlers.context import SERVICES_KEY, FocusApp, FocusContext, services_of
 from handlers.errors import on_error
 from handlers.outbox_sender import start_outbox_sender, stop_outbox_sender
 from handlers.transport import OutgoingRateLimiter, telegram_send
@@ -83,7 +83,7 @@ LAST = 9  # the update's log line
 SENDER_OPTIONS_KEY = "broadcast_sender_options"
 
 
-async def register_commands(application: Application) -> None:  # type: ignore[type-arg]
+async def register_commands(application: FocusApp) -> None:
     """The command menu in each language; the bot runs anyway if Telegram refuses."""
     try:
         for lang in LANGUAGES:
@@ -95,7 +95,7 @@ async def register_commands(application: Application) -> None:  # type: ignore[t
         log.warning("Could not register the command menu: %s", exc)
 
 
-async def post_init(application: Application) -> None:  # type: ignore[type-arg]
+async def post_init(application: FocusApp) -> None:
     settings: Settings = application.bot_data["settings"]
     if SERVICES_KEY not in application.bot_data:
         application.bot_data[SERVICES_KEY] = await create_services(settings)
@@ -126,7 +126,7 @@ async def post_init(application: Application) -> None:  # type: ignore[type-arg]
     gc.freeze()
 
 
-async def plan_agenda(application: Application) -> None:  # type: ignore[type-arg]
+async def plan_agenda(application: FocusApp) -> None:
     """My agenda at start-up: note a programme changed while the bot was down (its notices
     wait for an admin's /reload), and make the reminder rows match it. Idempotent: every
     worker may do it; a failure is logged and the bot starts anyway."""
@@ -138,7 +138,7 @@ async def plan_agenda(application: Application) -> None:  # type: ignore[type-ar
         log.exception("Could not plan reminders at start-up; /reload tries again")
 
 
-def start_broadcast_sender(application: Application) -> None:  # type: ignore[type-arg]
+def start_broadcast_sender(application: FocusApp) -> None:
     """The durable broadcast queue is drained by its own asyncio task, never by a handler."""
     if SENDER_KEY in application.bot_data:
         return
@@ -157,7 +157,7 @@ def start_broadcast_sender(application: Application) -> None:  # type: ignore[ty
     sender.start()
 
 
-async def post_stop(application: Application) -> None:  # type: ignore[type-arg]
+async def post_stop(application: FocusApp) -> None:
     """Stop the senders between two sends, while the bot can still mark what it sent; then
     the heartbeat (what this worker still holds is free for the others at once)."""
     sender = application.bot_data.pop(SENDER_KEY, None)
@@ -169,7 +169,7 @@ async def post_stop(application: Application) -> None:  # type: ignore[type-arg]
         await heartbeat.stop()
 
 
-async def post_shutdown(application: Application) -> None:  # type: ignore[type-arg]
+async def post_shutdown(application: FocusApp) -> None:
     await post_stop(application)  # if the application stopped without post_stop
     services = application.bot_data.pop(SERVICES_KEY, None)
     if services is not None:
@@ -181,7 +181,7 @@ def build_application(
     *,
     request: BaseRequest | None = None,
     token: str | None = None,
-) -> Application:  # type: ignore[type-arg]
+) -> FocusApp:
     """The bot: python-telegram-bot's Application with every handler of `handlers_in_order`."""
     builder = (
         ApplicationBuilder()
@@ -269,7 +269,7 @@ def handlers_in_order(settings: Settings) -> dict[int, Sequence[BaseHandler[Any,
             CallbackQueryHandler(agenda.answer_notice, pattern=callbacks.NOTICE.pattern),
             InlineQueryHandler(agenda.inline_query),
             # -- The menu, the programme, the partners, questions: start, browse, ask.
-            CommandHandler("start", start.start),
+            CommandHandler("start", routes.start_command),  # deep links, or the greeting
             CommandHandler("menu", start.menu),
             CommandHandler("help", start.help_command),
             CommandHandler("language", start.language_menu),
@@ -291,11 +291,11 @@ def handlers_in_order(settings: Settings) -> dict[int, Sequence[BaseHandler[Any,
             CallbackQueryHandler(ask.chosen_answer, pattern=callbacks.ANSWER.pattern),
             # -- Speaking-slot requests ("The floor is yours"): handlers/propose.py, organize.py.
             # The person's draft row is the conversation state. While it is open, their private
-            # text and media answer its current step (propose.private_text / private_media say
-            # what they are otherwise: "what's on now", a question, "only text is read").
+            # text and media answer its current step (handlers/routes.py says what they are
+            # otherwise: an organizer's note, "what's on now", a question, "only text is read").
             CommandHandler("propose", propose.propose),
             CommandHandler("back", propose.back_command),
-            CommandHandler("cancel", propose.cancel),
+            CommandHandler("cancel", routes.cancel_command),
             CommandHandler("myproposals", organize.my_proposals),
             CommandHandler("proposals", organize.proposals),
             CommandHandler("export", organize.export),
@@ -319,13 +319,11 @@ def handlers_in_order(settings: Settings) -> dict[int, Sequence[BaseHandler[Any,
             CallbackQueryHandler(organize.withdraw, pattern=callbacks.WITHDRAW.pattern),
             # -- Free text and media, once no command or button matched. New messages only:
             # editing an earlier answer must not answer the current step.
-            MessageHandler(private_text, propose.private_text),
-            MessageHandler(filters.UpdateType.MESSAGE & private_media, propose.private_media),
+            MessageHandler(private_text, routes.private_text),
+            MessageHandler(filters.UpdateType.MESSAGE & private_media, routes.private_media),
             # In the organizers' group, an organizer's reason for a decline (or message to a
             # speaker) they were asked for; anyone else's text there is a question.
-            MessageHandler(
-                filters.TEXT & ~filters.COMMAND & ADDRESSED_TO_BOT, organize.group_text
-            ),
+            MessageHandler(filters.TEXT & ~filters.COMMAND & ADDRESSED_TO_BOT, routes.group_text),
             MessageHandler(private_media, ask.not_text),  # an edited photo, say
             # A command none of the above knows (in groups, only one addressed to us).
             MessageHandler(filters.COMMAND & ADDRESSED_TO_BOT, start.unknown_command),
@@ -343,7 +341,7 @@ def handlers_in_order(settings: Settings) -> dict[int, Sequence[BaseHandler[Any,
 
 
 @asynccontextmanager
-async def running(application: Application) -> AsyncIterator[Application]:  # type: ignore[type-arg]
+async def running(application: FocusApp) -> AsyncIterator[FocusApp]:
     """Initialize, start and later stop the application without a network updater.
 
     What `run_polling` does around its loop, for the terminal chat and the tests, which feed

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Final
+from typing import Any, Final
 
 from telegram.ext import CallbackContext
 
@@ -49,7 +49,7 @@ class Button:
         return ":".join([self.prefix, *(str(value) for value in values)])
 
     @staticmethod
-    def fields(context: CallbackContext) -> tuple[str, ...]:  # type: ignore[type-arg]
+    def fields(context: CallbackContext[Any, Any, Any, Any]) -> tuple[str, ...]:
         """The fields of the pressed button, from the match of its handler's pattern."""
         return context.matches[0].groups() if context.matches else ()
 

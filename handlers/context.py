@@ -1,17 +1,30 @@
 """What a handler reaches through its context: the services (`context.services`), and the
-person's language read with them; plus the few application-wide keys of bot_data."""
+person's language read with them; plus the few application-wide keys of bot_data, and
+`FocusApp`, the type of the bot's Application."""
 
 from __future__ import annotations
 
-from telegram.ext import Application, CallbackContext, ExtBot
+import datetime as dt
+from collections.abc import Callable
+from typing import Any, Final, TypeAlias
 
+from telegram.ext import Application, CallbackContext, ExtBot, JobQueue
+
+from bot.models.base import utcnow
 from bot.services import Services
 
 SERVICES_KEY = "services"
 OUTBOX_KEY = "outbox_sender"
+# How "now" is read: the real clock, or a test's (set on bot_data by tests).
+CLOCK_KEY: Final = "agenda_clock"
 
 
-class FocusContext(CallbackContext[ExtBot[None], dict, dict, dict]):  # type: ignore[type-arg]
+# The bot as the application makes it: its rate limiter (handlers/transport.py) takes a dict of
+# arguments per request (`rate_limit_args=BACKGROUND`).
+FocusBot: TypeAlias = ExtBot[dict[str, Any]]
+
+
+class FocusContext(CallbackContext[FocusBot, dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
     """CallbackContext with typed access to the services created in `post_init`.
 
     One context is made per update (python-telegram-bot shares it between the update's
@@ -32,22 +45,45 @@ class FocusContext(CallbackContext[ExtBot[None], dict, dict, dict]):  # type: ig
         """The language of the person behind this update (read by the tracking handler)."""
         return self.person_language or "en"
 
+    def now(self) -> dt.datetime:
+        """The time "now and next" is read at: the real clock, or the one tests set."""
+        clock: Callable[[], dt.datetime] | None = self.application.bot_data.get(CLOCK_KEY)
+        return clock() if clock is not None else utcnow()
 
-def services_of(application: Application) -> Services:  # type: ignore[type-arg]
-    services = application.bot_data.get(SERVICES_KEY)
+
+# The bot's Application, as build_application makes it (handlers/app.py): python-telegram-bot's
+# Application is generic in its bot, context, data and job queue types; said once here (the
+# job queue's type is the builder's default: the bot has no job queue).
+FocusApp: TypeAlias = Application[
+    FocusBot,
+    FocusContext,
+    dict[Any, Any],
+    dict[Any, Any],
+    dict[Any, Any],
+    JobQueue[CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]],
+]
+
+
+# What the helpers below accept: the bot's Application, also as a handler's
+# `context.application` (which python-telegram-bot types without the context's own type).
+SomeApp: TypeAlias = Application[Any, Any, Any, Any, Any, Any]
+
+
+def services_of(application: SomeApp) -> Services:
+    services: Services | None = application.bot_data.get(SERVICES_KEY)
     if services is None:
         raise RuntimeError("services are created in post_init: is the application initialized?")
-    return services  # type: ignore[no-any-return]
+    return services
 
 
-async def background_done(application: Application) -> None:  # type: ignore[type-arg]
+async def background_done(application: SomeApp) -> None:
     """Until the notices queued by the updates so far are sent (tests, the terminal chat)."""
     outbox = application.bot_data.get(OUTBOX_KEY)
     if outbox is not None:
         await outbox.idle()
 
 
-def wake_outbox(application: Application) -> None:  # type: ignore[type-arg]
+def wake_outbox(application: SomeApp) -> None:
     """This update queued notices (bot/outbox.py): send them now, not at the next look."""
     sender = application.bot_data.get(OUTBOX_KEY)
     if sender is not None:

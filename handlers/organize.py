@@ -8,12 +8,10 @@ owner), and the service refuses changes that do not fit the request's state.
 from __future__ import annotations
 
 import datetime as dt
-import html
 import logging
 import re
 
 from telegram import (
-    InlineKeyboardMarkup,
     InputFile,
     Update,
     User,
@@ -21,7 +19,7 @@ from telegram import (
 from telegram.constants import ChatType
 from telegram.error import TelegramError
 
-from bot.i18n import DEFAULT_LANGUAGE, Html, plain, t
+from bot.i18n import DEFAULT_LANGUAGE, plain, t
 from bot.models import Proposal
 from bot.proposals import (
     DECLINE,
@@ -36,7 +34,7 @@ from bot.proposals import (
     clean_text,
 )
 from bot.settings import Settings
-from handlers import ask, callbacks, views
+from handlers import views
 from handlers.callbacks import Button
 from handlers.common import answer_press, show
 from handlers.context import FocusContext, wake_outbox
@@ -44,9 +42,15 @@ from handlers.proposal_views import (
     GROUP_LANGUAGE,
     card_view,
     confirm_view,
+    decided_notice,
     error_text,
+    mine_view,
+    overview_view,
+    reply_prompt_text,
     state_label,
+    state_list_view,
     undo_minutes,
+    withdraw_confirm_view,
 )
 
 log = logging.getLogger(__name__)
@@ -150,7 +154,7 @@ async def decide(update: Update, context: FocusContext) -> None:
             proposal = await service.decide(
                 proposal_id, user.id, actor_name(user), accept=action == "ay"
             )
-            await answer_press(update, _decided_notice(proposal, context.lang))
+            await answer_press(update, decided_notice(proposal, context.lang))
             await _after_change(update, context, proposal)  # the speaker's notice is queued
         elif action in ("dr", "m"):
             await _ask_for_text(
@@ -171,16 +175,6 @@ async def decide(update: Update, context: FocusContext) -> None:
             if proposal_now is not None:
                 await _after_change(update, context, proposal_now)
                 await refresh_group_card(context, proposal_now)
-
-
-def _decided_notice(proposal: Proposal, lang: str) -> str:
-    return plain(
-        "proposals.decided",
-        lang,
-        reference=proposal.reference,
-        state=state_label(proposal.state, lang),
-        minutes=undo_minutes(),
-    )
 
 
 async def _show_card_or_question(
@@ -243,16 +237,10 @@ async def _ask_for_text(
     lang = _card_language(update, context, proposal)
     await show(update, confirm_view(content, proposal, lang, "dr" if action == DECLINE else "m"))
     if chat.type != ChatType.PRIVATE:
-        mention = f'<a href="tg://user?id={user.id}">{html.escape(user.first_name)}</a>'
-        key = (
-            "proposals.prompt.reply_reason"
-            if action == DECLINE
-            else "proposals.prompt.reply_message"
-        )
         # A plain message to reply to (the bot reads only replies to it in a group).
         # ForceReply would open the reply for them, but LocalBotApi (terminal chat, tests)
         # stores it as an inline keyboard and cannot read it back.
-        await chat.send_message(t(key, lang, who=Html(mention), reference=proposal.reference))
+        await chat.send_message(reply_prompt_text(user, proposal, action, lang))
 
 
 async def take_typed_note(update: Update, context: FocusContext) -> bool:
@@ -308,13 +296,6 @@ async def drop_typed_note(update: Update, context: FocusContext) -> bool:
     return True
 
 
-async def group_text(update: Update, context: FocusContext) -> None:
-    """Text in a group addressed to the bot: an organizer's reason or message they were asked
-    for; anyone else's text is a question."""
-    if not await take_typed_note(update, context):
-        await ask.question(update, context)
-
-
 # -- /proposals and /export ---------------------------------------------------------------------
 
 
@@ -340,19 +321,8 @@ async def proposals(update: Update, context: FocusContext) -> None:
         return
     if update.callback_query:
         await update.callback_query.answer()
-    lang = context.lang
     counts = await context.services.proposals.counts()
-    text = t("proposals.list.title", lang, **{state.value: n for state, n in counts.items()})
-    rows = [
-        [
-            views.button(
-                plain("proposals.button.state", lang, state=state_label(state, lang), count=n),
-                callbacks.PROPOSALS_IN_STATE.data(state.value),
-            )
-        ]
-        for state, n in counts.items()
-    ]
-    await show(update, views.View(text, InlineKeyboardMarkup(rows)))
+    await show(update, overview_view(counts, context.lang))
 
 
 async def state_list(update: Update, context: FocusContext) -> None:
@@ -361,17 +331,10 @@ async def state_list(update: Update, context: FocusContext) -> None:
         return
     assert update.callback_query is not None
     await update.callback_query.answer()
-    lang = context.lang
     (state_value,) = Button.fields(context)
     state = ProposalState(state_value)
     found = await context.services.proposals.with_state(state)
-    rows = [
-        [views.button(f"{p.reference} · {p.title}", callbacks.PROPOSAL.data(p.id))] for p in found
-    ]
-    overview = callbacks.PROPOSALS.data()
-    rows.append([views.button(plain("proposals.button.list", lang), overview)])
-    text = t("proposals.list.state", lang, state=state_label(state.value, lang), count=len(found))
-    await show(update, views.View(text, InlineKeyboardMarkup(rows)))
+    await show(update, state_list_view(state, found, context.lang))
 
 
 async def open_card(update: Update, context: FocusContext) -> None:
@@ -418,28 +381,8 @@ async def my_proposals(update: Update, context: FocusContext) -> None:
         return
     if update.callback_query:
         await update.callback_query.answer()
-    lang = context.lang
     mine = await context.services.proposals.of_person(user.id)
-    if not mine:
-        await show(update, views.View(t("proposals.mine.empty", lang), views.main_menu(lang)))
-        return
-    lines = [t("proposals.mine.title", lang), ""]
-    rows = []
-    for proposal in mine:
-        lines.append(
-            t(
-                "proposals.mine.item",
-                lang,
-                reference=proposal.reference,
-                title=proposal.title,
-                state=state_label(proposal.state, lang),
-            )
-        )
-        if proposal.state == ProposalState.SUBMITTED.value:
-            label = plain("proposals.button.withdraw", lang, reference=proposal.reference)
-            rows.append([views.button(label, callbacks.WITHDRAW_ASK.data(proposal.id))])
-    rows.append(views.back_row(lang))
-    await show(update, views.View(views.fit("\n".join(lines)), InlineKeyboardMarkup(rows)))
+    await show(update, mine_view(mine, context.lang))
 
 
 async def withdraw_ask(update: Update, context: FocusContext) -> None:
@@ -455,23 +398,9 @@ async def withdraw_ask(update: Update, context: FocusContext) -> None:
         await _answer_error(update, context, WrongState(proposal.state))
         return
     await update.callback_query.answer()
-    lang = context.lang
-    keyboard = InlineKeyboardMarkup(
-        [
-            [
-                views.button(
-                    plain("proposals.button.withdraw_confirm", lang),
-                    callbacks.WITHDRAW.data(proposal.id),
-                )
-            ],
-            [views.button(plain("proposals.button.keep", lang), callbacks.MY_PROPOSALS.data())],
-        ]
-    )
     # "The organizers will be told" only where there is a group to tell them in.
     told = context.services.settings.organizer_chat_id is not None
-    key = "proposals.withdraw.confirm" if told else "proposals.withdraw.confirm_stored"
-    text = t(key, lang, reference=proposal.reference, title=proposal.title)
-    await show(update, views.View(text, keyboard))
+    await show(update, withdraw_confirm_view(proposal, context.lang, told=told))
 
 
 async def withdraw(update: Update, context: FocusContext) -> None:

@@ -18,13 +18,12 @@ from typing import Any, Final
 
 from telegram import ReplyParameters
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
-from telegram.ext import Application
 
 from bot.backoff import Backoff
 from bot.i18n import t
 from bot.outbox import CARD, GROUP, SPEAKER, Notice, Outbox
 from bot.services import Services
-from handlers.context import OUTBOX_KEY, services_of
+from handlers.context import OUTBOX_KEY, FocusApp, services_of
 from handlers.proposal_views import GROUP_LANGUAGE, card_view, state_label
 from handlers.transport import ONCE, retry_seconds
 
@@ -41,7 +40,7 @@ class Skip(Exception):
 
 
 class OutboxSender:
-    def __init__(self, application: Application) -> None:  # type: ignore[type-arg]
+    def __init__(self, application: FocusApp) -> None:
         self.application = application
         services = services_of(application)
         self.outbox = Outbox(services.sessions, services.worker)
@@ -202,14 +201,14 @@ class OutboxSender:
         )
 
 
-def start_outbox_sender(application: Application) -> None:  # type: ignore[type-arg]
+def start_outbox_sender(application: FocusApp) -> None:
     if SENDER_KEY not in application.bot_data:
         sender = OutboxSender(application)
         application.bot_data[SENDER_KEY] = sender
         sender.start()
 
 
-async def stop_outbox_sender(application: Application) -> None:  # type: ignore[type-arg]
+async def stop_outbox_sender(application: FocusApp) -> None:
     sender = application.bot_data.pop(SENDER_KEY, None)
     if isinstance(sender, OutboxSender):
         await sender.stop()

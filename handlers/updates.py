@@ -18,13 +18,12 @@ from typing import Any, Final
 
 from telegram import Update
 from telegram.error import Conflict, InvalidToken
-from telegram.ext import Application
 from telegram.warnings import PTBUserWarning
 
 from bot.backoff import Backoff
 from bot.i18n import normalize_language, plain, t
 from bot.inbox import MAX_ATTEMPTS, Inbox, Received, language_of, owner_of, unreadable
-from handlers.context import services_of
+from handlers.context import FocusApp, services_of
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +39,7 @@ RUNNER_KEY: Final = "update_runner"
 class UpdateRunner:
     """Processes the updates stored in the inbox, on this worker, until stopped."""
 
-    def __init__(self, application: Application) -> None:  # type: ignore[type-arg]
+    def __init__(self, application: FocusApp) -> None:
         self.application = application
         services = services_of(application)
         self.worker = services.worker  # its heartbeat runs from post_init (handlers/app.py)
@@ -160,7 +159,7 @@ class UpdateRunner:
             self._unfinished.discard(update_id)
 
 
-async def poll_updates(application: Application, runner: UpdateRunner) -> None:  # type: ignore[type-arg]
+async def poll_updates(application: FocusApp, runner: UpdateRunner) -> None:
     """Long polling: each batch is stored before the next getUpdates confirms it.
 
     Raises Conflict when another process polls with the same token.
@@ -213,7 +212,7 @@ def valid_update(item: Any) -> bool:
 
 
 @contextlib.asynccontextmanager
-async def serving(application: Application) -> AsyncIterator[UpdateRunner]:  # type: ignore[type-arg]
+async def serving(application: FocusApp) -> AsyncIterator[UpdateRunner]:
     """Start the application and this worker's update runner; stop both gracefully.
 
     Stopping: no new claim, the updates in hand finish, the broadcast sender pauses between
@@ -246,7 +245,7 @@ def stop_on_signals(stop: asyncio.Event) -> None:
         loop.add_signal_handler(sig, stop.set)
 
 
-async def serve_polling(application: Application) -> bool:  # type: ignore[type-arg]
+async def serve_polling(application: FocusApp) -> bool:
     """Long polling until SIGTERM/SIGINT; False if another process polls with this token."""
     stop = asyncio.Event()
     stop_on_signals(stop)

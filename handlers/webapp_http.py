@@ -22,7 +22,6 @@ from importlib.resources import files
 from typing import Any, Final
 
 from aiohttp import web
-from telegram.ext import Application
 
 from bot.i18n import plain
 from bot.settings import Settings
@@ -30,7 +29,7 @@ from bot.visits import known_language
 from bot.webapp.api import UnknownSession, WebAppApi, boot_strings
 from bot.webapp.auth import InitDataInvalid, WebAppUser
 from handlers.calendar_http import calendar_response
-from handlers.context import services_of
+from handlers.context import FocusApp, services_of
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +48,7 @@ SECURITY_HEADERS: Final = {
 AUTH_SCHEME: Final = "tma "
 API_KEY: Final = "webapp_api"  # bot_data: the WebAppApi, made once the services exist
 RUNNER_KEY: Final = "webapp_runner"
-APPLICATION_KEY: web.AppKey[Application] = web.AppKey("webapp_application")  # type: ignore[type-arg]
+APPLICATION_KEY: web.AppKey[FocusApp] = web.AppKey("webapp_application")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -176,7 +175,7 @@ async def calendar_file(request: web.Request) -> web.StreamResponse:
     return await calendar_response(application, [session], lang, headers)
 
 
-def add_web_app_routes(app: web.Application, application: Application) -> None:  # type: ignore[type-arg]
+def add_web_app_routes(app: web.Application, application: FocusApp) -> None:
     """The page and its API under /app/ on `app` (the webhook server, or polling's own)."""
     app[APPLICATION_KEY] = application
     router = app.router
@@ -190,17 +189,17 @@ def add_web_app_routes(app: web.Application, application: Application) -> None: 
     router.add_get(f"{PREFIX}/calendar/{{session}}.ics", calendar_file)
 
 
-def web_app_server(application: Application) -> web.AppRunner:  # type: ignore[type-arg]
+def web_app_server(application: FocusApp) -> web.AppRunner:
     app = web.Application()
     add_web_app_routes(app, application)
     return web.AppRunner(app, access_log=None)
 
 
-def serve_with_polling(application: Application, settings: Settings) -> None:  # type: ignore[type-arg]
+def serve_with_polling(application: FocusApp, settings: Settings) -> None:
     """Polling mode: serve /app/ on WEBHOOK_LISTEN:WEB_APP_PORT while the bot runs."""
     post_init, post_stop = application.post_init, application.post_stop
 
-    async def start_server(app: Application) -> None:  # type: ignore[type-arg]
+    async def start_server(app: FocusApp) -> None:
         if post_init:
             await post_init(app)
         runner = web_app_server(app)
@@ -209,7 +208,7 @@ def serve_with_polling(application: Application, settings: Settings) -> None:  #
         app.bot_data[RUNNER_KEY] = runner
         log.info("Mini App served on %s:%s", settings.webhook_listen, settings.web_app_port)
 
-    async def stop_server(app: Application) -> None:  # type: ignore[type-arg]
+    async def stop_server(app: FocusApp) -> None:
         runner = app.bot_data.pop(RUNNER_KEY, None)
         if runner is not None:
             await runner.cleanup()

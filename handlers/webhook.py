@@ -18,11 +18,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from aiohttp import web
-from telegram.ext import Application
 
 from bot.alerts import AlertThrottle
 from bot.settings import Settings
 from handlers.calendar_http import add_calendar_routes
+from handlers.context import FocusApp
 from handlers.updates import (
     ALLOWED_UPDATES,
     UpdateRunner,
@@ -41,7 +41,7 @@ HEALTH_PATH = "/healthz"
 SECRET_PATTERN = re.compile(r"[A-Za-z0-9_-]{16,256}")
 # Seconds an update in flight gets to finish once the server stops accepting new ones.
 SHUTDOWN_GRACE = 20.0
-APPLICATION_KEY: web.AppKey[Application] = web.AppKey("application")  # type: ignore[type-arg]
+APPLICATION_KEY: web.AppKey[FocusApp] = web.AppKey("application")
 SECRET_KEY: web.AppKey[str] = web.AppKey("secret", str)
 RUNNER_KEY: web.AppKey[UpdateRunner | None] = web.AppKey("runner")
 # Repeated refusals (a scanner, a wrong secret after a rotation) are logged at a bounded rate.
@@ -117,7 +117,7 @@ async def health(request: web.Request) -> web.Response:
 
 
 def webhook_app(
-    application: Application,  # type: ignore[type-arg]
+    application: FocusApp,
     secret: str,
     path: str,
     runner: UpdateRunner | None = None,
@@ -135,7 +135,7 @@ def webhook_app(
     return app
 
 
-async def serve_webhook(application: Application, settings: Settings) -> None:  # type: ignore[type-arg]
+async def serve_webhook(application: FocusApp, settings: Settings) -> None:
     """Run until SIGTERM/SIGINT: register the webhook, serve, then stop gracefully."""
     secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else ""
     stop = asyncio.Event()
