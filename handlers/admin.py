@@ -360,7 +360,7 @@ async def stats_command(update: Update, context: FocusContext) -> None:
         ),
         t("stats.languages", lang, languages=languages),
     ]
-    requests = await services.proposals.counts()
+    requests = await services.requests.counts()
     states = " · ".join(f"{state_label(state, lang)} {n}" for state, n in requests.items())
     lines.append(t("stats.requests", lang, total=sum(requests.values()), states=states))
     lines.append(t("stats.broadcasts", lang, count=count, delivered=delivered))

@@ -139,7 +139,7 @@ async def decide(update: Update, context: FocusContext) -> None:
         return
     action, number = Button.fields(context)
     proposal_id = int(number)
-    service = context.services.proposals
+    service = context.services.reviews
     try:
         if action in ("a", "d", "n"):
             if action == "n":
@@ -167,7 +167,7 @@ async def decide(update: Update, context: FocusContext) -> None:
         await _answer_error(update, context, error)
         if isinstance(error, (WrongState, TooLate)):
             # The card is out of date (decided by someone else, undo too late): refresh it.
-            proposal_now = await service.get(proposal_id)
+            proposal_now = await context.services.requests.get(proposal_id)
             if proposal_now is not None:
                 await _after_change(update, context, proposal_now)
                 await refresh_group_card(context, proposal_now)
@@ -190,7 +190,7 @@ async def _show_card_or_question(
     again ("Not now")."""
     query = update.callback_query
     assert query is not None
-    proposal = await context.services.proposals.get(proposal_id)
+    proposal = await context.services.requests.get(proposal_id)
     if proposal is None:
         raise ProposalNotFound()
     if action != "n" and proposal.state != ProposalState.SUBMITTED.value:
@@ -237,7 +237,7 @@ async def _ask_for_text(
     assert query is not None and user is not None
     if chat is None:
         return
-    proposal = await context.services.proposals.await_text(user.id, proposal_id, action, chat.id)
+    proposal = await context.services.reviews.await_text(user.id, proposal_id, action, chat.id)
     await query.answer()
     content = context.services.content.content
     lang = _card_language(update, context, proposal)
@@ -263,7 +263,7 @@ async def take_typed_note(update: Update, context: FocusContext) -> bool:
         return False
     if not context.services.settings.is_organizer(user.id):
         return False  # nobody else ever has a prompt: no database read for them
-    service = context.services.proposals
+    service = context.services.reviews
     prompt = await service.take_prompt(user.id, chat.id)
     if prompt is None:
         return False
@@ -286,7 +286,7 @@ async def take_typed_note(update: Update, context: FocusContext) -> bool:
                 content = context.services.content.content
                 await show(update, card_view(content, proposal, lang, back=True), edit=False)
         else:
-            found = await service.get(prompt.proposal_id)
+            found = await context.services.requests.get(prompt.proposal_id)
             if found is None:
                 raise ProposalNotFound()
             told = await _send_to_person(context, found, "proposals.notify.message", note=note)
@@ -302,7 +302,7 @@ async def drop_typed_note(update: Update, context: FocusContext) -> bool:
     user, message = update.effective_user, update.effective_message
     if user is None or message is None or not context.services.settings.is_organizer(user.id):
         return False
-    if not await context.services.proposals.drop_prompt(user.id):
+    if not await context.services.reviews.drop_prompt(user.id):
         return False
     await message.reply_text(t("proposals.prompt.dropped", context.lang))
     return True
@@ -341,7 +341,7 @@ async def proposals(update: Update, context: FocusContext) -> None:
     if update.callback_query:
         await update.callback_query.answer()
     lang = context.lang
-    counts = await context.services.proposals.counts()
+    counts = await context.services.requests.counts()
     text = t("proposals.list.title", lang, **{state.value: n for state, n in counts.items()})
     rows = [
         [
@@ -364,7 +364,7 @@ async def state_list(update: Update, context: FocusContext) -> None:
     lang = context.lang
     (state_value,) = Button.fields(context)
     state = ProposalState(state_value)
-    found = await context.services.proposals.with_state(state)
+    found = await context.services.requests.with_state(state)
     rows = [
         [views.button(f"{p.reference} · {p.title}", callbacks.PROPOSAL.data(p.id))] for p in found
     ]
@@ -379,7 +379,7 @@ async def open_card(update: Update, context: FocusContext) -> None:
     if await _refused(update, context):
         return
     (number,) = Button.fields(context)
-    proposal = await context.services.proposals.get(int(number))
+    proposal = await context.services.requests.get(int(number))
     if proposal is None:
         await _answer_error(update, context, ProposalNotFound())
         return
@@ -394,7 +394,7 @@ async def export(update: Update, context: FocusContext) -> None:
     chat = update.effective_chat
     if await _refused(update, context, valid=chat is not None) or chat is None:
         return
-    service = context.services.proposals
+    service = context.services.requests
     data = await service.export_csv()
     count = sum((await service.counts()).values())
     name = f"proposals-{dt.datetime.now(dt.UTC):%Y%m%d-%H%M}.csv"
@@ -419,7 +419,7 @@ async def my_proposals(update: Update, context: FocusContext) -> None:
     if update.callback_query:
         await update.callback_query.answer()
     lang = context.lang
-    mine = await context.services.proposals.of_person(user.id)
+    mine = await context.services.requests.of_person(user.id)
     if not mine:
         await show(update, views.View(t("proposals.mine.empty", lang), views.main_menu(lang)))
         return
@@ -446,7 +446,7 @@ async def withdraw_ask(update: Update, context: FocusContext) -> None:
     """Withdraw? Ask once, since it cannot be undone."""
     (number,) = Button.fields(context)
     user = update.effective_user
-    proposal = await context.services.proposals.get(int(number))
+    proposal = await context.services.requests.get(int(number))
     if proposal is None or user is None or proposal.user_id != user.id:
         await _answer_error(update, context, ProposalNotFound())
         return
@@ -482,7 +482,7 @@ async def withdraw(update: Update, context: FocusContext) -> None:
         await _answer_error(update, context, ProposalNotFound())
         return
     try:
-        proposal = await context.services.proposals.withdraw(int(number), user.id)
+        proposal = await context.services.reviews.withdraw(int(number), user.id)
     except ProposalError as error:
         await _answer_error(update, context, error)
         return

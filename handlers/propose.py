@@ -1,6 +1,6 @@
 """The floor is yours: the speaking-slot request conversation, one step at a time.
 
-No state is kept in memory: every answer goes to ProposalService, which saves it to the
+No state is kept in memory: every answer goes to DraftConversation, which saves it to the
 person's draft with the next step. Each handler reads the draft back, so a restarted bot picks
 up exactly where the person left off.
 """
@@ -21,13 +21,14 @@ from bot.models import ProposalDraft
 from bot.proposal_flow import KEEP, SKIP, SUMMARY_LENGTH, Flow
 from bot.proposals import (
     DormantDraft,
+    DraftConversation,
     InvalidAnswer,
     NoDraft,
     Outcome,
     ProposalError,
-    ProposalService,
     StaleButton,
     Step,
+    StepSource,
     TooManyOpen,
     has_answers,
     step_of,
@@ -84,12 +85,10 @@ def question_answer(context: FocusContext, text: str) -> str | None:
 # -- rendering: every step as its declaration in bot/proposal_flow.py says -------------------
 
 
-def _answer_rows(
-    service: ProposalService, draft: ProposalDraft, lang: str
-) -> list[tuple[str, str]]:
+def _answer_rows(source: StepSource, draft: ProposalDraft, lang: str) -> list[tuple[str, str]]:
     """(label, value) of the step's answer buttons, one per row."""
-    entry = service.flow[draft.step]
-    rows = entry.options(service, draft, lang)
+    entry = source.flow[draft.step]
+    rows = entry.options(source, draft, lang)
     if entry.typed and draft.held and entry.accepts(draft.held):
         # A text taken for a question (and answered): one tap makes it the answer after all.
         field = plain(f"proposals.field.{entry.name.value}", lang).lower()
@@ -130,19 +129,19 @@ def _progress(flow: Flow, draft: ProposalDraft, lang: str) -> Html:
 
 
 def question_view(
-    service: ProposalService, draft: ProposalDraft, lang: str, lead: str | None = None
+    source: StepSource, draft: ProposalDraft, lang: str, lead: str | None = None
 ) -> views.View:
     """The current step's question (or the summary), with its buttons."""
     step = step_of(draft)
     if step is Step.REVIEW:
-        return review_view(service, draft, lang, lead)
-    flow = service.flow
-    key, values = flow[step].question(service, draft, lang)
+        return review_view(source, draft, lang, lead)
+    flow = source.flow
+    key, values = flow[step].question(source, draft, lang)
     prompt = t(key, lang, **values)
     text = "\n\n".join(part for part in (lead, _progress(flow, draft, lang), prompt) if part)
     rows: list[Sequence[InlineKeyboardButton]] = [
         [views.button(label, callbacks.STEP_CHOICE.data(step, value))]
-        for label, value in _answer_rows(service, draft, lang)
+        for label, value in _answer_rows(source, draft, lang)
     ]
     rows.append(_nav_row(step, lang, bool(draft.editing), step is flow.first))
     return views.View(views.fit(text), InlineKeyboardMarkup(rows))
@@ -180,15 +179,15 @@ _CHOSEN: Final[dict[Step, Callable[[Content, str | None, str], str]]] = {
 }
 
 
-def _summary_values(service: ProposalService, draft: ProposalDraft, lang: str) -> dict[str, str]:
+def _summary_values(source: StepSource, draft: ProposalDraft, lang: str) -> dict[str, str]:
     """Each answer for the summary, by the name of its step (the summary's placeholders)."""
     none = plain("proposals.none", lang)
     values: dict[str, str] = {}
-    for entry in service.flow.editable:
+    for entry in source.flow.editable:
         answer = entry.answer(draft)
         text = answer if isinstance(answer, str) else None
         label = _CHOSEN.get(entry.name)
-        values[entry.name.value] = label(service.content, text, lang) if label else text or none
+        values[entry.name.value] = label(source.content, text, lang) if label else text or none
     return values
 
 
@@ -200,11 +199,11 @@ def _edit_button(step: Step, lang: str) -> InlineKeyboardButton:
 
 
 def review_view(
-    service: ProposalService, draft: ProposalDraft, lang: str, lead: str | None = None
+    source: StepSource, draft: ProposalDraft, lang: str, lead: str | None = None
 ) -> views.View:
     """Everything entered, with submit, one change button per field, back and cancel."""
-    text = t("proposals.review", lang, **_summary_values(service, draft, lang))
-    edits = [_edit_button(entry.name, lang) for entry in service.flow.editable]
+    text = t("proposals.review", lang, **_summary_values(source, draft, lang))
+    edits = [_edit_button(entry.name, lang) for entry in source.flow.editable]
     rows: list[Sequence[InlineKeyboardButton]] = [
         [
             views.button(
@@ -238,10 +237,9 @@ async def propose(update: Update, context: FocusContext) -> None:
             await query.answer()
         await _invite_to_private(update, context)
         return
-    service = context.services.proposals
-    existing = await service.draft_of(user.id)
+    service = context.services.drafts
     try:
-        draft = await service.open_draft(user.id, update.update_id)
+        draft, existing = await service.start_or_resume(user.id, update.update_id)
     except TooManyOpen as error:
         if query:
             await query.answer()
@@ -253,7 +251,7 @@ async def propose(update: Update, context: FocusContext) -> None:
         lead = t("proposals.resume", lang)
     else:
         lead = t("proposals.intro", lang, questions=len(service.flow.questions))
-    await show(update, question_view(service, draft, lang, lead), edit=False)
+    await show(update, question_view(service.source(draft), draft, lang, lead), edit=False)
 
 
 async def _invite_to_private(update: Update, context: FocusContext) -> None:
@@ -300,7 +298,7 @@ async def _answer_step(update: Update, context: FocusContext) -> bool:
         return False
     if context.has_draft is False:  # read with the person, in this update's first step
         return False
-    service, lang, text = context.services.proposals, context.lang, message.text
+    service, lang, text = context.services.drafts, context.lang, message.text
     answer_key: list[str] = []
 
     def is_question(step: Step) -> bool:
@@ -329,7 +327,7 @@ async def _answer_step(update: Update, context: FocusContext) -> bool:
             lead = t("proposals.first_step", lang)
     if draft is None:
         return False
-    await show(update, question_view(service, draft, lang, lead), edit=False)
+    await show(update, question_view(service.source(draft), draft, lang, lead), edit=False)
     return True
 
 
@@ -348,7 +346,7 @@ async def back_command(update: Update, context: FocusContext) -> None:
     user = update.effective_user
     if user is None:
         return
-    service, lang = context.services.proposals, context.lang
+    service, lang = context.services.drafts, context.lang
     # An explicit command: it also goes back in a draft left a while ago.
     went_back = (
         await service.back_if_active(user.id, only_active=False, update_id=update.update_id)
@@ -360,14 +358,14 @@ async def back_command(update: Update, context: FocusContext) -> None:
         return
     draft, moved = went_back
     lead = None if moved else t("proposals.first_step", lang)
-    await show(update, question_view(service, draft, lang, lead), edit=False)
+    await show(update, question_view(service.source(draft), draft, lang, lead), edit=False)
 
 
 async def private_media(update: Update, context: FocusContext) -> None:
     """A photo or sticker in private: during the flow, say a typed answer is needed and ask
     the same question again; otherwise that only text is read (handlers/ask.py)."""
     user = update.effective_user
-    service = context.services.proposals
+    service = context.services.drafts
     # No draft, as read with the person in this update's first step: no second read.
     may_have_draft = user is not None and _private(update) and context.has_draft is not False
     draft = await service.active_draft(user.id) if user and may_have_draft else None
@@ -375,7 +373,7 @@ async def private_media(update: Update, context: FocusContext) -> None:
         await ask.not_text(update, context)
         return
     lead = t("proposals.not_text", context.lang)
-    await show(update, question_view(service, draft, context.lang, lead), edit=False)
+    await show(update, question_view(service.source(draft), draft, context.lang, lead), edit=False)
 
 
 # -- buttons ------------------------------------------------------------------------------------
@@ -384,7 +382,7 @@ async def private_media(update: Update, context: FocusContext) -> None:
 async def _after_button(
     update: Update,
     context: FocusContext,
-    action: Callable[[ProposalService, int, int], Awaitable[ProposalDraft]],
+    action: Callable[[DraftConversation, int, int], Awaitable[ProposalDraft]],
 ) -> None:
     """Run one draft change for a button; stale or forged buttons show the current step."""
     query = update.callback_query
@@ -393,7 +391,7 @@ async def _after_button(
     if user is None:
         await query.answer()
         return
-    service, lang = context.services.proposals, context.lang
+    service, lang = context.services.drafts, context.lang
     try:
         draft = await action(service, user.id, update.update_id)
     except NoDraft as error:
@@ -404,15 +402,17 @@ async def _after_button(
         await _ask_again(update, context, user.id, error_text(error, lang))
         return
     await query.answer()
-    await show(update, question_view(service, draft, lang))
+    await show(update, question_view(service.source(draft), draft, lang))
 
 
 async def _ask_again(update: Update, context: FocusContext, user_id: int, lead: str) -> None:
     """The person's current step again, under why their press did not count."""
-    service = context.services.proposals
+    service = context.services.drafts
     draft = await service.draft_of(user_id)
     if draft is not None:
-        await show(update, question_view(service, draft, context.lang, lead), edit=False)
+        await show(
+            update, question_view(service.source(draft), draft, context.lang, lead), edit=False
+        )
 
 
 async def choose(update: Update, context: FocusContext) -> None:
@@ -441,7 +441,7 @@ async def submit(update: Update, context: FocusContext) -> None:
     if user is None:
         await query.answer()
         return
-    service, lang = context.services.proposals, context.lang
+    service, lang = context.services.drafts, context.lang
     try:
         proposal = await service.submit(user.id, int(draft_id), lang)
     except NoDraft as error:
@@ -476,7 +476,7 @@ async def cancel(update: Update, context: FocusContext) -> None:
         return
     if query is None and await organize.drop_typed_note(update, context):
         return
-    service, lang = context.services.proposals, context.lang
+    service, lang = context.services.drafts, context.lang
     draft = await service.draft_of(user.id)
     if query:
         await query.answer()
@@ -497,7 +497,7 @@ async def cancel_answer(update: Update, context: FocusContext) -> None:
     await query.answer()
     if user is None:
         return
-    service, lang, draft_id = context.services.proposals, context.lang, int(number)
+    service, lang, draft_id = context.services.drafts, context.lang, int(number)
     if answer == "y" and await service.cancel(user.id, draft_id):
         await show(update, views.View(t("proposals.cancelled", lang), views.main_menu(lang)))
         return
@@ -509,4 +509,4 @@ async def cancel_answer(update: Update, context: FocusContext) -> None:
         return
     # "No, keep it" (or a confirmation left from an earlier draft): where the person is now.
     lead = t("proposals.kept", lang) if draft.id == draft_id else error_text(StaleButton(), lang)
-    await show(update, question_view(service, draft, lang, lead))
+    await show(update, question_view(service.source(draft), draft, lang, lead))

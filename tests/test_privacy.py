@@ -190,8 +190,8 @@ async def test_forget_drops_what_was_not_sent_yet_and_resends_nothing_to_nobody(
         await session.execute(
             update(Delivery).where(Delivery.user_id == other).values(status=DeliveryStatus.FAILED)
         )
-    await services.privacy.forget(other)
-    await services.privacy.forget(PERSON)
+    await services.privacy.forget_everything(other)
+    await services.privacy.forget_everything(PERSON)
 
     report = await services.broadcasts.report(queued.broadcast_id)
     assert report is not None and report.total == 1 and report.failed == 1
