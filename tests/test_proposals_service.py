@@ -7,12 +7,15 @@ import csv
 import datetime as dt
 import io
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot import proposal_flow
 from bot.best_spot import rank_sessions
 from bot.content.store import ContentStore
 from bot.db import create_engine, session_factory
@@ -411,3 +414,75 @@ async def test_forgetting_an_organizer_erases_their_name_from_decisions(
     assert all(e.actor_id != organizer and e.actor_name != "Olga Organizer" for e in events)
     stored = await service.requests.get(proposal.id)
     assert stored is not None and stored.state == "accepted"  # the decision itself stays
+
+
+async def test_a_typed_text_is_read_before_the_draft_is_locked(
+    service: Requests, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The answer engine (`is_question`) and the fuzzy match of a typed button label run
+    while no transaction holds the draft's row; the answer is then saved under the lock."""
+    locked = False
+    draft_session = DraftConversation._draft_session
+
+    @asynccontextmanager
+    async def watched(
+        self: DraftConversation, user_id: int
+    ) -> AsyncIterator[tuple[AsyncSession, ProposalDraft | None]]:
+        nonlocal locked
+        async with draft_session(self, user_id) as opened:
+            locked = True
+            try:
+                yield opened
+            finally:
+                locked = False
+
+    monkeypatch.setattr(DraftConversation, "_draft_session", watched)
+    reads: list[tuple[str, bool]] = []
+    choice = proposal_flow.typed_choice
+
+    def typed_choice(*args: Any, **kwargs: Any) -> str | None:
+        reads.append(("button", locked))
+        return choice(*args, **kwargs)
+
+    def is_question(step: Step) -> bool:
+        reads.append(("question", locked))
+        return False
+
+    monkeypatch.setattr(proposal_flow, "typed_choice", typed_choice)
+    await service.drafts.open_draft(PERSON)
+    await answer(service, PERSON, "Ana")
+    await answer(service, PERSON, "Org")
+    replied = await service.drafts.reply_if_active(PERSON, "Compnay", is_question)
+    assert replied is not None and replied[0].sector == "company"
+    assert replied[0].step == "email"
+    assert reads == [("question", False), ("button", False)]
+
+
+async def test_a_text_read_against_a_step_left_meanwhile_is_read_again(
+    service: Requests, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Between the unlocked read and the lock another update moved the draft back a step:
+    the text is read again against the step it now answers, never saved by a stale reading."""
+    draft_session = DraftConversation._draft_session
+    moved = False
+
+    @asynccontextmanager
+    async def another_update_first(
+        self: DraftConversation, user_id: int
+    ) -> AsyncIterator[tuple[AsyncSession, ProposalDraft | None]]:
+        nonlocal moved
+        if not moved:
+            moved = True
+            await service.drafts.back(user_id, "sector")  # committed by "another worker"
+        async with draft_session(self, user_id) as opened:
+            yield opened
+
+    await service.drafts.open_draft(PERSON)
+    await answer(service, PERSON, "Ana")
+    await answer(service, PERSON, "Org")
+    monkeypatch.setattr(DraftConversation, "_draft_session", another_update_first)
+    replied = await service.drafts.reply_if_active(PERSON, "Company")
+    assert replied is not None
+    draft, _ = replied
+    # Read at the sector step, "Company" named a button; saved at the organization step.
+    assert (draft.step, draft.organization, draft.sector) == ("sector", "Company", None)
