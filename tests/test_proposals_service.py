@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import InvalidRequestError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import proposal_flow
@@ -486,3 +487,16 @@ async def test_a_text_read_against_a_step_left_meanwhile_is_read_again(
     draft, _ = replied
     # Read at the sector step, "Company" named a button; saved at the organization step.
     assert (draft.step, draft.organization, draft.sector) == ("sector", "Company", None)
+
+
+async def test_a_request_read_without_its_history_never_loads_it_behind_the_back(
+    service: Requests,
+) -> None:
+    """Proposal.events is lazy="raise": a list that does not load the history cannot show it
+    by accident (an async session cannot load it on access), the card's read does load it."""
+    await submit(service)
+    (listed,) = await service.requests.of_person(PERSON)
+    with pytest.raises(InvalidRequestError, match="lazy='raise'"):
+        _ = listed.events
+    shown = await service.requests.get(listed.id)
+    assert shown is not None and [e.state for e in shown.events] == ["submitted"]
