@@ -38,6 +38,7 @@ from bot.proposals import (
     TooManyOpen,
     WrongState,
     erase_requests,
+    is_active,
 )
 from tests.conftest import CONTENT_DIR
 
@@ -107,7 +108,7 @@ async def fill(service: Requests, user_id: int = PERSON, **answers: str) -> Prop
         "spot": "panel-connectivity",
         **answers,
     }
-    draft = await service.drafts.open_draft(user_id)
+    draft, _ = await service.drafts.start_or_resume(user_id)
     for step in Step:
         if step is Step.REVIEW:
             break
@@ -141,7 +142,7 @@ async def count(service: Requests, model: type[Base]) -> int:
 async def test_text_answers_are_validated(
     service: Requests, step_answers: list[str], bad: str, code: str
 ) -> None:
-    await service.drafts.open_draft(PERSON)
+    await service.drafts.start_or_resume(PERSON)
     for earlier in step_answers:
         await answer(service, PERSON, earlier)
     before = await service.drafts.draft_of(PERSON)
@@ -157,7 +158,7 @@ async def test_text_answers_are_validated(
     ["ana", "ana@", "ana@example", "ana example@x.org", "ana@@x.org", ".ana@x.org", "a..b@x.org"],
 )
 async def test_bad_email_is_refused(service: Requests, address: str) -> None:
-    await service.drafts.open_draft(PERSON)
+    await service.drafts.start_or_resume(PERSON)
     await answer(service, PERSON, "Ana")
     await answer(service, PERSON, "Org")
     await service.drafts.choose(PERSON, "sector", "company")
@@ -193,7 +194,7 @@ async def test_length_and_link_rules(service: Requests, field: str, bad: str, co
 
 
 async def test_back_and_edit_return_where_expected(service: Requests) -> None:
-    draft = await service.drafts.open_draft(PERSON)
+    draft, _ = await service.drafts.start_or_resume(PERSON)
     await answer(service, PERSON, "Ana")
     draft = await service.drafts.back(PERSON, "organization")
     assert draft.step == "name" and draft.name == "Ana"  # nothing typed is lost
@@ -210,7 +211,7 @@ async def test_back_and_edit_return_where_expected(service: Requests) -> None:
 
 
 async def test_forged_choices_change_nothing(service: Requests) -> None:
-    await service.drafts.open_draft(PERSON)
+    await service.drafts.start_or_resume(PERSON)
     await answer(service, PERSON, "Ana")
     await answer(service, PERSON, "Org")
     for step, value in [
@@ -262,10 +263,10 @@ async def test_stale_summary_of_an_older_draft_is_refused(service: Requests) -> 
 async def test_at_most_five_open_requests(service: Requests) -> None:
     proposals = [await submit(service) for _ in range(MAX_OPEN_PER_PERSON)]
     with pytest.raises(TooManyOpen):
-        await service.drafts.open_draft(PERSON)
+        await service.drafts.start_or_resume(PERSON)
     await service.reviews.decide(proposals[0].id, ORGANIZER, "Org", accept=True)
     with pytest.raises(TooManyOpen):
-        await service.drafts.open_draft(PERSON)  # accepted still counts as open
+        await service.drafts.start_or_resume(PERSON)  # accepted still counts as open
     await service.reviews.decide(proposals[1].id, ORGANIZER, "Org", accept=False)
     assert (await submit(service)).state == "submitted"
 
@@ -277,8 +278,8 @@ async def test_the_open_request_limit_holds_on_another_worker(
         await submit(service)
     other_worker = requests_on(service.sessions, store).drafts
     with pytest.raises(TooManyOpen):
-        await other_worker.open_draft(PERSON)
-    await other_worker.open_draft(PERSON + 1)  # someone else is not concerned
+        await other_worker.start_or_resume(PERSON)
+    await other_worker.start_or_resume(PERSON + 1)  # someone else is not concerned
 
 
 async def test_decide_once_and_withdraw_rules(service: Requests) -> None:
@@ -316,7 +317,7 @@ async def test_forget_person_withdraws_and_erases(service: Requests) -> None:
     await service.reviews.decide(accepted.id, ORGANIZER, "Olga", accept=True)
     await service.reviews.decide(declined.id, ORGANIZER, "Olga", accept=False)
     other = await submit(service, user_id=PERSON + 1)
-    await service.drafts.open_draft(PERSON)
+    await service.drafts.start_or_resume(PERSON)
     await answer(service, PERSON, "Ana")
 
     refs = await service.privacy.forget_everything(PERSON)
@@ -363,8 +364,8 @@ async def test_export_csv_has_every_request_and_defuses_formulas(service: Reques
 
 
 async def test_dormant_draft_is_not_active(service: Requests) -> None:
-    draft = await service.drafts.open_draft(PERSON)
-    assert service.drafts.is_active(draft)
+    draft, _ = await service.drafts.start_or_resume(PERSON)
+    assert is_active(draft)
     later = draft.updated_at + dt.timedelta(hours=13)
     assert await service.drafts.active_draft(PERSON, now=later) is None
 
@@ -450,7 +451,7 @@ async def test_a_typed_text_is_read_before_the_draft_is_locked(
         return False
 
     monkeypatch.setattr(proposal_flow, "typed_choice", typed_choice)
-    await service.drafts.open_draft(PERSON)
+    await service.drafts.start_or_resume(PERSON)
     await answer(service, PERSON, "Ana")
     await answer(service, PERSON, "Org")
     replied = await service.drafts.reply_if_active(PERSON, "Compnay", is_question)
@@ -478,7 +479,7 @@ async def test_a_text_read_against_a_step_left_meanwhile_is_read_again(
         async with draft_session(self, user_id) as opened:
             yield opened
 
-    await service.drafts.open_draft(PERSON)
+    await service.drafts.start_or_resume(PERSON)
     await answer(service, PERSON, "Ana")
     await answer(service, PERSON, "Org")
     monkeypatch.setattr(DraftConversation, "_draft_session", another_update_first)

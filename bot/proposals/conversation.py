@@ -157,8 +157,6 @@ class DraftConversation:
     def content(self) -> Content:
         return self._source.content
 
-    is_active = staticmethod(is_active)
-
     # The draft row is read and written in each step's own transaction: any worker can take
     # any step, and nothing about a person is kept in this process between two updates.
 
@@ -190,17 +188,6 @@ class DraftConversation:
             draft.updated_at, draft.paused = utcnow(), False
             await session.flush()
         return draft, resumed
-
-    async def open_draft(self, user_id: int, update_id: int | None = None) -> ProposalDraft:
-        """Start a draft, or resume the person's open one (refused at the open-request limit)."""
-        draft, _ = await self.start_or_resume(user_id, update_id)
-        return draft
-
-    async def pause(self, user_id: int) -> bool:
-        """The person went elsewhere (/start, the menu): their text is a question again until
-        /propose or one of the draft's buttons. False if they had no draft being filled in."""
-        async with self._sessions.begin() as session:
-            return await pause_draft(session, user_id)
 
     async def draft_of(self, user_id: int) -> ProposalDraft | None:
         async with self._sessions() as session:
