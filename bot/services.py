@@ -13,8 +13,9 @@ from bot.content.store import ContentStore
 from bot.content.versions import SharedContent
 from bot.db import create_engine, session_factory
 from bot.leases import worker_name
+from bot.models import Proposal
 from bot.privacy import PrivacyService
-from bot.proposals import ProposalService
+from bot.proposals import DraftConversation, ProposalQueries, ProposalReview, erase_requests
 from bot.schema import ensure_schema
 from bot.settings import Settings
 from bot.users import UserService
@@ -30,10 +31,36 @@ class Services:
     users: UserService
     broadcasts: BroadcastService
     privacy: PrivacyService
-    proposals: ProposalService
+    drafts: DraftConversation  # a speaking-slot request being filled in, and its submission
+    reviews: ProposalReview  # decisions, undo, organizers' prompts, withdrawal
+    requests: ProposalQueries  # requests read, listed, counted and exported
     agenda: AgendaService
     # This process among the workers (host:pid:random): what it claims carries this name.
     worker: str = field(default_factory=worker_name)
+
+    @property
+    def proposals(self) -> OutboxRecords:
+        """What handlers/outbox_sender.py (moved into bot/ by the queue work, on another
+        branch) still calls `services.proposals`: remove once it calls `requests.get` and
+        `reviews.set_organizer_message` / `reviews.mark_told`."""
+        return OutboxRecords(self.requests, self.reviews)
+
+
+@dataclass(frozen=True)
+class OutboxRecords:
+    """The request the outbox sender renders, and what it records back."""
+
+    requests: ProposalQueries
+    reviews: ProposalReview
+
+    async def get(self, proposal_id: int) -> Proposal | None:
+        return await self.requests.get(proposal_id)
+
+    async def set_organizer_message(self, proposal_id: int, chat_id: int, message_id: int) -> None:
+        await self.reviews.set_organizer_message(proposal_id, chat_id, message_id)
+
+    async def mark_told(self, event_id: int) -> None:
+        await self.reviews.mark_told(event_id)
 
 
 async def create_services(settings: Settings) -> Services:
@@ -60,7 +87,9 @@ async def create_services(settings: Settings) -> Services:
         content_version=content_version,
         users=UserService(sessions),
         broadcasts=BroadcastService(sessions),
-        privacy=PrivacyService(sessions, engine),
-        proposals=ProposalService(sessions, content),
+        privacy=PrivacyService(sessions, erase_requests, engine),
+        drafts=DraftConversation(sessions, content),
+        reviews=ProposalReview(sessions),
+        requests=ProposalQueries(sessions, content),
         agenda=AgendaService(sessions, rate=settings.broadcast_rate),
     )

@@ -268,7 +268,7 @@ async def stats_command(update: Update, context: FocusContext) -> None:
     services = context.services
     people = await services.users.subscriber_stats()
     totals = await services.broadcasts.totals()
-    requests = await services.proposals.counts()
+    requests = await services.requests.counts()
     await show(update, stats_view(people, requests, totals, context.lang), edit=False)
 
 

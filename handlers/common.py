@@ -22,7 +22,6 @@ from telegram.ext import filters
 from bot.broadcasts import BroadcastReport
 from bot.content import Session
 from bot.i18n import plain
-from bot.visits import visit
 from handlers import callbacks, views
 from handlers.context import FocusContext
 from handlers.views import View
@@ -50,15 +49,14 @@ async def track_user(update: Update, context: FocusContext) -> None:
         return
     chat = update.effective_chat
     private = chat is not None and chat.type == ChatType.PRIVATE
-    async with services.engine.begin() as connection:
-        seen = await visit(connection, user.id, user.language_code, private=private)
+    # /start, /menu, a menu button: the request waits for /propose or its own buttons.
+    leaving = private and leaves_flow(update)
+    seen = await services.users.visit(
+        user.id, user.language_code, private=private, leaving=leaving
+    )
     services.content_version.follow_version(seen.content_version)
     context.person_language = seen.language
     context.has_draft = seen.has_draft
-    if seen.has_draft and private and leaves_flow(update):
-        # /start, /menu, a menu button: the request waits for /propose or its own buttons.
-        await services.proposals.pause(user.id)
-        context.has_draft = False
 
 
 def leaves_flow(update: Update) -> bool:

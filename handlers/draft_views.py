@@ -14,7 +14,7 @@ from bot.content import Content
 from bot.i18n import Html, plain, t
 from bot.models import ProposalDraft
 from bot.proposal_flow import KEEP, SKIP, Flow
-from bot.proposals import ProposalService, Step, step_of
+from bot.proposals import Step, StepSource, step_of
 from handlers import callbacks, views
 from handlers.proposal_views import format_label, spot_label
 
@@ -22,12 +22,10 @@ from handlers.proposal_views import format_label, spot_label
 DEEP_LINK: Final = "floor"
 
 
-def _answer_rows(
-    service: ProposalService, draft: ProposalDraft, lang: str
-) -> list[tuple[str, str]]:
+def _answer_rows(source: StepSource, draft: ProposalDraft, lang: str) -> list[tuple[str, str]]:
     """(label, value) of the step's answer buttons, one per row."""
-    entry = service.flow[draft.step]
-    rows = entry.options(service, draft, lang)
+    entry = source.flow[draft.step]
+    rows = entry.options(source, draft, lang)
     if entry.typed and draft.held and entry.accepts(draft.held):
         # A text taken for a question (and answered): one tap makes it the answer after all.
         field = plain(f"proposals.field.{entry.name.value}", lang).lower()
@@ -68,19 +66,19 @@ def _progress(flow: Flow, draft: ProposalDraft, lang: str) -> Html:
 
 
 def question_view(
-    service: ProposalService, draft: ProposalDraft, lang: str, lead: str | None = None
+    source: StepSource, draft: ProposalDraft, lang: str, lead: str | None = None
 ) -> views.View:
     """The current step's question (or the summary), with its buttons."""
     step = step_of(draft)
     if step is Step.REVIEW:
-        return review_view(service, draft, lang, lead)
-    flow = service.flow
-    key, values = flow[step].question(service, draft, lang)
+        return review_view(source, draft, lang, lead)
+    flow = source.flow
+    key, values = flow[step].question(source, draft, lang)
     prompt = t(key, lang, **values)
     text = "\n\n".join(part for part in (lead, _progress(flow, draft, lang), prompt) if part)
     rows: list[Sequence[InlineKeyboardButton]] = [
         [views.button(label, callbacks.STEP_CHOICE.data(step, value))]
-        for label, value in _answer_rows(service, draft, lang)
+        for label, value in _answer_rows(source, draft, lang)
     ]
     rows.append(_nav_row(step, lang, bool(draft.editing), step is flow.first))
     return views.View(views.fit(text), InlineKeyboardMarkup(rows))
@@ -118,15 +116,15 @@ _CHOSEN: Final[dict[Step, Callable[[Content, str | None, str], str]]] = {
 }
 
 
-def _summary_values(service: ProposalService, draft: ProposalDraft, lang: str) -> dict[str, str]:
+def _summary_values(source: StepSource, draft: ProposalDraft, lang: str) -> dict[str, str]:
     """Each answer for the summary, by the name of its step (the summary's placeholders)."""
     none = plain("proposals.none", lang)
     values: dict[str, str] = {}
-    for entry in service.flow.editable:
+    for entry in source.flow.editable:
         answer = entry.answer(draft)
         text = answer if isinstance(answer, str) else None
         label = _CHOSEN.get(entry.name)
-        values[entry.name.value] = label(service.content, text, lang) if label else text or none
+        values[entry.name.value] = label(source.content, text, lang) if label else text or none
     return values
 
 
@@ -138,11 +136,11 @@ def _edit_button(step: Step, lang: str) -> InlineKeyboardButton:
 
 
 def review_view(
-    service: ProposalService, draft: ProposalDraft, lang: str, lead: str | None = None
+    source: StepSource, draft: ProposalDraft, lang: str, lead: str | None = None
 ) -> views.View:
     """Everything entered, with submit, one change button per field, back and cancel."""
-    text = t("proposals.review", lang, **_summary_values(service, draft, lang))
-    edits = [_edit_button(entry.name, lang) for entry in service.flow.editable]
+    text = t("proposals.review", lang, **_summary_values(source, draft, lang))
+    edits = [_edit_button(entry.name, lang) for entry in source.flow.editable]
     rows: list[Sequence[InlineKeyboardButton]] = [
         [
             views.button(

@@ -143,7 +143,7 @@ async def decide(update: Update, context: FocusContext) -> None:
         return
     action, number = Button.fields(context)
     proposal_id = int(number)
-    service = context.services.proposals
+    service = context.services.reviews
     try:
         if action in ("a", "d", "n"):
             if action == "n":
@@ -171,7 +171,7 @@ async def decide(update: Update, context: FocusContext) -> None:
         await _answer_error(update, context, error)
         if isinstance(error, (WrongState, TooLate)):
             # The card is out of date (decided by someone else, undo too late): refresh it.
-            proposal_now = await service.get(proposal_id)
+            proposal_now = await context.services.requests.get(proposal_id)
             if proposal_now is not None:
                 await _after_change(update, context, proposal_now)
                 await refresh_group_card(context, proposal_now)
@@ -184,7 +184,7 @@ async def _show_card_or_question(
     again ("Not now")."""
     query = update.callback_query
     assert query is not None
-    proposal = await context.services.proposals.get(proposal_id)
+    proposal = await context.services.requests.get(proposal_id)
     if proposal is None:
         raise ProposalNotFound()
     if action != "n" and proposal.state != ProposalState.SUBMITTED.value:
@@ -231,7 +231,7 @@ async def _ask_for_text(
     assert query is not None and user is not None
     if chat is None:
         return
-    proposal = await context.services.proposals.await_text(user.id, proposal_id, action, chat.id)
+    proposal = await context.services.reviews.await_text(user.id, proposal_id, action, chat.id)
     await query.answer()
     content = context.services.content.content
     lang = _card_language(update, context, proposal)
@@ -251,7 +251,7 @@ async def take_typed_note(update: Update, context: FocusContext) -> bool:
         return False
     if not context.services.settings.is_organizer(user.id):
         return False  # nobody else ever has a prompt: no database read for them
-    service = context.services.proposals
+    service = context.services.reviews
     prompt = await service.take_prompt(user.id, chat.id)
     if prompt is None:
         return False
@@ -274,7 +274,7 @@ async def take_typed_note(update: Update, context: FocusContext) -> bool:
                 content = context.services.content.content
                 await show(update, card_view(content, proposal, lang, back=True), edit=False)
         else:
-            found = await service.get(prompt.proposal_id)
+            found = await context.services.requests.get(prompt.proposal_id)
             if found is None:
                 raise ProposalNotFound()
             told = await _send_to_person(context, found, "proposals.notify.message", note=note)
@@ -290,7 +290,7 @@ async def drop_typed_note(update: Update, context: FocusContext) -> bool:
     user, message = update.effective_user, update.effective_message
     if user is None or message is None or not context.services.settings.is_organizer(user.id):
         return False
-    if not await context.services.proposals.drop_prompt(user.id):
+    if not await context.services.reviews.drop_prompt(user.id):
         return False
     await message.reply_text(t("proposals.prompt.dropped", context.lang))
     return True
@@ -321,7 +321,7 @@ async def proposals(update: Update, context: FocusContext) -> None:
         return
     if update.callback_query:
         await update.callback_query.answer()
-    counts = await context.services.proposals.counts()
+    counts = await context.services.requests.counts()
     await show(update, overview_view(counts, context.lang))
 
 
@@ -333,7 +333,7 @@ async def state_list(update: Update, context: FocusContext) -> None:
     await update.callback_query.answer()
     (state_value,) = Button.fields(context)
     state = ProposalState(state_value)
-    found = await context.services.proposals.with_state(state)
+    found = await context.services.requests.with_state(state)
     await show(update, state_list_view(state, found, context.lang))
 
 
@@ -342,7 +342,7 @@ async def open_card(update: Update, context: FocusContext) -> None:
     if await _refused(update, context):
         return
     (number,) = Button.fields(context)
-    proposal = await context.services.proposals.get(int(number))
+    proposal = await context.services.requests.get(int(number))
     if proposal is None:
         await _answer_error(update, context, ProposalNotFound())
         return
@@ -357,7 +357,7 @@ async def export(update: Update, context: FocusContext) -> None:
     chat = update.effective_chat
     if await _refused(update, context, valid=chat is not None) or chat is None:
         return
-    service = context.services.proposals
+    service = context.services.requests
     data = await service.export_csv()
     count = sum((await service.counts()).values())
     name = f"proposals-{dt.datetime.now(dt.UTC):%Y%m%d-%H%M}.csv"
@@ -381,7 +381,7 @@ async def my_proposals(update: Update, context: FocusContext) -> None:
         return
     if update.callback_query:
         await update.callback_query.answer()
-    mine = await context.services.proposals.of_person(user.id)
+    mine = await context.services.requests.of_person(user.id)
     await show(update, mine_view(mine, context.lang))
 
 
@@ -389,7 +389,7 @@ async def withdraw_ask(update: Update, context: FocusContext) -> None:
     """Withdraw? Ask once, since it cannot be undone."""
     (number,) = Button.fields(context)
     user = update.effective_user
-    proposal = await context.services.proposals.get(int(number))
+    proposal = await context.services.requests.get(int(number))
     if proposal is None or user is None or proposal.user_id != user.id:
         await _answer_error(update, context, ProposalNotFound())
         return
@@ -411,7 +411,7 @@ async def withdraw(update: Update, context: FocusContext) -> None:
         await _answer_error(update, context, ProposalNotFound())
         return
     try:
-        proposal = await context.services.proposals.withdraw(int(number), user.id)
+        proposal = await context.services.reviews.withdraw(int(number), user.id)
     except ProposalError as error:
         await _answer_error(update, context, error)
         return

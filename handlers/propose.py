@@ -1,6 +1,6 @@
 """The floor is yours: the speaking-slot request conversation, one step at a time.
 
-No state is kept in memory: every answer goes to ProposalService, which saves it to the
+No state is kept in memory: every answer goes to DraftConversation, which saves it to the
 person's draft with the next step. Each handler reads the draft back, so a restarted bot picks
 up exactly where the person left off.
 """
@@ -18,11 +18,11 @@ from bot.i18n import Html, plain, t
 from bot.models import ProposalDraft
 from bot.proposal_flow import SUMMARY_LENGTH
 from bot.proposals import (
+    DraftConversation,
     InvalidAnswer,
     NoDraft,
     Outcome,
     ProposalError,
-    ProposalService,
     StaleButton,
     Step,
     TooManyOpen,
@@ -97,10 +97,9 @@ async def propose(update: Update, context: FocusContext) -> None:
             await query.answer()
         await _invite_to_private(update, context)
         return
-    service = context.services.proposals
-    existing = await service.draft_of(user.id)
+    service = context.services.drafts
     try:
-        draft = await service.open_draft(user.id, update.update_id)
+        draft, existing = await service.start_or_resume(user.id, update.update_id)
     except TooManyOpen as error:
         if query:
             await query.answer()
@@ -112,7 +111,7 @@ async def propose(update: Update, context: FocusContext) -> None:
         lead = t("proposals.resume", lang)
     else:
         lead = t("proposals.intro", lang, questions=len(service.flow.questions))
-    await show(update, question_view(service, draft, lang, lead), edit=False)
+    await show(update, question_view(service.source(draft), draft, lang, lead), edit=False)
 
 
 async def _invite_to_private(update: Update, context: FocusContext) -> None:
@@ -138,7 +137,7 @@ async def answer_step(update: Update, context: FocusContext) -> bool:
         return False
     if context.has_draft is False:  # read with the person, in this update's first step
         return False
-    service, lang, text = context.services.proposals, context.lang, message.text
+    service, lang, text = context.services.drafts, context.lang, message.text
     answer_key: list[str] = []
 
     def is_question(step: Step) -> bool:
@@ -167,7 +166,7 @@ async def answer_step(update: Update, context: FocusContext) -> bool:
             lead = t("proposals.first_step", lang)
     if draft is None:
         return False
-    await show(update, question_view(service, draft, lang, lead), edit=False)
+    await show(update, question_view(service.source(draft), draft, lang, lead), edit=False)
     return True
 
 
@@ -186,7 +185,7 @@ async def back_command(update: Update, context: FocusContext) -> None:
     user = update.effective_user
     if user is None:
         return
-    service, lang = context.services.proposals, context.lang
+    service, lang = context.services.drafts, context.lang
     # An explicit command: it also goes back in a draft left a while ago.
     went_back = (
         await service.back_if_active(user.id, only_active=False, update_id=update.update_id)
@@ -198,7 +197,7 @@ async def back_command(update: Update, context: FocusContext) -> None:
         return
     draft, moved = went_back
     lead = None if moved else t("proposals.first_step", lang)
-    await show(update, question_view(service, draft, lang, lead), edit=False)
+    await show(update, question_view(service.source(draft), draft, lang, lead), edit=False)
 
 
 async def say_dormant(update: Update, context: FocusContext) -> None:
@@ -211,14 +210,14 @@ async def media_during_step(update: Update, context: FocusContext) -> bool:
     """A photo or sticker in private during the flow: say a typed answer is needed and ask
     the same question again, and True; False without an open draft (only text is read)."""
     user = update.effective_user
-    service = context.services.proposals
+    service = context.services.drafts
     # No draft, as read with the person in this update's first step: no second read.
     may_have_draft = user is not None and _private(update) and context.has_draft is not False
     draft = await service.active_draft(user.id) if user and may_have_draft else None
     if draft is None:
         return False
     lead = t("proposals.not_text", context.lang)
-    await show(update, question_view(service, draft, context.lang, lead), edit=False)
+    await show(update, question_view(service.source(draft), draft, context.lang, lead), edit=False)
     return True
 
 
@@ -228,7 +227,7 @@ async def media_during_step(update: Update, context: FocusContext) -> bool:
 async def _after_button(
     update: Update,
     context: FocusContext,
-    action: Callable[[ProposalService, int, int], Awaitable[ProposalDraft]],
+    action: Callable[[DraftConversation, int, int], Awaitable[ProposalDraft]],
 ) -> None:
     """Run one draft change for a button; stale or forged buttons show the current step."""
     query = update.callback_query
@@ -237,7 +236,7 @@ async def _after_button(
     if user is None:
         await query.answer()
         return
-    service, lang = context.services.proposals, context.lang
+    service, lang = context.services.drafts, context.lang
     try:
         draft = await action(service, user.id, update.update_id)
     except NoDraft as error:
@@ -248,15 +247,17 @@ async def _after_button(
         await _ask_again(update, context, user.id, error_text(error, lang))
         return
     await query.answer()
-    await show(update, question_view(service, draft, lang))
+    await show(update, question_view(service.source(draft), draft, lang))
 
 
 async def _ask_again(update: Update, context: FocusContext, user_id: int, lead: str) -> None:
     """The person's current step again, under why their press did not count."""
-    service = context.services.proposals
+    service = context.services.drafts
     draft = await service.draft_of(user_id)
     if draft is not None:
-        await show(update, question_view(service, draft, context.lang, lead), edit=False)
+        await show(
+            update, question_view(service.source(draft), draft, context.lang, lead), edit=False
+        )
 
 
 async def choose(update: Update, context: FocusContext) -> None:
@@ -285,7 +286,7 @@ async def submit(update: Update, context: FocusContext) -> None:
     if user is None:
         await query.answer()
         return
-    service, lang = context.services.proposals, context.lang
+    service, lang = context.services.drafts, context.lang
     try:
         proposal = await service.submit(user.id, int(draft_id), lang)
     except NoDraft as error:
@@ -319,7 +320,7 @@ async def cancel(update: Update, context: FocusContext) -> None:
         if query:
             await query.answer()
         return
-    service, lang = context.services.proposals, context.lang
+    service, lang = context.services.drafts, context.lang
     draft = await service.draft_of(user.id)
     if query:
         await query.answer()
@@ -340,7 +341,7 @@ async def cancel_answer(update: Update, context: FocusContext) -> None:
     await query.answer()
     if user is None:
         return
-    service, lang, draft_id = context.services.proposals, context.lang, int(number)
+    service, lang, draft_id = context.services.drafts, context.lang, int(number)
     if answer == "y" and await service.cancel(user.id, draft_id):
         await show(update, views.View(t("proposals.cancelled", lang), views.main_menu(lang)))
         return
@@ -352,4 +353,4 @@ async def cancel_answer(update: Update, context: FocusContext) -> None:
         return
     # "No, keep it" (or a confirmation left from an earlier draft): where the person is now.
     lead = t("proposals.kept", lang) if draft.id == draft_id else error_text(StaleButton(), lang)
-    await show(update, question_view(service, draft, lang, lead))
+    await show(update, question_view(service.source(draft), draft, lang, lead))

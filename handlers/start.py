@@ -52,13 +52,13 @@ async def choose_language(update: Update, context: FocusContext) -> None:
     await context.services.users.set_language(update.effective_user.id, code)
     set_language(context, code)
     await query.answer(plain("language.changed", code))
-    proposals = context.services.proposals
-    draft = await proposals.active_draft(update.effective_user.id)
+    drafts = context.services.drafts
+    draft = await drafts.active_draft(update.effective_user.id)
     if draft is not None:
         # Mid-request: ask the pending question again, now in the new language, so the next
         # text is not silently taken as its answer.
         lead = t("language.changed", code)
-        await show(update, question_view(proposals, draft, code, lead), edit=False)
+        await show(update, question_view(drafts.source(draft), draft, code, lead), edit=False)
         return
     await show(update, views.language_changed(context.services.content.content, code))
 

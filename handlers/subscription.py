@@ -94,8 +94,7 @@ async def forget_answer(update: Update, context: FocusContext) -> None:
     if choice == "no":
         await show(update, View(t("forget.kept", lang)))
         return
-    proposals = context.services.proposals
-    withdrawn = await context.services.privacy.forget(user.id, proposals)
+    withdrawn = await context.services.privacy.forget_everything(user.id)
     # Their in-memory conversation state goes too.
     if context.user_data is not None:
         context.user_data.clear()

@@ -124,7 +124,7 @@ async def test_undo_is_refused_after_the_window(
     await group.press("without a reason")
     card = group.last_bot_message(with_buttons=True)
     later = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=6)
-    monkeypatch.setattr("bot.proposals.utcnow", lambda: later)
+    monkeypatch.setattr("bot.proposals.states.utcnow", lambda: later)
     calls = await group.press_data("pr:u:1", card)
     assert "too late to undo" in text_of(calls)
     assert (await stored(app)).state == "declined"

@@ -13,7 +13,7 @@ from tests.test_propose_flow import TITLE, answer_until_review, count, last_butt
 
 
 async def draft_of(app: Application, chat: LocalChat) -> ProposalDraft:  # type: ignore[type-arg]
-    draft = await services_of(app).proposals.draft_of(chat.user_id)
+    draft = await services_of(app).drafts.draft_of(chat.user_id)
     assert draft is not None
     return draft
 

@@ -21,7 +21,7 @@ def organizers_group(app: Application, api: LocalBotApi, user_id: int) -> LocalC
 
 
 async def stored(app: Application, proposal_id: int = 1) -> Proposal:  # type: ignore[type-arg]
-    proposal = await services_of(app).proposals.get(proposal_id)
+    proposal = await services_of(app).requests.get(proposal_id)
     assert proposal is not None
     return proposal
 

@@ -55,7 +55,7 @@ async def test_a_decision_taken_before_the_card_arrives_shows_on_it(
 ) -> None:
     await stop_outbox_sender(app)
     await submit_request(chat_for(app, api, user_id=62, language_code="es"))
-    await services_of(app).proposals.decide(1, ORGANIZER_ID, "Olga", accept=False)
+    await services_of(app).reviews.decide(1, ORGANIZER_ID, "Olga", accept=False)
     await resume(app)
     (card,) = api.calls_to("sendMessage", ORGANIZER_CHAT_ID)
     assert "declined" in card.text
@@ -68,7 +68,7 @@ async def test_an_undo_before_the_speaker_is_told_tells_them_nothing(
 ) -> None:
     await submit_request(chat_for(app, api, user_id=63))
     await stop_outbox_sender(app)
-    proposals = services_of(app).proposals
+    proposals = services_of(app).reviews
     await proposals.decide(1, ORGANIZER_ID, "Olga", accept=True)
     await proposals.undo(1, ORGANIZER_ID, "Olga")
     before = len(api.calls_to("sendMessage", 63))
@@ -106,7 +106,7 @@ async def test_the_notices_of_one_request_leave_in_order(
     """Card first, then its edit: notices of one request leave one at a time, in order."""
     await stop_outbox_sender(app)
     await submit_request(LocalChat(app, api, user_id=65))
-    proposals = services_of(app).proposals
+    proposals = services_of(app).reviews
     await proposals.decide(1, ORGANIZER_ID, "Olga", accept=True)
     await resume(app)
     methods = [c.method for c in api.calls if c.chat_id == ORGANIZER_CHAT_ID]
@@ -139,7 +139,7 @@ async def test_a_card_retried_after_forget_is_rendered_again_not_resent_as_it_wa
     app.bot_data["outbox_sender"].wake()
     await asyncio.wait_for(failed.wait(), 10)
     services = services_of(app)
-    await services.privacy.forget(66, services.proposals)
+    await services.privacy.forget_everything(66)
     forgotten.set()
     for _ in range(100):
         if any("withdrawn" in text for text in group_texts(api)):
@@ -190,7 +190,7 @@ async def test_a_notice_mid_retry_when_the_database_blips_still_arrives(
 
     before = len(api.calls_to("sendMessage", 67))
     api.interceptors.append(fail_once_then_blip)
-    await services_of(app).proposals.decide(1, ORGANIZER_ID, "Olga", accept=True)
+    await services_of(app).reviews.decide(1, ORGANIZER_ID, "Olga", accept=True)
     sender.wake()
     for _ in range(150):
         async with services_of(app).sessions() as session:
