@@ -448,11 +448,13 @@ class KnowledgeIndex:
         phrased = self.phrase_answer(question)
         if self.retriever is None:
             return phrased
+        if phrased.also and ACTION_KEYS & set(phrased.keys):
+            return phrased  # several things asked, the wish to speak among them
+        if self.lexicon.wishes_to_speak(question):
+            return Answer(Match(PROPOSE_KEY, 1.0), [])
         hits = self.retriever.search(
             self.retriever.as_event(_asked(question), self.lexicon.descriptive_words)
         )
-        if phrased.also and ACTION_KEYS & set(phrased.keys):
-            return phrased  # several things asked, the wish to speak among them
         wish = self._wish_to_speak(question, hits)
         if wish is not None:
             return Answer(wish, [])
@@ -612,10 +614,21 @@ class KnowledgeIndex:
         for variant in variants:
             retry = self._decide(self._rank_tokens(variant, SUGGEST_THRESHOLD), known)
             if retry.best is not None:
-                return retry
+                result = retry
+                break
             if result.best is None and not result.suggestions:
                 result = retry
+        best = result.best
+        if best is not None and self._elsewhere(best, named):
+            # "el AMB desde cuándo existe" is not answered with when Huawei was founded, nor
+            # offered it: answers about another organization than the one named step aside.
+            return Answer(None, [m for m in result.suggestions if not self._elsewhere(m, named)])
         return result
+
+    def _elsewhere(self, match: Match, named: dict[str, frozenset[str]]) -> bool:
+        """Whether `match` is about organizations, none of them one the question names."""
+        about = self.about[match.key]
+        return bool(about) and not about & named.keys()
 
     def _event_name_as_event(self, tokens: list[str]) -> list[str]:
         """The event's name counts as "event" unless the question only asks what it is.

@@ -91,7 +91,8 @@ def passages(content: Content, nav_phrases: Mapping[str, Sequence[str]]) -> list
         texts(key, faq.question, title=True)
         out.extend(Passage(key, None, alt, True) for alt in faq.alternatives)
         for lang in LANGUAGES:
-            out.extend(Passage(key, lang, p, False) for p in _sentences(faq_answer(content, faq, lang)))
+            said = _sentences(faq_answer(content, faq, lang))
+            out.extend(Passage(key, lang, p, False) for p in said)
     event = content.event
     if EVENT_FAQ in faq_ids:
         key = f"faq:{EVENT_FAQ}"
