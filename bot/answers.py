@@ -452,9 +452,20 @@ class KnowledgeIndex:
             return phrased  # several things asked, the wish to speak among them
         if self.lexicon.wishes_to_speak(question):
             return Answer(Match(PROPOSE_KEY, 1.0), [])
-        hits = self.retriever.search(
-            self.retriever.as_event(_asked(question), self.lexicon.descriptive_words)
-        )
+        if phrased.best is not None and (phrased.also or phrased.best.score >= PHRASE_SURE):
+            # It stands whatever the retrieval says: no question embedding needed (most of the
+            # time of a question).
+            return phrased
+        asked = self.retriever.as_event(_asked(question), self.lexicon.descriptive_words)
+        lexical = self.retriever.lexical.scores(asked)
+        if (
+            phrased.best is not None
+            and phrased.best.score >= PHRASE_FAIR
+            and lexical
+            and max(lexical, key=lexical.__getitem__) == phrased.best.key
+        ):
+            return phrased  # BM25 agrees: confirmed without the embedding
+        hits = self.retriever.search(asked, lexical)
         wish = self._wish_to_speak(question, hits)
         if wish is not None:
             return Answer(wish, [])
