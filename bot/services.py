@@ -13,6 +13,7 @@ from bot.content.store import ContentStore
 from bot.content.versions import SharedContent
 from bot.db import create_engine, session_factory
 from bot.leases import worker_name
+from bot.live import LiveService
 from bot.privacy import PrivacyService
 from bot.proposals import ProposalService
 from bot.schema import ensure_schema
@@ -32,6 +33,7 @@ class Services:
     privacy: PrivacyService
     proposals: ProposalService
     agenda: AgendaService
+    live: LiveService
     # This process among the workers (host:pid:random): what it claims carries this name.
     worker: str = field(default_factory=worker_name)
 
@@ -63,4 +65,5 @@ async def create_services(settings: Settings) -> Services:
         privacy=PrivacyService(sessions, engine),
         proposals=ProposalService(sessions, content),
         agenda=AgendaService(sessions, rate=settings.broadcast_rate),
+        live=LiveService(sessions, content, settings),
     )

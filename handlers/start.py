@@ -5,7 +5,7 @@ from __future__ import annotations
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update, WebAppInfo
 
 from bot.i18n import LANGUAGES, plain, t
-from handlers import agenda, propose, views
+from handlers import agenda, live, propose, views
 from handlers.callbacks import Button
 from handlers.common import set_language, show
 from handlers.context import FocusContext
@@ -30,6 +30,9 @@ async def start(update: Update, context: FocusContext) -> None:
         return
     # https://t.me/<bot>?start=session-<id> (the Share button) or org-<id> (inline mode).
     if context.args and await agenda.open_deep_link(update, context, context.args[0]):
+        return
+    # ask-<session> (a session's live questions) or mod-<token> (a moderator's invitation).
+    if context.args and await live.open_deep_link(update, context, context.args[0]):
         return
     await show(update, main_menu_view(context, update), edit=False)
 
