@@ -36,7 +36,9 @@ async def open_questions(organizer: LocalChat, session_id: str = PANEL) -> None:
     await organizer.press("Open questions")
 
 
-async def ask(chat: LocalChat, text: str, session_id: str = PANEL, *, anonymous: bool = False) -> list[str]:
+async def ask(
+    chat: LocalChat, text: str, session_id: str = PANEL, *, anonymous: bool = False
+) -> list[str]:
     await chat.press_data(f"lvs:{session_id}")
     await chat.press("✍️")
     if anonymous:
@@ -248,7 +250,9 @@ async def test_forget_erases_questions_votes_and_feedback(
     await organizer.send(f"/live {OTHER_PANEL}")
     await organizer.press("Moderation off")  # questions go up as they arrive
     await organizer.press("Open questions")
-    ada, bo, cy = (chat_for(app, api, i, first_name=n) for i, n in ((1, "Ada"), (2, "Bo"), (3, "Cy")))
+    ada, bo, cy = (
+        chat_for(app, api, i, first_name=n) for i, n in ((1, "Ada"), (2, "Bo"), (3, "Cy"))
+    )
     await ask(ada, "Question from Ada?", OTHER_PANEL)
     await ask(bo, "Question from Bo?", OTHER_PANEL)
     first, second = await questions(app)
