@@ -16,7 +16,7 @@
     item.dataset.id = String(question.id);
     const votes = document.createElement("span");
     votes.className = "votes";
-    votes.textContent = "👍 " + question.votes;
+    votes.textContent = "▲ " + question.votes;  // no emoji font needed on the projector
     const body = document.createElement("div");
     const text = document.createElement("p");
     text.className = "text";
