@@ -80,6 +80,7 @@ PERSON = 0  # who is this, which language, which content version
 COMPOSING = 1  # an admin's announcement text (stops the update when it is one)
 AREAS = 2  # every area's commands, buttons and text
 AFTER_ANSWER = 3  # what follows an answer (/reload's programme changes)
+LIVE_ADDENDA = 4  # after those: what live questions add (/privacy, /export)
 LAST = 9  # the update's log line
 SENDER_OPTIONS_KEY = "broadcast_sender_options"
 
@@ -233,6 +234,8 @@ def handlers_in_order(settings: Settings) -> dict[int, Sequence[BaseHandler[Any,
             # A question to a panel, a feedback comment or a hidden question's reason, when
             # the person was asked for one (handlers/live.py); else the update goes on.
             MessageHandler(private_text, live.typed_text),
+            # Any other command: the person moved on, their next text is not for the panel.
+            MessageHandler(filters.COMMAND & filters.ChatType.PRIVATE, live.drop_input),
         ],
         AREAS: [
             # -- Admins, subscriptions, privacy: handlers/admin.py, handlers/subscription.py.
@@ -362,7 +365,11 @@ def handlers_in_order(settings: Settings) -> dict[int, Sequence[BaseHandler[Any,
             # /privacy says about My agenda: after the areas have answered.
             CommandHandler("reload", agenda.after_reload),
             CommandHandler("privacy", agenda.privacy_addendum),
-            # /export: after the requests' CSV, the sessions' feedback (organizers).
+        ],
+        LIVE_ADDENDA: [
+            # What live questions add: /privacy's note, and /export's feedback CSV after the
+            # requests' (organizers).
+            CommandHandler("privacy", live.privacy_addendum),
             CommandHandler("export", live.export_feedback),
         ],
         LAST: [TypeHandler(Update, update_log.handled)],

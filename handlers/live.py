@@ -156,6 +156,19 @@ async def typed_text(update: Update, context: FocusContext) -> None:
     await update_log.stop(update, context)
 
 
+async def drop_input(update: Update, context: FocusContext) -> None:
+    """A command: whatever the person was typing for the panel, they moved on (the update
+    goes on to the command's own handler)."""
+    if update.effective_user is not None:
+        await _live(context).cancel_input(update.effective_user.id)
+
+
+async def privacy_addendum(update: Update, context: FocusContext) -> None:
+    """After /privacy: what live questions and feedback store."""
+    if update.effective_chat is not None:
+        await update.effective_chat.send_message(t("live.privacy", context.lang))
+
+
 async def vote(update: Update, context: FocusContext) -> None:
     """👍 on a question (again: taken back), then the list as it is now."""
     session_id, question_id = Button.fields(context)

@@ -272,3 +272,56 @@ async def test_forget_erases_questions_votes_and_feedback(
     assert "Ada" not in listing[-1].text and "Bo" in listing[-1].text
     board = await services_of(app).live.board(OTHER_PANEL, None, moderator=False)
     assert [(q.author_name, q.votes) for q in board.questions] == [("Bo", 1)]
+
+
+async def test_forget_leaves_no_live_row_naming_the_person(
+    app: Application,  # type: ignore[type-arg]
+    api: LocalBotApi,
+) -> None:
+    from tests.test_privacy import rows_naming
+
+    person_id = 987_654_321
+    organizer = chat_for(app, api, ORGANIZER_ID)
+    person = chat_for(app, api, person_id, first_name="Dee")
+    other = chat_for(app, api, 2)
+    await organizer.send(f"/moderator {OTHER_PANEL} {person_id}")
+    await open_questions(organizer)
+    await ask(person, "A question from Dee?")
+    await ask(other, "A question from someone else?")
+    mine, theirs = await questions(app)
+    await organizer.press_data(f"lva:ap:{PANEL}:{theirs.id}")
+    await person.press_data(f"lvv:{PANEL}:{theirs.id}")
+    await organizer.press_data(f"lva:hd:{PANEL}:{mine.id}")
+    await organizer.press("without a reason")  # a notice to Dee, in the outbox
+    await organizer.press_data(f"lvo:closed:{PANEL}")  # feedback requests, in the outbox
+    await person.press_data(f"lvf:{PANEL}:2")
+    await person.press("Add a comment")  # waiting for the comment's text
+    privacy = await person.send("/privacy")
+    assert "Questions to the panels" in privacy[-1].text
+    assert await rows_naming(services_of(app), person_id)
+
+    await person.send("/forget")
+    await person.press("Yes")
+    assert await rows_naming(services_of(app), person_id) == []
+    assert await votes(app, theirs.id) == 0
+    assert not await services_of(app).live.is_moderator(person_id, OTHER_PANEL)
+
+
+async def test_a_command_or_cancel_ends_the_question_prompt(
+    app: Application,  # type: ignore[type-arg]
+    api: LocalBotApi,
+) -> None:
+    organizer = chat_for(app, api, ORGANIZER_ID)
+    asker = chat_for(app, api, 1)
+    await open_questions(organizer)
+    await asker.press_data(f"lvs:{PANEL}")
+    await asker.press("✍️")
+    await asker.send("/menu")
+    await asker.send("who are the partners?")  # a question for the bot again
+    await asker.press_data(f"lvq:{PANEL}")
+    cancelled = await asker.press("Cancel")
+    assert "nothing was sent" in sent_texts(cancelled)[-1]
+    await asker.send("what time does it start?")
+    assert await questions(app) == []
+    forged = await asker.press_data("lvn")  # "anonymously" with nothing being typed
+    assert "Nothing is waiting" in sent_texts(forged)[0]
