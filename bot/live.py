@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Final
 
-from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy import and_, delete, exists, func, insert, literal, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -32,6 +32,7 @@ from bot.content import Content, Session, SessionKind
 from bot.content.store import ContentStore
 from bot.db import insert_for
 from bot.models import (
+    LiveBoard,
     LiveFeedback,
     LiveInput,
     LiveInvite,
@@ -57,6 +58,7 @@ OPENS_BEFORE: Final = dt.timedelta(minutes=30)  # questions open this long befor
 FEEDBACK_WINDOW: Final = dt.timedelta(hours=3)  # sessions ended longer ago get no request
 FEEDBACK_KIND: Final = "live_feedback"
 HIDDEN_KIND: Final = "live_hidden"
+BOARD_KIND: Final = "live_board"  # moderators' lists of a session to edit (key: the session)
 LIVE_KINDS: Final = frozenset(kind for kind in SessionKind if kind is not SessionKind.BREAK)
 # Statuses, and what a moderator's button does.
 PENDING, APPROVED, HIDDEN, ANSWERED = "pending", "approved", "hidden", "answered"
@@ -107,6 +109,12 @@ class Board:
     my_rank: int | None = None  # among the approved ones
     voted: frozenset[int] = frozenset()
     waiting: int = 0  # questions awaiting approval (moderators' view)
+
+
+@dataclass(frozen=True)
+class Voted:
+    counted: bool  # the person's vote is there now (False: taken back)
+    lists_changed: bool  # moderators' lists wait to be edited (the outbox has work)
 
 
 @dataclass(frozen=True)
@@ -198,6 +206,58 @@ class LiveService:
             .values(session_id=session_id, state="auto")
             .on_conflict_do_nothing(index_elements=["session_id"])
         )
+
+    @staticmethod
+    async def _changed(db: AsyncSession, session_id: str) -> bool:
+        """The session's questions changed: its moderators' lists are edited (one notice
+        waiting per session at most, so a burst of votes is one edit per list)."""
+        watched = exists().where(LiveBoard.session_id == session_id)
+        waiting = exists().where(
+            OutboxNotice.kind == BOARD_KIND,
+            OutboxNotice.key == session_id,
+            OutboxNotice.status == outbox.PENDING,
+        )
+        queued = await db.execute(
+            insert(OutboxNotice).from_select(
+                ["kind", "key", "status", "attempts", "created_at"],
+                select(
+                    literal(BOARD_KIND),
+                    literal(session_id),
+                    literal(outbox.PENDING),
+                    literal(0),
+                    literal(utcnow(), OutboxNotice.created_at.type),
+                ).where(watched, ~waiting),
+            )
+        )
+        return bool(getattr(queued, "rowcount", 0))
+
+    async def watch(self, session_id: str, chat_id: int, message_id: int, language: str) -> None:
+        """A moderator's list was shown in this chat: keep it up to date there."""
+        values = {"message_id": message_id, "language": language}
+        async with self._sessions.begin() as db:
+            await db.execute(
+                insert_for(db, LiveBoard)
+                .values(session_id=session_id, chat_id=chat_id, **values)
+                .on_conflict_do_update(index_elements=["session_id", "chat_id"], set_=values)
+            )
+
+    async def unwatch(self, session_id: str, chat_id: int) -> None:
+        async with self._sessions.begin() as db:
+            await db.execute(
+                delete(LiveBoard).where(
+                    LiveBoard.session_id == session_id, LiveBoard.chat_id == chat_id
+                )
+            )
+
+    async def watchers(self, session_id: str) -> list[tuple[int, int, str]]:
+        """(chat, message, language) of each moderator's list of this session."""
+        async with self._sessions() as db:
+            rows = await db.execute(
+                select(LiveBoard.chat_id, LiveBoard.message_id, LiveBoard.language).where(
+                    LiveBoard.session_id == session_id
+                )
+            )
+            return [(int(c), int(m), str(lang)) for c, m, lang in rows.all()]
 
     # -- who moderates ---------------------------------------------------------------------
 
@@ -353,6 +413,7 @@ class LiveService:
                 db.add(question)
                 await db.execute(delete(LiveInput).where(LiveInput.user_id == user_id))
                 await db.flush()
+                await self._changed(db, session.id)
         except IntegrityError:
             raise LiveRefused("one_open") from None  # two texts at once: the first counts
         return Question(
@@ -365,8 +426,9 @@ class LiveService:
             user_id,
         )
 
-    async def vote(self, user_id: int, session_id: str, question_id: int) -> bool:
-        """👍, or its removal when pressed again: whether the person's vote is there now."""
+    async def vote(self, user_id: int, session_id: str, question_id: int) -> Voted:
+        """👍, or its removal when pressed again: whether the person's vote is there now, and
+        whether moderators' lists wait to be edited."""
         session = self.session(session_id)
         async with self._sessions.begin() as db:
             question = await db.get(LiveQuestion, question_id)
@@ -383,14 +445,15 @@ class LiveService:
                     LiveVote.question_id == question_id, LiveVote.user_id == user_id
                 )
             )
+            lists = await self._changed(db, session_id)
             if getattr(removed, "rowcount", 0):
-                return False
+                return Voted(False, lists)
             await db.execute(
                 insert_for(db, LiveVote)
                 .values(question_id=question_id, user_id=user_id)
                 .on_conflict_do_nothing(index_elements=["question_id", "user_id"])
             )
-            return True
+            return Voted(True, lists)
 
     async def moderate(
         self, user_id: int, session_id: str, question_id: int, action: str
@@ -418,6 +481,7 @@ class LiveService:
                 room.pinned_id = question_id
             if action != "pin" and room.pinned_id == question_id:
                 room.pinned_id = None
+            await self._changed(db, session_id)
             votes = await db.scalar(
                 select(func.count()).where(LiveVote.question_id == question_id)
             )
@@ -471,6 +535,7 @@ class LiveService:
             await db.execute(
                 update(LiveRoom).where(LiveRoom.session_id == session_id).values(state=state)
             )
+            await self._changed(db, session_id)
             if state == "closed":
                 return await self._ask_feedback(db, session_id) > 0
         return False
@@ -484,6 +549,7 @@ class LiveService:
                 .where(LiveRoom.session_id == session_id)
                 .values(moderated=moderated)
             )
+            await self._changed(db, session_id)
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -692,6 +758,7 @@ async def forget_person(db: AsyncSession, user_id: int) -> None:
     await db.execute(delete(LiveQuestion).where(LiveQuestion.user_id == user_id))
     await db.execute(delete(LiveFeedback).where(LiveFeedback.user_id == user_id))
     await db.execute(delete(LiveModerator).where(LiveModerator.user_id == user_id))
+    await db.execute(delete(LiveBoard).where(LiveBoard.chat_id == user_id))
     await db.execute(delete(LiveInput).where(LiveInput.user_id == user_id))
     await db.execute(
         update(LiveInvite)
@@ -713,6 +780,7 @@ LIVE_TABLES: Final = (
     "live_votes",
     "live_feedback",
     "live_moderators",
+    "live_boards",
     "live_inputs",
     "live_invites",
     "live_rooms",

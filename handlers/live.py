@@ -14,12 +14,13 @@ from typing import Any, Final
 
 from telegram import InputFile, Update
 from telegram.constants import ChatType
+from telegram.error import BadRequest
 from telegram.ext import Application
 
 from bot.backoff import Backoff
 from bot.content import Session
 from bot.i18n import plain, t
-from bot.live import FEEDBACK_KIND, HIDDEN_KIND, LiveRefused, LiveService
+from bot.live import BOARD_KIND, FEEDBACK_KIND, HIDDEN_KIND, LiveRefused, LiveService
 from bot.outbox import Notice
 from handlers import live_views, update_log
 from handlers.callbacks import Button
@@ -54,9 +55,11 @@ async def _refuse(update: Update, context: FocusContext, refused: LiveRefused) -
 
 
 async def _room_view(update: Update, context: FocusContext, session_id: str) -> View:
-    user = update.effective_user
+    user, chat = update.effective_user, update.effective_chat
     viewer = user.id if user else None
     live = _live(context)
+    if chat is None or chat.type != ChatType.PRIVATE:
+        viewer = None  # in a group, nobody's own question or votes are shown to the others
     moderator = viewer is not None and await live.is_moderator(viewer, session_id)
     board = await live.board(session_id, viewer, moderator=False)
     return live_views.room_view(
@@ -67,6 +70,15 @@ async def _room_view(update: Update, context: FocusContext, session_id: str) -> 
 async def _moderation_view(context: FocusContext, session_id: str) -> View:
     board = await _live(context).board(session_id, None, moderator=True)
     return live_views.moderation_view(_session(context, session_id), board, context.lang)
+
+
+async def _show_list(
+    update: Update, context: FocusContext, session_id: str, view: View, *, edit: bool = True
+) -> None:
+    """Show a moderator's list, and keep it live: edited when the questions change."""
+    shown = await show(update, view, edit=edit)
+    if shown is not None:
+        await _live(context).watch(session_id, shown.chat_id, shown.message_id, context.lang)
 
 
 # -- people ---------------------------------------------------------------------------------
@@ -146,13 +158,16 @@ async def typed_text(update: Update, context: FocusContext) -> None:
             log.debug("Feedback comment on %s", session_id)
         else:
             await live.tell_hidden(user.id, message.text)
-            wake_outbox(context.application)
             view = await _moderation_view(context, pending.session_id)
             view = View(f"{t('live.reason.sent', context.lang)}\n\n{view.text}", view.keyboard)
     except LiveRefused as refused:
         await _refuse(update, context, refused)
     else:
-        await show(update, view, edit=False)
+        if pending.purpose == "reason":
+            await _show_list(update, context, pending.session_id, view, edit=False)
+        else:
+            await show(update, view, edit=False)
+    wake_outbox(context.application)  # the moderators' lists, a hidden question's author
     await update_log.stop(update, context)
 
 
@@ -169,19 +184,23 @@ async def privacy_addendum(update: Update, context: FocusContext) -> None:
         await update.effective_chat.send_message(t("live.privacy", context.lang))
 
 
-async def vote(update: Update, context: FocusContext) -> None:
+async def press_vote(update: Update, context: FocusContext) -> None:
     """👍 on a question (again: taken back), then the list as it is now."""
     session_id, question_id = Button.fields(context)
     user = update.effective_user
     if user is None:
         return
     try:
-        voted = await _live(context).vote(user.id, session_id, int(question_id))
+        vote = await _live(context).vote(user.id, session_id, int(question_id))
         view = await _room_view(update, context, session_id)
     except LiveRefused as refused:
         await _refuse(update, context, refused)
         return
-    await answer_press(update, plain("live.voted" if voted else "live.unvoted", context.lang))
+    if vote.lists_changed:
+        wake_outbox(context.application)  # the moderators' lists
+    await answer_press(
+        update, plain("live.voted" if vote.counted else "live.unvoted", context.lang)
+    )
     await show(update, view)
 
 
@@ -218,7 +237,7 @@ async def moderate(update: Update, context: FocusContext) -> None:
     if not await _moderator_or_refuse(update, context, session_id):
         return
     await answer_press(update)
-    await show(update, await _moderation_view(context, session_id))
+    await _show_list(update, context, session_id, await _moderation_view(context, session_id))
 
 
 async def live_command(update: Update, context: FocusContext) -> None:
@@ -229,7 +248,8 @@ async def live_command(update: Update, context: FocusContext) -> None:
     args = context.args or []
     if args:
         if await _moderator_or_refuse(update, context, args[0]):
-            await show(update, await _moderation_view(context, args[0]), edit=False)
+            view = await _moderation_view(context, args[0])
+            await _show_list(update, context, args[0], view, edit=False)
         return
     sessions = await _live(context).moderated_sessions(user.id)
     content = context.services.content.content
@@ -249,8 +269,9 @@ async def act(update: Update, context: FocusContext) -> None:
     except LiveRefused as refused:
         await _refuse(update, context, refused)
         return
+    wake_outbox(context.application)  # the other moderators' lists
     await answer_press(update, plain(f"live.done.{code}", context.lang))
-    await show(update, view)
+    await _show_list(update, context, session_id, view)
     if code == "hd":
         await show(update, live_views.reason_view(context.lang), edit=False)
 
@@ -270,7 +291,8 @@ async def hide_without_reason(update: Update, context: FocusContext) -> None:
     await answer_press(update)
     await show(update, View(t("live.reason.sent", context.lang)))
     if pending is not None:
-        await show(update, await _moderation_view(context, pending.session_id), edit=False)
+        view = await _moderation_view(context, pending.session_id)
+        await _show_list(update, context, pending.session_id, view, edit=False)
 
 
 async def set_state(update: Update, context: FocusContext) -> None:
@@ -283,14 +305,15 @@ async def set_state(update: Update, context: FocusContext) -> None:
     try:
         if state in ("mod0", "mod1"):
             await live.set_moderated(user.id, session_id, state == "mod1")
-        elif await live.set_state(user.id, session_id, state):
-            wake_outbox(context.application)  # closing asked for feedback
+        else:
+            await live.set_state(user.id, session_id, state)
         view = await _moderation_view(context, session_id)
     except LiveRefused as refused:
         await _refuse(update, context, refused)
         return
+    wake_outbox(context.application)  # other moderators' lists; feedback after closing
     await answer_press(update)
-    await show(update, view)
+    await _show_list(update, context, session_id, view)
 
 
 def screen_url(context: FocusContext, session_id: str, key: str) -> str:
@@ -358,16 +381,16 @@ async def open_deep_link(update: Update, context: FocusContext, argument: str) -
     kind, value = match.groups()
     try:
         if kind == "ask":
-            view = await _room_view(update, context, value)
-        else:
-            session_id = await _live(context).accept_invite(user.id, value)
-            moderation = await _moderation_view(context, session_id)
-            lead = t("live.moderator.welcome", context.lang)
-            view = View(f"{lead}\n\n{moderation.text}", moderation.keyboard)
+            await show(update, await _room_view(update, context, value), edit=False)
+            return True
+        session_id = await _live(context).accept_invite(user.id, value)
+        moderation = await _moderation_view(context, session_id)
     except LiveRefused as refused:
         await _refuse(update, context, refused)
         return True
-    await show(update, view, edit=False)
+    lead = t("live.moderator.welcome", context.lang)
+    view = View(f"{lead}\n\n{moderation.text}", moderation.keyboard)
+    await _show_list(update, context, session_id, view, edit=False)
     return True
 
 
@@ -452,12 +475,45 @@ async def export_feedback(update: Update, context: FocusContext) -> None:
 
 
 def is_live_notice(notice: Notice) -> bool:
-    return notice.kind in (FEEDBACK_KIND, HIDDEN_KIND)
+    return notice.kind in (FEEDBACK_KIND, HIDDEN_KIND, BOARD_KIND)
+
+
+async def edit_boards(application: Application, session_id: str) -> bool:  # type: ignore[type-arg]
+    """Edit every moderator's list of the session to its questions as they are now; a list
+    deleted in its chat is no longer followed."""
+    services = services_of(application)
+    live = services.live
+    session = services.content.content.session(session_id)
+    if session is None:
+        return False
+    board = await live.board(session_id, None, moderator=True)
+    for chat_id, message_id, lang in await live.watchers(session_id):
+        view = live_views.moderation_view(session, board, lang)
+        try:
+            await application.bot.edit_message_text(
+                view.text,
+                chat_id=chat_id,
+                message_id=message_id,
+                reply_markup=view.keyboard,
+                disable_web_page_preview=True,
+                rate_limit_args=ONCE,
+            )
+        except BadRequest as error:
+            message = error.message.lower()
+            if "not modified" in message:
+                continue
+            if "not found" in message or "can't be edited" in message:
+                await live.unwatch(session_id, chat_id)
+                continue
+            raise
+    return True
 
 
 async def deliver(application: Application, notice: Notice) -> bool:  # type: ignore[type-arg]
     """Send a live notice, rendered now in the person's language now; False when there is
     nothing to send any more (the person or the session is gone)."""
+    if notice.kind == BOARD_KIND:
+        return await edit_boards(application, notice.key or "")
     services = services_of(application)
     user_part, _, session_id = (notice.key or "").partition(":")
     session = services.content.content.session(session_id)

@@ -43,7 +43,8 @@ async def ask(
     await chat.press("✍️")
     if anonymous:
         await chat.press("Ask anonymously")
-    return sent_texts(await chat.send(text))
+    calls = await chat.send(text)
+    return sent_texts([c for c in calls if c.chat_id == chat.user_id])  # not the moderators
 
 
 def button_labels(chat: LocalChat) -> list[str]:
@@ -121,7 +122,9 @@ async def test_bad_questions_are_refused_and_change_nothing(
         assert answer in said[-1], (text[:20], said)
         assert await questions(app) == []
     # Still waiting for the question: a good one is taken (not read as a FAQ question).
-    said = sent_texts(await asker.send("How will small towns get fibre?"))
+    said = sent_texts(
+        [c for c in await asker.send("How will small towns get fibre?") if c.chat_id == 1]
+    )
     assert "Thank you" in said[-1]
     (question,) = await questions(app)
     assert question.text == "How will small towns get fibre?" and question.status == "pending"
@@ -325,3 +328,41 @@ async def test_a_command_or_cancel_ends_the_question_prompt(
     assert await questions(app) == []
     forged = await asker.press_data("lvn")  # "anonymously" with nothing being typed
     assert "Nothing is waiting" in sent_texts(forged)[0]
+
+
+async def test_the_moderators_list_stays_live(
+    app: Application,  # type: ignore[type-arg]
+    api: LocalBotApi,
+) -> None:
+    organizer = chat_for(app, api, ORGANIZER_ID)
+    named = chat_for(app, api, 6)
+    await organizer.send(f"/moderator {PANEL} 6")
+    await open_questions(organizer)
+    await named.send(f"/live {PANEL}")
+    lists = {c.user_id: c for c in (organizer, named)}
+    assert all("No questions yet" in c.last_bot_message()["text"] for c in lists.values())
+
+    # A question arrives: both moderators' lists are edited in place, with who asked.
+    ada = chat_for(app, api, 1, first_name="Ada")
+    await ada.press_data(f"lvq:{PANEL}")
+    calls = await ada.send("Where will fibre go first?")
+    edits = [c for c in calls if c.method == "editMessageText" and c.chat_id in lists]
+    assert sorted(c.chat_id for c in edits) == sorted(lists)
+    for chat in lists.values():
+        text = chat.last_bot_message()["text"]
+        assert "Where will fibre go first?" in text and "Ada" in text and "⏳" in text
+    # One moderator approves: the other's list follows.
+    await organizer.press("✅ 1")
+    followed = named.last_bot_message()["text"]
+    assert "0 questions wait" in followed and "⏳ 1." not in followed
+    (question,) = await questions(app)
+    # Votes in a burst: the lists follow (one edit per list for each change that waits).
+    for voter in range(20, 25):
+        await chat_for(app, api, voter).press_data(f"lvv:{PANEL}:{question.id}")
+    assert "👍 5" in named.last_bot_message()["text"]
+    # A list deleted in its chat is no longer followed; nothing fails.
+    message = named.last_bot_message()
+    del api.messages[(named.chat["id"], message["message_id"])]
+    await chat_for(app, api, 30).press_data(f"lvv:{PANEL}:{question.id}")
+    assert [c for c, _, _ in await services_of(app).live.watchers(PANEL)] == [ORGANIZER_ID]
+    assert "👍 6" in organizer.last_bot_message()["text"]

@@ -4,6 +4,7 @@ from bot.models.agenda import ProgrammeSnapshot, SavedSession
 from bot.models.base import Base
 from bot.models.broadcast import Broadcast, Delivery
 from bot.models.live import (
+    LiveBoard,
     LiveFeedback,
     LiveInput,
     LiveInvite,
@@ -30,6 +31,7 @@ __all__ = [
     "Delivery",
     "InboxUpdate",
     "Lease",
+    "LiveBoard",
     "LiveFeedback",
     "LiveInput",
     "LiveInvite",

@@ -113,3 +113,15 @@ class LiveFeedback(Base):
     stars: Mapped[int | None] = mapped_column(Integer)
     comment: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class LiveBoard(Base):
+    """A moderator's ranked list as shown in their chat: edited (through the outbox) when a
+    question arrives, a vote is cast or another moderator acts, so that it stays live."""
+
+    __tablename__ = "live_boards"
+
+    session_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    message_id: Mapped[int] = mapped_column(BigInteger)
+    language: Mapped[str] = mapped_column(String(8), default="en")

@@ -1,4 +1,5 @@
-"""live questions to a panel: rooms, questions, votes, moderators, invites, inputs, feedback
+"""live questions to a panel: rooms, questions, votes, moderators, invites, inputs, boards,
+feedback
 
 Revision ID: 0011
 Revises: 0009 (re-chain to 0010 when it is merged)
@@ -92,6 +93,14 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("user_id", name=op.f("pk_live_inputs")),
     )
     op.create_table(
+        "live_boards",
+        sa.Column("session_id", sa.String(length=32), nullable=False),
+        sa.Column("chat_id", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column("message_id", sa.BigInteger(), nullable=False),
+        sa.Column("language", sa.String(length=8), nullable=False),
+        sa.PrimaryKeyConstraint("session_id", "chat_id", name=op.f("pk_live_boards")),
+    )
+    op.create_table(
         "live_feedback",
         sa.Column("session_id", sa.String(length=32), nullable=False),
         sa.Column("user_id", sa.BigInteger(), autoincrement=False, nullable=False),
@@ -104,6 +113,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("live_feedback")
+    op.drop_table("live_boards")
     op.drop_table("live_inputs")
     op.drop_table("live_invites")
     op.drop_table("live_moderators")
