@@ -395,12 +395,12 @@ class LiveService:
         if pending is None or pending.purpose != "question":
             raise LiveRefused("nothing_pending")
         session = self.session(pending.session_id)
+        if not (await self.room(session.id)).open:
+            await self.cancel_input(user_id)  # closed meanwhile: the next text is not for it
+            raise LiveRefused("closed")
         try:
             async with self._sessions.begin() as db:
                 room = self._room(await db.get(LiveRoom, session.id), session)
-                if not room.open:
-                    await db.execute(delete(LiveInput).where(LiveInput.user_id == user_id))
-                    raise LiveRefused("closed")
                 question = LiveQuestion(
                     session_id=session.id,
                     user_id=user_id,
@@ -448,11 +448,14 @@ class LiveService:
             lists = await self._changed(db, session_id)
             if getattr(removed, "rowcount", 0):
                 return Voted(False, lists)
-            await db.execute(
-                insert_for(db, LiveVote)
-                .values(question_id=question_id, user_id=user_id)
-                .on_conflict_do_nothing(index_elements=["question_id", "user_id"])
-            )
+            try:
+                await db.execute(
+                    insert_for(db, LiveVote)
+                    .values(question_id=question_id, user_id=user_id)
+                    .on_conflict_do_nothing(index_elements=["question_id", "user_id"])
+                )
+            except IntegrityError:  # the question was erased (/forget) a moment ago
+                raise LiveRefused("unknown_question") from None
             return Voted(True, lists)
 
     async def moderate(

@@ -328,6 +328,14 @@ async def test_a_command_or_cancel_ends_the_question_prompt(
     assert await questions(app) == []
     forged = await asker.press_data("lvn")  # "anonymously" with nothing being typed
     assert "Nothing is waiting" in sent_texts(forged)[0]
+    # Closed while typing: told so once; the next text is a question for the bot again.
+    await asker.press_data(f"lvq:{PANEL}")
+    await organizer.press_data(f"lvo:closed:{PANEL}")
+    late = sent_texts(await asker.send("Is there time for one more?"))
+    assert "closed" in late[-1]
+    after = sent_texts(await asker.send("Is there time for one more?"))
+    assert "closed" not in after[-1]
+    assert await questions(app) == []
 
 
 async def test_the_moderators_list_stays_live(
