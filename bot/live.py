@@ -732,14 +732,16 @@ class LiveService:
             )
         return out
 
-    async def feedback_csv(self) -> bytes:
-        """Every rating and comment, one row each, without who gave it."""
+    async def feedback_csv(self) -> bytes | None:
+        """Every rating and comment, one row each, without who gave it (None: none yet)."""
         async with self._sessions() as db:
             rows = list(
                 await db.scalars(
                     select(LiveFeedback).order_by(LiveFeedback.session_id, LiveFeedback.updated_at)
                 )
             )
+        if not rows:
+            return None
         buffer = io.StringIO()
         writer = csv.writer(buffer)
         writer.writerow(["session", "stars", "comment", "updated_at"])

@@ -457,14 +457,16 @@ async def feedback_command(update: Update, context: FocusContext) -> None:
 
 
 async def export_feedback(update: Update, context: FocusContext) -> None:
-    """/export, after the requests' CSV: the ratings and comments (organizers only; the
-    requests' handler has already refused anyone else)."""
+    """/export, after the requests' CSV: the ratings and comments, once there are some
+    (organizers only; the requests' handler has already refused anyone else)."""
     user, chat = update.effective_user, update.effective_chat
     if user is None or chat is None or not context.services.settings.is_organizer(user.id):
         return
     if not _organizers_place(update, context):
         return  # the requests' handler said where to ask
     data = await _live(context).feedback_csv()
+    if data is None:
+        return  # no feedback yet: the requests' file alone
     name = f"feedback-{dt.datetime.now(dt.UTC):%Y%m%d-%H%M}.csv"
     await chat.send_document(
         InputFile(data, filename=name), caption=t("live.feedback.export", context.lang)

@@ -207,6 +207,8 @@ async def test_feedback_after_closing_then_feedback_and_export(
     await saver.press("Save")
     early = await saver.press_data(f"lvf:{PANEL}:5")  # before the session ended: refused
     assert "when it ends" in sent_texts(early)[0]
+    before = await organizer.send("/export")  # no feedback yet: the requests' file alone
+    assert len([c for c in before if c.method == "sendDocument"]) == 1
     await open_questions(organizer)
     await ask(asker, "¿Habrá fibra en los pueblos?")
 
