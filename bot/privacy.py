@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.content import Content
 from bot.i18n import plain
+from bot.live import LIVE_TABLES, forget_person
 from bot.models import Broadcast, BroadcastDraft, Delivery, InboxUpdate, SavedSession, User
 from bot.models.broadcast import DeliveryStatus
 
@@ -35,6 +36,7 @@ FORGET_TABLES = (
     "proposal_drafts",
     "proposal_events",
     "decision_prompts",
+    *LIVE_TABLES,
 )
 
 
@@ -79,6 +81,7 @@ class PrivacyService:
         """Their row, saved sessions, deliveries, compositions and stored updates."""
         await self._anonymize_deliveries(session, user_id)
         await session.execute(delete(SavedSession).where(SavedSession.user_id == user_id))
+        await forget_person(session, user_id)  # live questions, votes, feedback
         await session.execute(delete(BroadcastDraft).where(BroadcastDraft.admin_id == user_id))
         # An admin's announcements stay (others received them), without their id.
         await session.execute(

@@ -13,6 +13,7 @@ from bot.content.store import ContentStore
 from bot.content.versions import SharedContent
 from bot.db import create_engine, session_factory
 from bot.leases import worker_name
+from bot.live import LiveService
 from bot.models import Proposal
 from bot.privacy import PrivacyService
 from bot.proposals import DraftConversation, ProposalQueries, ProposalReview, erase_requests
@@ -35,6 +36,7 @@ class Services:
     reviews: ProposalReview  # decisions, undo, organizers' prompts, withdrawal
     requests: ProposalQueries  # requests read, listed, counted and exported
     agenda: AgendaService
+    live: LiveService
     # This process among the workers (host:pid:random): what it claims carries this name.
     worker: str = field(default_factory=worker_name)
 
@@ -92,4 +94,5 @@ async def create_services(settings: Settings) -> Services:
         reviews=ProposalReview(sessions),
         requests=ProposalQueries(sessions, content),
         agenda=AgendaService(sessions, rate=settings.broadcast_rate),
+        live=LiveService(sessions, content, settings),
     )

@@ -37,6 +37,7 @@ from handlers import (
     ask,
     browse,
     callbacks,
+    live,
     membership,
     organize,
     propose,
@@ -79,6 +80,7 @@ PERSON = 0  # who is this, which language, which content version
 COMPOSING = 1  # an admin's announcement text (stops the update when it is one)
 AREAS = 2  # every area's commands, buttons and text
 AFTER_ANSWER = 3  # what follows an answer (/reload's programme changes)
+LIVE_ADDENDA = 4  # after those: what live questions add (/privacy, /export)
 LAST = 9  # the update's log line
 SENDER_OPTIONS_KEY = "broadcast_sender_options"
 
@@ -120,6 +122,7 @@ async def post_init(application: FocusApp) -> None:
             log.warning("Could not set the Mini App menu button: %s", exc)
     start_broadcast_sender(application)
     start_outbox_sender(application)
+    live.start_live_clock(application)  # feedback requests when sessions end
     # What start-up built (content, index, libraries) lives as long as the bot: out of the
     # garbage collector's sight, a full collection no longer walks it (about 0.1 s of pause
     # that would otherwise fall on some unlucky update now and then).
@@ -164,6 +167,7 @@ async def post_stop(application: FocusApp) -> None:
     if sender is not None:
         await sender.stop()
     await stop_outbox_sender(application)
+    await live.stop_live_clock(application)
     heartbeat = application.bot_data.pop(HEARTBEAT_KEY, None)
     if heartbeat is not None:
         await heartbeat.stop()
@@ -227,6 +231,11 @@ def handlers_in_order(settings: Settings) -> dict[int, Sequence[BaseHandler[Any,
                 filters=admin.composing_cancel_filter(settings.admin_ids),
             ),
             MessageHandler(admin.composing_filter(settings.admin_ids), admin.broadcast_text),
+            # A question to a panel, a feedback comment or a hidden question's reason, when
+            # the person was asked for one (handlers/live.py); else the update goes on.
+            MessageHandler(private_text, live.typed_text),
+            # Any other command: the person moved on, their next text is not for the panel.
+            MessageHandler(filters.COMMAND & filters.ChatType.PRIVATE, live.drop_input),
         ],
         AREAS: [
             # -- Admins, subscriptions, privacy: handlers/admin.py, handlers/subscription.py.
@@ -289,6 +298,25 @@ def handlers_in_order(settings: Settings) -> dict[int, Sequence[BaseHandler[Any,
             ),
             CallbackQueryHandler(ask.ask_prompt, pattern=callbacks.ASK.pattern),
             CallbackQueryHandler(ask.chosen_answer, pattern=callbacks.ANSWER.pattern),
+            # -- Live questions to a panel, votes, moderation, feedback: handlers/live.py.
+            CommandHandler("live", live.live_command),
+            CommandHandler("moderator", live.moderator_command),
+            CommandHandler("feedback", live.feedback_command),
+            CallbackQueryHandler(live.room, pattern=callbacks.LIVE_ROOM.pattern),
+            CallbackQueryHandler(live.begin_question, pattern=callbacks.LIVE_ASK.pattern),
+            CallbackQueryHandler(live.toggle_anonymous, pattern=callbacks.LIVE_ANONYMOUS.pattern),
+            CallbackQueryHandler(live.cancel_input, pattern=callbacks.LIVE_CANCEL.pattern),
+            CallbackQueryHandler(live.press_vote, pattern=callbacks.LIVE_VOTE.pattern),
+            CallbackQueryHandler(live.moderate, pattern=callbacks.LIVE_MODERATE.pattern),
+            CallbackQueryHandler(live.moderate, pattern=callbacks.LIVE_SESSIONS.pattern),
+            CallbackQueryHandler(live.act, pattern=callbacks.LIVE_ACTION.pattern),
+            CallbackQueryHandler(
+                live.hide_without_reason, pattern=callbacks.LIVE_NO_REASON.pattern
+            ),
+            CallbackQueryHandler(live.set_state, pattern=callbacks.LIVE_STATE.pattern),
+            CallbackQueryHandler(live.screen_link, pattern=callbacks.LIVE_SCREEN.pattern),
+            CallbackQueryHandler(live.rate, pattern=callbacks.LIVE_RATE.pattern),
+            CallbackQueryHandler(live.begin_comment, pattern=callbacks.LIVE_COMMENT.pattern),
             # -- Speaking-slot requests ("The floor is yours"): handlers/propose.py, organize.py.
             # The person's draft row is the conversation state. While it is open, their private
             # text and media answer its current step (handlers/routes.py says what they are
@@ -335,6 +363,12 @@ def handlers_in_order(settings: Settings) -> dict[int, Sequence[BaseHandler[Any,
             # /privacy says about My agenda: after the areas have answered.
             CommandHandler("reload", agenda.after_reload),
             CommandHandler("privacy", agenda.privacy_addendum),
+        ],
+        LIVE_ADDENDA: [
+            # What live questions add: /privacy's note, and /export's feedback CSV after the
+            # requests' (organizers).
+            CommandHandler("privacy", live.privacy_addendum),
+            CommandHandler("export", live.export_feedback),
         ],
         LAST: [TypeHandler(Update, update_log.handled)],
     }

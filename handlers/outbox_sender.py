@@ -23,6 +23,7 @@ from bot.backoff import Backoff
 from bot.i18n import t
 from bot.outbox import CARD, GROUP, SPEAKER, Notice, Outbox
 from bot.services import Services
+from handlers import live_notices
 from handlers.context import OUTBOX_KEY, FocusApp, services_of
 from handlers.proposal_views import GROUP_LANGUAGE, card_view, state_label
 from handlers.transport import ONCE, retry_seconds
@@ -113,6 +114,10 @@ class OutboxSender:
             await self.outbox.sent(notice)
 
     async def _deliver(self, notice: Notice) -> None:
+        if live_notices.is_live_notice(notice):  # feedback requests, hidden questions' authors
+            if not await live_notices.deliver(self.application, notice):
+                raise Skip()
+            return
         if notice.proposal_id is None:
             raise Skip()
         proposal = await self.services.proposals.get(notice.proposal_id)

@@ -21,7 +21,7 @@ from __future__ import annotations
 from telegram import Update
 
 from bot.proposals import DormantDraft
-from handlers import agenda, ask, organize, propose, start
+from handlers import agenda, ask, live, organize, propose, start
 from handlers.context import FocusContext
 from handlers.draft_views import DEEP_LINK
 
@@ -66,6 +66,9 @@ async def start_command(update: Update, context: FocusContext) -> None:
         await propose.propose(update, context)
         return
     if context.args and await agenda.open_deep_link(update, context, context.args[0]):
+        return
+    # ask-<session> (a session's live questions) or mod-<token> (a moderator's invitation).
+    if context.args and await live.open_deep_link(update, context, context.args[0]):
         return
     await start.greet(update, context)
 

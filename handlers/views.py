@@ -364,6 +364,8 @@ def session_card_for(
             InlineKeyboardButton(plain("agenda.button.share", lang), url=share_url(link, text))
         )
     rows = [first]
+    if session.kind is not SessionKind.BREAK:  # live questions to the panel (handlers/live.py)
+        rows.append([button(plain("live.button.ask", lang), callbacks.LIVE_ROOM.data(session.id))])
     if content.event.date is not None:
         rows.append([button(plain("agenda.button.ics", lang), callbacks.ICS.data(session.id))])
     rows += [list(row) for row in card.keyboard.inline_keyboard] if card.keyboard else []

@@ -187,6 +187,9 @@ def add_web_app_routes(app: web.Application, application: FocusApp) -> None:
     router.add_get(f"{PREFIX}/api/search", search)
     router.add_put(f"{PREFIX}/api/saved/{{session}}", set_saved)
     router.add_get(f"{PREFIX}/calendar/{{session}}.ics", calendar_file)
+    from handlers.live_http import add_live_routes  # it builds on this module's helpers
+
+    add_live_routes(app, application)  # /live/<session>: the room's screen
 
 
 def web_app_server(application: FocusApp) -> web.AppRunner:

@@ -114,6 +114,7 @@ AREAS = frozenset(
         "ask",
         "browse",
         "errors",
+        "live",
         "membership",
         "organize",
         "propose",
