@@ -44,6 +44,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.backoff import Backoff
 from bot.broadcasts import BroadcastReport, report_of
+from bot.db import affected
 from bot.leases import LEASE_RETRY, LEASE_TTL, SendingRole, worker_name
 from bot.models import Broadcast, Delivery, User
 from bot.models.base import utcnow
@@ -300,10 +301,10 @@ class BroadcastSender:
                 .where(interrupted, Delivery.attempted_at.is_(None))
                 .values(status=DeliveryStatus.PENDING, claimed_at=None)
             )
-        count = int(getattr(result, "rowcount", 0) or 0)
+        count = affected(result)
         if count:
             log.warning("%d deliveries were interrupted by a crash: marked unknown", count)
-        if again := int(getattr(released, "rowcount", 0) or 0):
+        if again := affected(released):
             log.info("%d deliveries were claimed but never tried: pending again", again)
         return count
 
@@ -452,7 +453,7 @@ class BroadcastSender:
                 .where(Delivery.id == row.id, Delivery.status == DeliveryStatus.PENDING)
                 .values(status=DeliveryStatus.SENDING, claimed_at=utcnow(), attempted_at=None)
             )
-            if not getattr(claimed, "rowcount", 0):
+            if not affected(claimed):
                 return None  # someone else took it: the next step looks again
         return Claim(row.id, row.broadcast_id, row.user_id, row.text, row.attempts)
 

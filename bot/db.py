@@ -13,7 +13,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Table, event
+from sqlalchemy import CursorResult, Table, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
@@ -90,3 +90,17 @@ def insert_for(
     target = table.__table__ if hasattr(table, "__table__") else table
     assert isinstance(target, Table)
     return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(target)
+
+
+def affected(result: object) -> int:
+    """The rows an UPDATE or DELETE changed, for a compare-and-set to read.
+
+    Raises when the result cannot say (not a statement's cursor result, or a driver that
+    reports -1): a compare-and-set must fail loudly, never read "0 rows" and quietly lose.
+    """
+    if not isinstance(result, CursorResult):
+        raise TypeError(f"no row count in a {type(result).__name__}")
+    count = result.rowcount
+    if not isinstance(count, int) or count < 0:
+        raise TypeError(f"the database did not say how many rows changed ({count!r})")
+    return count

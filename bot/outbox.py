@@ -31,6 +31,7 @@ from sqlalchemy import and_, delete, exists, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
+from bot.db import affected
 from bot.leases import alive_workers
 from bot.models import OutboxNotice
 from bot.models.base import utcnow
@@ -89,7 +90,7 @@ async def cancel_pending(session: AsyncSession, proposal_id: int, kind: str) -> 
             OutboxNotice.status == PENDING,
         )
     )
-    return int(getattr(result, "rowcount", 0) or 0)
+    return affected(result)
 
 
 class Outbox:
