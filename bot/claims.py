@@ -4,8 +4,8 @@ The inbox (updates), the outbox (notices) and the broadcast deliveries are each 
     pending --claim: one statement--> claimed (by this worker) --complete: compare-and-set--> ...
     claimed by a worker whose heartbeat expired, or that lost track of it --> claimed again
 
-- A claim is ONE statement, one round trip: `UPDATE ... WHERE key IN (SELECT ... LIMIT n)
-  RETURNING ...`. On PostgreSQL the inner SELECT takes its rows `FOR UPDATE SKIP LOCKED`:
+- A claim is ONE statement, one round trip: `WITH chosen AS (SELECT ... LIMIT n) UPDATE ...
+  WHERE key IN chosen RETURNING ...`. On PostgreSQL the inner SELECT takes its rows `FOR UPDATE SKIP LOCKED`:
   two workers claiming at the same moment get different rows and never wait for each
   other. SQLite has one writer at a time, so the same guarded UPDATE is already atomic.
 - The outcome of a claim is written only while the claim is still the worker's (status
@@ -82,12 +82,15 @@ class ClaimQueue:
             .order_by(*(order_by or (self.key,)))
             .limit(limit)
             .with_for_update(skip_locked=True, of=self.model)
-            .correlate(None)  # the inner SELECT reads the table itself, not the UPDATE's row
+            # Chosen once: as a plain IN (subquery), PostgreSQL may run the SELECT again for
+            # each row it updates, and SKIP LOCKED would then pick more than `limit` rows.
+            .cte("chosen")
+            .prefix_with("MATERIALIZED", dialect="postgresql")
         )
         mine = {self.claimed_by.key: worker} if self.claimed_by is not None else {}
         result = await session.execute(
             update(self.model)
-            .where(self.key.in_(chosen), claimable)
+            .where(self.key.in_(select(chosen.c[0])), claimable)
             .values(status=self.claimed, **mine, **(values or {}))
             .returning(self.key, *returning)
             .execution_options(synchronize_session=False)
