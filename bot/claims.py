@@ -5,9 +5,9 @@ The inbox (updates), the outbox (notices) and the broadcast deliveries are each 
     claimed by a worker whose heartbeat expired, or that lost track of it --> claimed again
 
 - A claim is ONE statement, one round trip: `WITH chosen AS (SELECT ... LIMIT n) UPDATE ...
-  WHERE key IN chosen RETURNING ...`. On PostgreSQL the inner SELECT takes its rows `FOR UPDATE SKIP LOCKED`:
-  two workers claiming at the same moment get different rows and never wait for each
-  other. SQLite has one writer at a time, so the same guarded UPDATE is already atomic.
+  WHERE key IN chosen RETURNING ...`. On PostgreSQL the SELECT takes its rows `FOR UPDATE
+  SKIP LOCKED`: two workers claiming at the same moment get different rows and never wait
+  for each other. SQLite has one writer at a time: the same guarded UPDATE is atomic.
 - The outcome of a claim is written only while the claim is still the worker's (status
   claimed, and `claimed_by` this worker where the table has one): a worker that was taken
   over (its heartbeat expired while it was stuck) cannot overwrite the new holder's work.
