@@ -17,7 +17,8 @@
   `sending` under this worker's name that it is not working on (the claim's answer was lost)
   is claimed again. A live worker never leaves a notice stuck until a restart.
 
-Nothing here knows Telegram: handlers/outbox_sender.py renders and sends.
+Nothing here knows Telegram: bot/outbox_sender.py sends, through handlers/outbox_sender.py
+(which renders each notice as the database has it when it leaves).
 """
 
 from __future__ import annotations
@@ -39,6 +40,9 @@ from bot.models.base import utcnow
 CARD: Final = "card"
 SPEAKER: Final = "speaker"
 GROUP: Final = "group"
+# A reply that failed after its quick retries (handlers/transport.py), kept to be sent again:
+# `key` is the Bot API method, `values["params"]` its parameters as they were sent.
+REPLY: Final = "reply"
 PENDING: Final = "pending"
 SENDING: Final = "sending"
 SENT: Final = "sent"
@@ -103,6 +107,11 @@ QUEUE: Final = ClaimQueue(
 )
 
 
+def _spent(notice: Notice) -> dict[str, Any]:
+    """What a finished notice no longer needs: a kept reply's text (it may name people)."""
+    return {"values": None} if notice.kind == REPLY else {}
+
+
 class Outbox:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], worker: str) -> None:
         self._sessions = sessions
@@ -161,8 +170,13 @@ class Outbox:
         not finish are taken back at the next claim; outcomes not written yet stay to write."""
         self._held = set(self._unwritten)
 
+    async def keep_reply(self, method: str, params: dict[str, Any]) -> None:
+        """A reply that could not be delivered now: sent again later, with back-off."""
+        async with self._sessions.begin() as session:
+            add(session, REPLY, key=method, params=params)
+
     async def sent(self, notice: Notice) -> None:
-        await self._set(notice, status=SENT, sent_at=utcnow(), error=None)
+        await self._set(notice, status=SENT, sent_at=utcnow(), error=None, **_spent(notice))
 
     async def retry(self, notice: Notice, error: str, *, after: float | None = None) -> bool:
         """Try again later (a transient failure); False once it is given up (failed)."""
@@ -182,7 +196,7 @@ class Outbox:
 
     async def failed(self, notice: Notice, error: str) -> None:
         """Final: Telegram refused it (400, 403)."""
-        await self._set(notice, status=FAILED, error=error[:200])
+        await self._set(notice, status=FAILED, error=error[:200], **_spent(notice))
 
     async def _set(self, notice: Notice, **values: Any) -> None:
         """Record the outcome; kept to be written again if the database cannot take it now."""
