@@ -23,10 +23,10 @@ from bot.backoff import Backoff
 from bot.broadcast_sender import BroadcastSender
 from bot.broadcasts import ALL
 from bot.leases import Heartbeat
-from devtools.local_api import LocalBotApi, LocalChat
-from handlers.context import services_of
 from bot.outbox import Outbox
 from bot.outbox_sender import OutboxSender
+from devtools.local_api import LocalBotApi, LocalChat
+from handlers.context import services_of
 from handlers.outbox_sender import TelegramNotices
 from handlers.transport import telegram_send
 from handlers.updates import UpdateRunner
