@@ -117,6 +117,23 @@ class ClaimQueue:
         )
         return affected(result) == 1
 
+    async def complete_many(
+        self, session: AsyncSession, keys: Collection[Any], worker: str | None, **values: Any
+    ) -> int:
+        """`complete` for several claims in one statement: how many were still this worker's."""
+        if not keys:
+            return 0
+        guard = and_(self.key.in_(keys), self.status == self.claimed)
+        if self.claimed_by is not None:
+            guard = and_(guard, self.claimed_by == worker)
+        result = await session.execute(
+            update(self.model)
+            .where(guard)
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+        return affected(result)
+
     async def release(
         self, session: AsyncSession, key: Any, worker: str | None, **values: Any
     ) -> bool:

@@ -21,11 +21,12 @@ import datetime as dt
 import json
 import logging
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
 import orjson
-from sqlalchemy import delete, exists, func, or_, select
+from sqlalchemy import Row, delete, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
@@ -208,14 +209,18 @@ class Inbox:
                 new.extend(stored.scalars())
         return new
 
-    async def claim(self, limit: int) -> list[Received]:
+    async def claim(
+        self, limit: int, finished: Mapping[int, bool] | None = None
+    ) -> list[Received]:
         """Up to `limit` updates this worker may process now, marked as its own (one
-        statement, bot/claims.py).
+        statement, bot/claims.py); first, in the same transaction, the updates it has
+        `finished` (update_id -> skipped) are marked so (one statement).
 
         An update is ready when no earlier update of its chat is still waiting or being
         processed; one held by a worker whose heartbeat expired is taken over.
         """
-        if limit <= 0:
+        finished = dict(finished or {})
+        if limit <= 0 and not finished:
             return []
         alive = alive_workers(utcnow())
         earlier = aliased(InboxUpdate)
@@ -231,18 +236,22 @@ class Inbox:
             earlier.claimed_by.in_(alive),
         )
         async with self._sessions.begin() as session:
-            rows = await QUEUE.claim(
-                session,
-                worker=self.worker,
-                held=self._held,
-                ready=(
-                    InboxUpdate.payload.is_not(None),
-                    or_(InboxUpdate.chat_key.is_(None), ~unfinished_before & ~busy_chat),
-                ),
-                limit=limit,
-                values={"attempts": InboxUpdate.attempts + 1},
-                returning=(InboxUpdate.payload, InboxUpdate.attempts, InboxUpdate.chat_key),
-            )
+            await self._finish_many(session, finished)
+            rows: list[Row[Any]] = []
+            if limit > 0:
+                rows = await QUEUE.claim(
+                    session,
+                    worker=self.worker,
+                    held=self._held,
+                    ready=(
+                        InboxUpdate.payload.is_not(None),
+                        or_(InboxUpdate.chat_key.is_(None), ~unfinished_before & ~busy_chat),
+                    ),
+                    limit=limit,
+                    values={"attempts": InboxUpdate.attempts + 1},
+                    returning=(InboxUpdate.payload, InboxUpdate.attempts, InboxUpdate.chat_key),
+                )
+        self._held.difference_update(finished)
         # Mine from here (should the next lines fail, the next claim takes them back).
         self._held.update(row.update_id for row in rows)
         claimed: list[Received] = []
@@ -268,6 +277,24 @@ class Inbox:
         async with self._sessions.begin() as session:
             await self.finish_in(session, update_id, skipped=skipped)
         self._held.discard(update_id)
+
+    async def finish_many(self, finished: Mapping[int, bool]) -> None:
+        """Several processed updates (update_id -> skipped) marked so in one transaction."""
+        async with self._sessions.begin() as session:
+            await self._finish_many(session, finished)
+        self._held.difference_update(finished)
+
+    async def _finish_many(self, session: AsyncSession, finished: Mapping[int, bool]) -> None:
+        for skipped in (False, True):
+            await QUEUE.complete_many(
+                session,
+                [update_id for update_id, flag in finished.items() if flag is skipped],
+                self.worker,
+                status=SKIPPED if skipped else DONE,
+                payload=None,
+                claimed_by=None,
+                processed_at=utcnow(),
+            )
 
     async def finish_in(
         self, session: AsyncSession, update_id: int, *, skipped: bool = False
