@@ -45,7 +45,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.backoff import Backoff
 from bot.broadcasts import BroadcastReport, report_of
 from bot.claims import ClaimQueue
-from bot.db import affected
+from bot.db import affected, autocommit
 from bot.leases import LEASE_RETRY, LEASE_TTL, SendingRole, worker_name
 from bot.models import Broadcast, Delivery, User
 from bot.models.base import utcnow
@@ -437,7 +437,7 @@ class BroadcastSender:
         ready = (Delivery.user_id.not_in(cooling), Delivery.id.not_in(backing_off))
         returning = (Delivery.broadcast_id, Delivery.user_id, Delivery.text, Delivery.attempts)
         values = {"claimed_at": utcnow(), "attempted_at": None}
-        async with self._sessions.begin() as session:
+        async with autocommit(self._sessions) as session:  # each claim stands alone
             for when, order in (
                 (Delivery.not_before <= self._now(), (Delivery.not_before, Delivery.id)),
                 (Delivery.not_before.is_(None), (Delivery.id,)),

@@ -4,10 +4,13 @@ The inbox (updates), the outbox (notices) and the broadcast deliveries are each 
     pending --claim: one statement--> claimed (by this worker) --complete: compare-and-set--> ...
     claimed by a worker whose heartbeat expired, or that lost track of it --> claimed again
 
-- A claim is ONE statement, one round trip: `WITH chosen AS (SELECT ... LIMIT n) UPDATE ...
-  WHERE key IN chosen RETURNING ...`. On PostgreSQL the SELECT takes its rows `FOR UPDATE
-  SKIP LOCKED`: two workers claiming at the same moment get different rows and never wait
-  for each other. SQLite has one writer at a time: the same guarded UPDATE is atomic.
+- On PostgreSQL a claim is ONE statement, one round trip: `WITH chosen AS (SELECT ... LIMIT n
+  FOR UPDATE SKIP LOCKED) UPDATE ... WHERE key IN chosen RETURNING ...`: two workers claiming
+  at the same moment get different rows and never wait for each other. On SQLite (one
+  writer at a time) the rows are read first, then a guarded UPDATE (`WHERE key IN (...) AND
+  still claimable`) is the compare-and-set: an idle look never takes the write lock.
+  Run a claim in its own unit of work (bot/db.py `autocommit`): on SQLite a read followed by
+  a write in one transaction fails at once if another writer committed in between.
 - The outcome of a claim is written only while the claim is still the worker's (status
   claimed, and `claimed_by` this worker where the table has one): a worker that was taken
   over (its heartbeat expired while it was stuck) cannot overwrite the new holder's work.
@@ -76,21 +79,32 @@ class ClaimQueue:
         """Up to `limit` claimable rows that are `ready`, first in `order_by`, now this
         worker's (with `values` set); their key and `returning` columns, in key order."""
         claimable = self.claimable(worker, held)
-        chosen = (
+        chosen: Any = (
             select(self.key)
             .where(claimable, *ready)
             .order_by(*(order_by or (self.key,)))
             .limit(limit)
-            .with_for_update(skip_locked=True, of=self.model)
-            # Chosen once: as a plain IN (subquery), PostgreSQL may run the SELECT again for
-            # each row it updates, and SKIP LOCKED would then pick more than `limit` rows.
-            .cte("chosen")
-            .prefix_with("MATERIALIZED", dialect="postgresql")
         )
+        if session.get_bind().dialect.name == "sqlite":
+            # Read first: an idle look takes no write lock (SQLite has one writer, and the
+            # loops look often); then the guarded UPDATE below is the compare-and-set.
+            keys = list(await session.scalars(chosen))
+            if not keys:
+                return []
+            chosen = keys
+        else:
+            chosen = select(
+                chosen.with_for_update(skip_locked=True, of=self.model)
+                # Chosen once: as a plain IN (subquery), PostgreSQL may run the SELECT again
+                # for each row it updates, and SKIP LOCKED would then take more than `limit`.
+                .cte("chosen")
+                .prefix_with("MATERIALIZED")
+                .c[0]
+            )
         mine = {self.claimed_by.key: worker} if self.claimed_by is not None else {}
         result = await session.execute(
             update(self.model)
-            .where(self.key.in_(select(chosen.c[0])), claimable)
+            .where(self.key.in_(chosen), claimable)
             .values(status=self.claimed, **mine, **(values or {}))
             .returning(self.key, *returning)
             .execution_options(synchronize_session=False)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -118,3 +119,13 @@ def affected(result: object) -> int:
     if not isinstance(count, int) or count < 0:
         raise TypeError(f"the database did not say how many rows changed ({count!r})")
     return count
+
+
+@contextlib.asynccontextmanager
+async def autocommit(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+    """A session whose statements each commit on their own: no BEGIN and COMMIT around them,
+    two round trips fewer, for a unit of work that is one statement (a claim, an insert).
+    Statements after the first are not atomic with it: use only where each stands alone."""
+    async with sessions() as session:
+        await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+        yield session

@@ -32,7 +32,7 @@ from sqlalchemy.orm import aliased
 
 from bot.backoff import database_down
 from bot.claims import ClaimQueue
-from bot.db import affected, insert_for
+from bot.db import affected, autocommit, insert_for
 from bot.leases import ALIVE_PREFIX, alive_workers
 from bot.models import InboxUpdate, Lease
 from bot.models.base import utcnow
@@ -198,7 +198,9 @@ class Inbox:
 
     async def _insert(self, rows: list[dict[str, Any]]) -> list[int]:
         new: list[int] = []
-        async with self._sessions.begin() as session:
+        # One update (the webhook's case) is one statement: committed on its own.
+        unit = autocommit(self._sessions) if len(rows) == 1 else self._sessions.begin()
+        async with unit as session:
             for row in rows:  # one by one: RETURNING with ON CONFLICT, on every backend
                 stored = await session.execute(
                     insert_for(session, InboxUpdate)
@@ -235,7 +237,9 @@ class Inbox:
             earlier.status == PROCESSING,
             earlier.claimed_by.in_(alive),
         )
-        async with self._sessions.begin() as session:
+        # Each statement commits on its own (no BEGIN/COMMIT round trips): "done" stands
+        # without the claim, and a claim is one statement.
+        async with autocommit(self._sessions) as session:
             await self._finish_many(session, finished)
             rows: list[Row[Any]] = []
             if limit > 0:

@@ -33,7 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
 from bot.claims import ClaimQueue
-from bot.db import affected
+from bot.db import affected, autocommit
 from bot.models import OutboxNotice
 from bot.models.base import utcnow
 
@@ -131,7 +131,7 @@ class Outbox:
             other.id < OutboxNotice.id,
             other.status.in_((PENDING, SENDING)),
         )
-        async with self._sessions.begin() as session:
+        async with autocommit(self._sessions) as session:  # one statement
             rows = await QUEUE.claim(
                 session,
                 worker=self.worker,
