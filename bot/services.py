@@ -14,7 +14,6 @@ from bot.content.versions import SharedContent
 from bot.db import create_engine, session_factory
 from bot.leases import worker_name
 from bot.live import LiveService
-from bot.models import Proposal
 from bot.privacy import PrivacyService
 from bot.proposals import DraftConversation, ProposalQueries, ProposalReview, erase_requests
 from bot.schema import ensure_schema
@@ -39,30 +38,6 @@ class Services:
     live: LiveService
     # This process among the workers (host:pid:random): what it claims carries this name.
     worker: str = field(default_factory=worker_name)
-
-    @property
-    def proposals(self) -> OutboxRecords:
-        """What handlers/outbox_sender.py (moved into bot/ by the queue work, on another
-        branch) still calls `services.proposals`: remove once it calls `requests.get` and
-        `reviews.set_organizer_message` / `reviews.mark_told`."""
-        return OutboxRecords(self.requests, self.reviews)
-
-
-@dataclass(frozen=True)
-class OutboxRecords:
-    """The request the outbox sender renders, and what it records back."""
-
-    requests: ProposalQueries
-    reviews: ProposalReview
-
-    async def get(self, proposal_id: int) -> Proposal | None:
-        return await self.requests.get(proposal_id)
-
-    async def set_organizer_message(self, proposal_id: int, chat_id: int, message_id: int) -> None:
-        await self.reviews.set_organizer_message(proposal_id, chat_id, message_id)
-
-    async def mark_told(self, event_id: int) -> None:
-        await self.reviews.mark_told(event_id)
 
 
 async def create_services(settings: Settings) -> Services:

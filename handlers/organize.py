@@ -17,7 +17,6 @@ from telegram import (
     User,
 )
 from telegram.constants import ChatType
-from telegram.error import TelegramError
 
 from bot.i18n import DEFAULT_LANGUAGE, plain, t
 from bot.models import Proposal
@@ -47,7 +46,6 @@ from handlers.proposal_views import (
     mine_view,
     overview_view,
     reply_prompt_text,
-    state_label,
     state_list_view,
     undo_minutes,
     withdraw_confirm_view,
@@ -66,42 +64,6 @@ def organizer_chat_warning(settings: Settings) -> str | None:
 
 
 # -- the organizers' group ----------------------------------------------------------------------
-
-
-async def refresh_group_card(context: FocusContext, proposal: Proposal) -> None:
-    """Edit the request's card in the organizers' group to its current state."""
-    if proposal.organizer_chat_id is None or proposal.organizer_message_id is None:
-        return
-    view = card_view(context.services.content.content, proposal, GROUP_LANGUAGE, back=False)
-    try:
-        await context.bot.edit_message_text(
-            view.text,
-            chat_id=proposal.organizer_chat_id,
-            message_id=proposal.organizer_message_id,
-            reply_markup=view.keyboard,
-            disable_web_page_preview=True,
-        )
-    except TelegramError as exc:
-        log.warning("Could not update the organizers' card of %s: %s", proposal.reference, exc)
-
-
-async def _send_to_person(
-    context: FocusContext, proposal: Proposal, key: str, **values: object
-) -> bool:
-    """One message to the request's author, in their language; False if it did not arrive
-    (forgotten, or they blocked the bot)."""
-    if proposal.user_id is None:
-        return False
-    lang = await context.services.users.language_of(proposal.user_id, proposal.language)
-    if "state" in values:
-        values["state"] = state_label(str(values["state"]), lang)
-    text = t(key, lang, reference=proposal.reference, title=proposal.title, **values)
-    try:
-        await context.bot.send_message(proposal.user_id, text)
-    except TelegramError as exc:
-        log.warning("Could not tell %s about %s: %s", proposal.user_id, proposal.reference, exc)
-        return False
-    return True
 
 
 def actor_name(user: User) -> str:
@@ -173,8 +135,8 @@ async def decide(update: Update, context: FocusContext) -> None:
             # The card is out of date (decided by someone else, undo too late): refresh it.
             proposal_now = await context.services.requests.get(proposal_id)
             if proposal_now is not None:
+                await service.refresh_card(proposal_id)  # through the outbox, woken next
                 await _after_change(update, context, proposal_now)
-                await refresh_group_card(context, proposal_now)
 
 
 async def _show_card_or_question(
@@ -277,8 +239,13 @@ async def take_typed_note(update: Update, context: FocusContext) -> bool:
             found = await context.services.requests.get(prompt.proposal_id)
             if found is None:
                 raise ProposalNotFound()
-            told = await _send_to_person(context, found, "proposals.notify.message", note=note)
-            key = "proposals.message_sent" if told else "proposals.message_not_sent"
+            try:  # queued in the outbox, which sends it (and retries it) now
+                await service.message_speaker(found.id, note)
+            except ProposalNotFound:
+                key = "proposals.message_not_sent"  # they asked to be forgotten
+            else:
+                key = "proposals.message_sent"
+                wake_outbox(context.application)
             await message.reply_text(t(key, lang, reference=found.reference))
     except ProposalError as error:
         await message.reply_text(error_text(error, lang))

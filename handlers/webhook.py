@@ -1,8 +1,8 @@
 """Webhook mode: a small aiohttp server that feeds Telegram's POSTs to the Application.
 
 Why not python-telegram-bot's own tornado server: load balancers need a health endpoint,
-which it has no place for. The flow is PTB's all the same: a verified update goes onto
-`application.update_queue`, and the Application processes it like a polled one.
+which it has no place for. A verified update is stored in the inbox (bot/inbox.py) before
+the 200; this worker's update runner (handlers/updates.py) is woken to process it.
 
     POST <path of WEBHOOK_URL>   an update; 403 without the right secret token header
     GET  /healthz                200 while the bot is running, 503 otherwise
@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import json
 import logging
 import re
 from typing import Any
 from urllib.parse import urlsplit
 
+import orjson
 from aiohttp import web
 
 from bot.alerts import AlertThrottle
@@ -70,7 +72,7 @@ def webhook_path(settings: Settings) -> str:
 async def read_payload(request: web.Request) -> dict[str, Any] | None:
     """The update in the request body (Telegram's JSON), or None (logged) if it is not one."""
     try:
-        payload = await request.json()
+        payload = loads(await request.read())
     except Exception as exc:  # any malformed body: refused, never a crash
         log.warning("Refused a webhook request that is not JSON: %s", type(exc).__name__)
         return None
@@ -78,6 +80,15 @@ async def read_payload(request: web.Request) -> dict[str, Any] | None:
         log.warning("Refused a webhook request without an update_id")
         return None
     return payload  # type: ignore[no-any-return]
+
+
+def loads(body: bytes) -> Any:
+    """JSON with orjson (the hot path); what it refuses and JSON allows (a lone surrogate
+    escape, an integer beyond 64 bits) is read by the standard library."""
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return json.loads(body)
 
 
 async def receive_update(request: web.Request) -> web.Response:

@@ -183,6 +183,30 @@ class ProposalReview:
                 return None
             return prompt
 
+    async def message_speaker(self, proposal_id: int, note: str) -> Proposal:
+        """An organizer's message to the request's author, queued in the outbox (sent in
+        their language when it leaves); ProposalNotFound if they asked to be forgotten."""
+        async with self._sessions.begin() as session:
+            proposal = await locked_proposal(session, proposal_id)
+            if proposal.user_id is None:
+                raise ProposalNotFound()
+            outbox.add(
+                session,
+                outbox.SPEAKER,
+                proposal_id=proposal.id,
+                key="proposals.notify.message",
+                note=note,
+            )
+            return proposal
+
+    async def refresh_card(self, proposal_id: int) -> None:
+        """Queue an edit of the organizers' card to the request's state (a card out of date:
+        decided by someone else, or an undo refused)."""
+        async with self._sessions.begin() as session:
+            proposal = await locked_proposal(session, proposal_id)
+            if proposal.organizer_message_id is not None:
+                outbox.add(session, outbox.CARD, proposal_id=proposal.id)
+
     async def withdraw(self, proposal_id: int, user_id: int) -> Proposal:
         """The person withdraws their own request while it is still only submitted."""
         async with self._sessions.begin() as session:
