@@ -280,7 +280,7 @@ async def test_a_card_found_out_of_date_is_refreshed_through_the_outbox(
     await submit_request(chat_for(app, api, user_id=71))
     group = chat_for(app, api, user_id=ORGANIZER_ID, chat_id=ORGANIZER_CHAT_ID)
     card = group.last_bot_message(with_buttons=True)
-    await services_of(app).proposals.decide(1, ORGANIZER_ID + 1, "Pau", accept=False)
+    await services_of(app).reviews.decide(1, ORGANIZER_ID + 1, "Pau", accept=False)
     await background_done(app)
     await stop_outbox_sender(app)
     sent = len(await outbox_rows(app))
