@@ -109,11 +109,14 @@ def test_building_the_answer_index_logs_nothing_at_info(
     start, the terminal chat included) stays out of the log."""
     import bm25s
 
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
     configure_logging("INFO")
     try:
-        bm25s.BM25().index(
-            bm25s.tokenize(["a first sentence", "another one"], show_progress=False)
-        )
+        tokens = bm25s.tokenize(["a first sentence", "another one"], show_progress=False)
+        bm25s.BM25().index(tokens, show_progress=False)
         assert "bm25s" not in capsys.readouterr().err
     finally:
-        logging.getLogger().handlers.clear()
+        root.handlers[:] = handlers
+        root.setLevel(level)
+        logging.captureWarnings(False)
