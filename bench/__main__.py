@@ -19,14 +19,14 @@ import sys
 import time
 from collections.abc import Callable
 
-from bench import answer_engine, broadcast, memory, reminders, updates, workers
+from bench import answer_engine, broadcast, live_votes, memory, reminders, updates, workers
 from bench.harness import POSTGRES_ENV, RESULTS_DIR, ROOT, quiet_logging
 from bench.report import Section, load, machine, markdown
 
 DOCS = ROOT / "docs" / "BENCHMARKS.md"
 START_MARK = "<!-- results:start (python -m bench --write-docs) -->"
 END_MARK = "<!-- results:end -->"
-NAMES = ("updates", "workers", "answers", "broadcast", "reminders", "memory")
+NAMES = ("updates", "workers", "answers", "broadcast", "reminders", "memory", "live")
 
 
 def runners(args: argparse.Namespace) -> dict[str, Callable[[], Section]]:
@@ -38,6 +38,7 @@ def runners(args: argparse.Namespace) -> dict[str, Callable[[], Section]]:
         "broadcast": lambda: asyncio.run(broadcast.run(quick, full=args.full)),
         "reminders": lambda: asyncio.run(reminders.run(quick)),
         "memory": lambda: asyncio.run(memory.run(quick)),
+        "live": lambda: asyncio.run(live_votes.run(quick)),
     }
 
 

@@ -197,7 +197,7 @@ def proposal_steps(people: People, user_id: int, message: JSON) -> list[Step]:
 
     async def submit_payload(application: Application) -> JSON:  # type: ignore[type-arg]
         services = getattr(application.bot_data, "_services", None)  # the bare bots have none
-        draft = await services.proposals.draft_of(user_id) if services else None
+        draft = await services.drafts.draft_of(user_id) if services else None
         data = callbacks.PROPOSE_SUBMIT.data(draft.id if draft is not None else 0)
         return people.press(user_id, data, message).payload
 

@@ -57,6 +57,8 @@ LEXICAL_TIE = 0.95  # BM25 agrees: the entry scores within 5 % of its best,
 LEXICAL_RELATED = 0.8  # or within 20 % of the organization it is about, ranked first
 UNKNOWN_MIN_LENGTH = 4  # a longer word the content does not know ("google") ...
 UNKNOWN_SHARE = 0.15  # ... in more than this share of the words: no answer from content alone
+LEXICAL_CLEAR = 1.5  # ... unless it names the organization the entry is about, and BM25
+# puts the entry first, this far ahead of the next
 DENSE_SUGGEST = 0.85  # "did you mean" from the content
 WISH_SCORE = 0.89  # a message closest to the speaking-slot request, this close: lead to it
 WISH_LONG_WORDS = 15  # a long message: its wish to speak may be one sentence among others ...
@@ -448,11 +450,24 @@ class KnowledgeIndex:
         phrased = self.phrase_answer(question)
         if self.retriever is None:
             return phrased
-        hits = self.retriever.search(
-            self.retriever.as_event(_asked(question), self.lexicon.descriptive_words)
-        )
         if phrased.also and ACTION_KEYS & set(phrased.keys):
             return phrased  # several things asked, the wish to speak among them
+        if self.lexicon.wishes_to_speak(question):
+            return Answer(Match(PROPOSE_KEY, 1.0), [])
+        if phrased.best is not None and (phrased.also or phrased.best.score >= PHRASE_SURE):
+            # It stands whatever the retrieval says: no question embedding needed (most of the
+            # time of a question).
+            return phrased
+        asked = self.retriever.as_event(_asked(question), self.lexicon.descriptive_words)
+        lexical = self.retriever.lexical.scores(asked)
+        if (
+            phrased.best is not None
+            and phrased.best.score >= PHRASE_FAIR
+            and lexical
+            and max(lexical, key=lexical.__getitem__) == phrased.best.key
+        ):
+            return phrased  # BM25 agrees: confirmed without the embedding
+        hits = self.retriever.search(asked, lexical)
         wish = self._wish_to_speak(question, hits)
         if wish is not None:
             return Answer(wish, [])
@@ -488,6 +503,15 @@ class KnowledgeIndex:
         best candidates (the phrase matcher's first), if any is close enough."""
         if not hits.fused:
             return Answer(None, phrased.suggestions)
+        named = self._named(self._tokens(question))
+        if named:
+            # "l'AMB des de quan existeix?": BM25 weighs only what is about the AMB (or about
+            # no organization), not when Huawei was founded.
+            hits = Hits(
+                hits.dense,
+                {k: v for k, v in hits.lexical.items() if not self._elsewhere(Match(k, v), named)},
+                hits.fused,
+            )
         top = hits.fused[0]
         dense_rank = hits.dense_rank()
         lexical_rank = hits.lexical_rank()
@@ -513,7 +537,16 @@ class KnowledgeIndex:
         about_something = any(t not in self.lexicon.light_words for t in self._tokens(question))
         if agree and about_something and best_dense >= DENSE_ANSWER and gap >= DENSE_GAP:
             unknown = [w for w in self._unknown(question) if len(w) >= UNKNOWN_MIN_LENGTH]
-            if len(unknown) <= UNKNOWN_SHARE * len(question.split()):
+            lexical_second = hits.lexical[lexical_rank[1]] if len(lexical_rank) > 1 else 0.0
+            # Words the content does not know are only the question's verbs when it names
+            # what it is about: "que organismos sustituyo el AMB" (but "how many employees does
+            # google have" is about google).
+            clear = (
+                bool(self.about.get(top, frozenset()) & named.keys())
+                and lexical_rank[:1] == [top]
+                and lexical_best >= LEXICAL_CLEAR * lexical_second
+            )
+            if clear or len(unknown) <= UNKNOWN_SHARE * len(question.split()):
                 return Answer(Match(top, round(best_dense, 4)), [])
         # A candidate to offer shares at least a word with the content, or shares many.
         if (best_dense >= DENSE_SUGGEST and lexical_best > 0) or lexical_best >= LEXICAL_SUGGEST:
@@ -612,10 +645,21 @@ class KnowledgeIndex:
         for variant in variants:
             retry = self._decide(self._rank_tokens(variant, SUGGEST_THRESHOLD), known)
             if retry.best is not None:
-                return retry
+                result = retry
+                break
             if result.best is None and not result.suggestions:
                 result = retry
+        best = result.best
+        if best is not None and self._elsewhere(best, named):
+            # "el AMB desde cuándo existe" is not answered with when Huawei was founded, nor
+            # offered it: answers about another organization than the one named step aside.
+            return Answer(None, [m for m in result.suggestions if not self._elsewhere(m, named)])
         return result
+
+    def _elsewhere(self, match: Match, named: dict[str, frozenset[str]]) -> bool:
+        """Whether `match` is about organizations, none of them one the question names."""
+        about = self.about[match.key]
+        return bool(about) and not about & named.keys()
 
     def _event_name_as_event(self, tokens: list[str]) -> list[str]:
         """The event's name counts as "event" unless the question only asks what it is.

@@ -44,6 +44,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.backoff import Backoff
 from bot.broadcasts import BroadcastReport, report_of
+from bot.claims import ClaimQueue
+from bot.db import affected, autocommit
 from bot.leases import LEASE_RETRY, LEASE_TTL, SendingRole, worker_name
 from bot.models import Broadcast, Delivery, User
 from bot.models.base import utcnow
@@ -118,6 +120,17 @@ class TokenBucket:
         return max(0.0, -self._tokens / self.rate)
 
 
+# One sender at a time (the sending role): a delivery needs no claimant column; claims left
+# by a holder that stopped are recovered when the role changes hands (recover_interrupted).
+DELIVERIES = ClaimQueue(
+    Delivery,
+    Delivery.id,
+    Delivery.status,
+    pending=DeliveryStatus.PENDING,
+    claimed=DeliveryStatus.SENDING,
+)
+
+
 @dataclass(frozen=True)
 class Claim:
     delivery_id: int
@@ -171,6 +184,7 @@ class BroadcastSender:
         self._bucket = TokenBucket(rate, clock)
         self._last_send_to: dict[int, float] = {}  # chat -> when it was last sent to
         self._retry_at: dict[int, float] = {}  # delivery -> not before (backoff)
+        self._texts: dict[int, str] = {}  # broadcast -> its text (read once)
         self._in_flight: set[asyncio.Task[None]] = set()
         self._pausing: set[asyncio.Task[None]] = set()
         self._pauses = 0
@@ -300,10 +314,10 @@ class BroadcastSender:
                 .where(interrupted, Delivery.attempted_at.is_(None))
                 .values(status=DeliveryStatus.PENDING, claimed_at=None)
             )
-        count = int(getattr(result, "rowcount", 0) or 0)
+        count = affected(result)
         if count:
             log.warning("%d deliveries were interrupted by a crash: marked unknown", count)
-        if again := int(getattr(released, "rowcount", 0) or 0):
+        if again := affected(released):
             log.info("%d deliveries were claimed but never tried: pending again", again)
         return count
 
@@ -420,41 +434,37 @@ class BroadcastSender:
         so a long announcement does not make a reminder late; then the unscheduled ones.
         """
         cooling, backing_off = self._cooling_chats(), self._backing_off()
-        async with self._sessions.begin() as session:
-            query = (
-                select(
-                    Delivery.id,
-                    Delivery.broadcast_id,
-                    Delivery.user_id,
-                    func.coalesce(Delivery.text, Broadcast.text).label("text"),
+        ready = (Delivery.user_id.not_in(cooling), Delivery.id.not_in(backing_off))
+        returning = (Delivery.broadcast_id, Delivery.user_id, Delivery.text, Delivery.attempts)
+        values = {"claimed_at": utcnow(), "attempted_at": None}
+        async with autocommit(self._sessions) as session:  # each claim stands alone
+            for when, order in (
+                (Delivery.not_before <= self._now(), (Delivery.not_before, Delivery.id)),
+                (Delivery.not_before.is_(None), (Delivery.id,)),
+            ):
+                rows = await DELIVERIES.claim(
+                    session,
+                    worker=self.lease.holder,
+                    ready=(*ready, when),
+                    order_by=order,
+                    limit=1,
+                    values=values,
+                    returning=returning,
                 )
-                .join(Broadcast, Broadcast.id == Delivery.broadcast_id)
-                .add_columns(Delivery.attempts)
-                .where(
-                    Delivery.status == DeliveryStatus.PENDING,
-                    Delivery.user_id.not_in(cooling),
-                    Delivery.id.not_in(backing_off),
-                )
-                .limit(1)
-            )
-            due = Delivery.not_before <= self._now()
-            row = (
-                await session.execute(query.where(due).order_by(Delivery.not_before, Delivery.id))
-            ).first() or (
-                await session.execute(
-                    query.where(Delivery.not_before.is_(None)).order_by(Delivery.id)
-                )
-            ).first()
-            if row is None:
-                return None
-            claimed = await session.execute(
-                update(Delivery)
-                .where(Delivery.id == row.id, Delivery.status == DeliveryStatus.PENDING)
-                .values(status=DeliveryStatus.SENDING, claimed_at=utcnow(), attempted_at=None)
-            )
-            if not getattr(claimed, "rowcount", 0):
-                return None  # someone else took it: the next step looks again
-        return Claim(row.id, row.broadcast_id, row.user_id, row.text, row.attempts)
+                if rows:
+                    row = rows[0]
+                    text = row.text or await self._text_of(session, row.broadcast_id)
+                    return Claim(row.id, row.broadcast_id, row.user_id, text, row.attempts)
+        return None
+
+    async def _text_of(self, session: AsyncSession, broadcast_id: int) -> str:
+        """An announcement's text (the same for each of its deliveries, so read once)."""
+        if broadcast_id not in self._texts:
+            if len(self._texts) > 100:
+                self._texts.clear()
+            text = await session.scalar(select(Broadcast.text).where(Broadcast.id == broadcast_id))
+            self._texts[broadcast_id] = text or ""
+        return self._texts[broadcast_id]
 
     async def _release_unattempted(self) -> None:
         """After an outage: rows this holder claimed and never tried (the database failed
@@ -469,11 +479,7 @@ class BroadcastSender:
 
     async def _mark(self, claim: Claim, status: DeliveryStatus, **values: object) -> None:
         async with self._sessions.begin() as session:
-            await session.execute(
-                update(Delivery)
-                .where(Delivery.id == claim.delivery_id, Delivery.status == DeliveryStatus.SENDING)
-                .values(status=status, **values)
-            )
+            await DELIVERIES.complete(session, claim.delivery_id, None, status=status, **values)
             if status is DeliveryStatus.BLOCKED:
                 await session.execute(
                     update(User)
@@ -507,11 +513,7 @@ class BroadcastSender:
     async def _attempting(self, claim: Claim) -> None:
         """Recorded before the request leaves: after a crash, only such a row may be unknown."""
         async with self._sessions.begin() as session:
-            await session.execute(
-                update(Delivery)
-                .where(Delivery.id == claim.delivery_id, Delivery.status == DeliveryStatus.SENDING)
-                .values(attempted_at=utcnow())
-            )
+            await DELIVERIES.complete(session, claim.delivery_id, None, attempted_at=utcnow())
 
     async def _send_and_mark(self, claim: Claim) -> None:
         try:

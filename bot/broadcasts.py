@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from sqlalchemy import Table, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.db import affected
 from bot.i18n import LANGUAGES, normalize_language
 from bot.models import Base, Broadcast, BroadcastDraft, Delivery, User
 from bot.models.base import utcnow
@@ -263,7 +264,7 @@ class BroadcastService:
             result = await session.execute(
                 delete(BroadcastDraft).where(BroadcastDraft.admin_id == admin_id)
             )
-        return bool(getattr(result, "rowcount", 0))
+        return bool(affected(result))
 
     async def confirm(
         self,
@@ -287,7 +288,7 @@ class BroadcastService:
             consumed = await session.execute(
                 delete(BroadcastDraft).where(BroadcastDraft.admin_id == admin_id)
             )
-            if getattr(consumed, "rowcount", 0) != 1:
+            if affected(consumed) != 1:
                 return None
             queued = await self._enqueue(
                 session,
@@ -315,7 +316,7 @@ class BroadcastService:
                 )
                 .values(status=DeliveryStatus.PENDING, attempts=0, error=None)
             )
-            count = int(getattr(result, "rowcount", 0) or 0)
+            count = affected(result)
             if count:
                 await session.execute(
                     update(Broadcast)

@@ -21,15 +21,18 @@ import datetime as dt
 import json
 import logging
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
-from sqlalchemy import and_, delete, exists, func, or_, select, update
+import orjson
+from sqlalchemy import Row, delete, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
 from bot.backoff import database_down
-from bot.db import insert_for
+from bot.claims import ClaimQueue
+from bot.db import affected, autocommit, insert_for
 from bot.leases import ALIVE_PREFIX, alive_workers
 from bot.models import InboxUpdate, Lease
 from bot.models.base import utcnow
@@ -94,6 +97,10 @@ def serialized(payload: dict[str, Any]) -> str:
     """The update as JSON a database can store: a lone surrogate (half of a UTF-16 pair, which
     Telegram passes on from some clients as "\\ud800") is not Unicode text, and no UTF-8
     column takes it; it becomes U+FFFD (the replacement character), the rest is kept."""
+    try:
+        return orjson.dumps(payload).decode()  # the common case, several times json's speed
+    except (orjson.JSONEncodeError, TypeError):
+        pass  # a lone surrogate (orjson refuses it), or an integer beyond 64 bits
     text = json.dumps(payload, ensure_ascii=False)
     try:
         text.encode("utf-8")
@@ -131,6 +138,16 @@ def unreadable(received: Received) -> tuple[int | None, str | None] | None:
         return None
     chat_id, lang = stub.get("chat_id"), stub.get("language_code")
     return _int64(chat_id), lang if isinstance(lang, str) else None
+
+
+QUEUE: Final = ClaimQueue(
+    InboxUpdate,
+    InboxUpdate.update_id,
+    InboxUpdate.status,
+    pending=PENDING,
+    claimed=PROCESSING,
+    claimed_by=InboxUpdate.claimed_by,
+)
 
 
 class Inbox:
@@ -181,7 +198,9 @@ class Inbox:
 
     async def _insert(self, rows: list[dict[str, Any]]) -> list[int]:
         new: list[int] = []
-        async with self._sessions.begin() as session:
+        # One update (the webhook's case) is one statement: committed on its own.
+        unit = autocommit(self._sessions) if len(rows) == 1 else self._sessions.begin()
+        async with unit as session:
             for row in rows:  # one by one: RETURNING with ON CONFLICT, on every backend
                 stored = await session.execute(
                     insert_for(session, InboxUpdate)
@@ -192,26 +211,21 @@ class Inbox:
                 new.extend(stored.scalars())
         return new
 
-    async def claim(self, limit: int) -> list[Received]:
-        """Up to `limit` updates this worker may process now, marked as its own.
+    async def claim(
+        self, limit: int, finished: Mapping[int, bool] | None = None
+    ) -> list[Received]:
+        """Up to `limit` updates this worker may process now, marked as its own (one
+        statement, bot/claims.py); first, in the same transaction, the updates it has
+        `finished` (update_id -> skipped) are marked so (one statement).
 
         An update is ready when no earlier update of its chat is still waiting or being
         processed; one held by a worker whose heartbeat expired is taken over.
         """
-        now = utcnow()
-        alive = alive_workers(now)
+        finished = dict(finished or {})
+        if limit <= 0 and not finished:
+            return []
+        alive = alive_workers(utcnow())
         earlier = aliased(InboxUpdate)
-        forgotten_by_me = and_(
-            InboxUpdate.claimed_by == self.worker, InboxUpdate.update_id.not_in(self._held)
-        )
-        orphaned = and_(
-            InboxUpdate.status == PROCESSING,
-            or_(
-                InboxUpdate.claimed_by.is_(None),
-                InboxUpdate.claimed_by.not_in(alive),
-                forgotten_by_me,
-            ),
-        )
         unfinished_before = exists().where(
             earlier.chat_key == InboxUpdate.chat_key,
             earlier.update_id < InboxUpdate.update_id,
@@ -223,95 +237,83 @@ class Inbox:
             earlier.status == PROCESSING,
             earlier.claimed_by.in_(alive),
         )
-        async with self._sessions() as session:
-            candidates = list(
-                await session.scalars(
-                    select(InboxUpdate.update_id)
-                    .where(or_(InboxUpdate.status == PENDING, orphaned))
-                    .where(or_(InboxUpdate.chat_key.is_(None), ~unfinished_before & ~busy_chat))
-                    .order_by(InboxUpdate.update_id)
-                    .limit(limit * 4)
-                )
-            )
-        claimed: list[Received] = []
-        chats: set[int | None] = set()
-        try:
-            for update_id in candidates:
-                if len(claimed) >= limit:
-                    break
-                got = await self._claim_one(update_id, alive, forgotten_by_me)
-                if got is None:
-                    continue
-                received, chat_key = got
-                if chat_key is not None and chat_key in chats:
-                    await self.release(received.update_id)  # one at a time per chat
-                    continue
-                chats.add(chat_key)
-                claimed.append(received)
-        except Exception:
-            # The caller never sees these: the next claim takes them back.
-            self._held.difference_update(received.update_id for received in claimed)
-            raise
-        return claimed
-
-    async def _claim_one(
-        self, update_id: int, alive: Any, forgotten_by_me: Any
-    ) -> tuple[Received, int | None] | None:
-        """Compare-and-set: the update becomes this worker's, unless another took it."""
-        async with self._sessions.begin() as session:
-            taken = await session.execute(
-                update(InboxUpdate)
-                .where(
-                    InboxUpdate.update_id == update_id,
-                    or_(
-                        InboxUpdate.status == PENDING,
-                        and_(
-                            InboxUpdate.status == PROCESSING,
-                            or_(
-                                InboxUpdate.claimed_by.is_(None),
-                                InboxUpdate.claimed_by.not_in(alive),
-                                forgotten_by_me,
-                            ),
-                        ),
+        # Each statement commits on its own (no BEGIN/COMMIT round trips): "done" stands
+        # without the claim, and a claim is one statement.
+        async with autocommit(self._sessions) as session:
+            await self._finish_many(session, finished)
+            rows: list[Row[Any]] = []
+            if limit > 0:
+                rows = await QUEUE.claim(
+                    session,
+                    worker=self.worker,
+                    held=self._held,
+                    ready=(
+                        InboxUpdate.payload.is_not(None),
+                        or_(InboxUpdate.chat_key.is_(None), ~unfinished_before & ~busy_chat),
                     ),
+                    limit=limit,
+                    values={"attempts": InboxUpdate.attempts + 1},
+                    returning=(InboxUpdate.payload, InboxUpdate.attempts, InboxUpdate.chat_key),
                 )
-                .values(
-                    status=PROCESSING,
-                    claimed_by=self.worker,
-                    attempts=InboxUpdate.attempts + 1,
-                )
-                .returning(InboxUpdate.payload, InboxUpdate.attempts, InboxUpdate.chat_key)
-            )
-            row = taken.first()
-        if row is None or row.payload is None:
-            return None
-        self._held.add(update_id)
-        return Received(update_id, json.loads(row.payload), row.attempts), row.chat_key
+        self._held.difference_update(finished)
+        # Mine from here (should the next lines fail, the next claim takes them back).
+        self._held.update(row.update_id for row in rows)
+        claimed: list[Received] = []
+        chats: set[int] = set()
+        for row in rows:
+            if row.chat_key is not None and row.chat_key in chats:
+                # One at a time per chat (the query's rule makes this rare: a safeguard).
+                await self.release(row.update_id)
+                continue
+            if row.chat_key is not None:
+                chats.add(row.chat_key)
+            claimed.append(Received(row.update_id, orjson.loads(row.payload), row.attempts))
+        return claimed
 
     async def release(self, update_id: int) -> None:
         """Give a claimed update back (another turn will take it)."""
         self._held.discard(update_id)  # if this fails, the next claim takes it back
         async with self._sessions.begin() as session:
-            await session.execute(
-                update(InboxUpdate)
-                .where(InboxUpdate.update_id == update_id, InboxUpdate.claimed_by == self.worker)
-                .values(status=PENDING, claimed_by=None, attempts=InboxUpdate.attempts - 1)
-            )
+            await QUEUE.release(session, update_id, self.worker, attempts=InboxUpdate.attempts - 1)
 
     async def finish(self, update_id: int, *, skipped: bool = False) -> None:
         """Processed (or unreadable): its payload is dropped; the id is remembered a day."""
         async with self._sessions.begin() as session:
-            await session.execute(
-                update(InboxUpdate)
-                .where(InboxUpdate.update_id == update_id)
-                .values(
-                    status=SKIPPED if skipped else DONE,
-                    payload=None,
-                    claimed_by=None,
-                    processed_at=utcnow(),
-                )
-            )
+            await self.finish_in(session, update_id, skipped=skipped)
         self._held.discard(update_id)
+
+    async def finish_many(self, finished: Mapping[int, bool]) -> None:
+        """Several processed updates (update_id -> skipped) marked so in one transaction."""
+        async with self._sessions.begin() as session:
+            await self._finish_many(session, finished)
+        self._held.difference_update(finished)
+
+    async def _finish_many(self, session: AsyncSession, finished: Mapping[int, bool]) -> None:
+        for skipped in (False, True):
+            await QUEUE.complete_many(
+                session,
+                [update_id for update_id, flag in finished.items() if flag is skipped],
+                self.worker,
+                status=SKIPPED if skipped else DONE,
+                payload=None,
+                claimed_by=None,
+                processed_at=utcnow(),
+            )
+
+    async def finish_in(
+        self, session: AsyncSession, update_id: int, *, skipped: bool = False
+    ) -> bool:
+        """`finish` in the caller's transaction; False if this worker's claim was taken over
+        meanwhile (then the new holder finishes it)."""
+        return await QUEUE.complete(
+            session,
+            update_id,
+            self.worker,
+            status=SKIPPED if skipped else DONE,
+            payload=None,
+            claimed_by=None,
+            processed_at=utcnow(),
+        )
 
     async def prune(self) -> int:
         """Forget the ids of updates processed more than a day ago, and the heartbeats of
@@ -328,7 +330,7 @@ class Inbox:
                     Lease.name.startswith(ALIVE_PREFIX), Lease.expires_at < utcnow() - KEEP_DONE
                 )
             )
-        return int(getattr(result, "rowcount", 0) or 0)
+        return affected(result)
 
     async def pending(self) -> int:
         """Updates stored and not processed yet."""

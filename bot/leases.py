@@ -25,7 +25,7 @@ from sqlalchemy import Select, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.backoff import Backoff
-from bot.db import insert_for
+from bot.db import affected, insert_for
 from bot.models import Lease
 from bot.models.base import utcnow
 
@@ -71,13 +71,13 @@ class SendingRole:
                 )
                 .values(holder=self.holder, expires_at=expires)
             )
-            if not getattr(taken, "rowcount", 0):
+            if not affected(taken):
                 created = await session.execute(
                     insert_for(session, Lease)
                     .values(name=self.name, holder=self.holder, expires_at=expires)
                     .on_conflict_do_nothing(index_elements=["name"])
                 )
-                if not getattr(created, "rowcount", 0):
+                if not affected(created):
                     return False
         self._expires_at = expires
         return True
@@ -91,7 +91,7 @@ class SendingRole:
                 .where(Lease.name == self.name, Lease.holder == self.holder)
                 .values(expires_at=expires)
             )
-        if not getattr(renewed, "rowcount", 0):
+        if not affected(renewed):
             self._expires_at = None
             return False
         self._expires_at = expires

@@ -16,7 +16,9 @@ LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 REDACTED = "[REDACTED]"
 MIN_FRAGMENT = 6
 # Libraries that log every request URL (Bot API URLs contain the token) or every byte.
-NOISY_LOGGERS = ("httpx", "httpcore", "aiosqlite", "asyncio", "alembic.runtime.plugins")
+# Libraries that talk at INFO/DEBUG on every call. bm25s sets its own logger to DEBUG when it
+# is imported ("Building index from tokens" on every start, in the terminal chat too).
+NOISY_LOGGERS = ("httpx", "httpcore", "aiosqlite", "asyncio", "alembic.runtime.plugins", "bm25s")
 
 
 def settings_secrets(settings: Settings) -> list[str]:

@@ -17,7 +17,8 @@
   `sending` under this worker's name that it is not working on (the claim's answer was lost)
   is claimed again. A live worker never leaves a notice stuck until a restart.
 
-Nothing here knows Telegram: handlers/outbox_sender.py renders and sends.
+Nothing here knows Telegram: bot/outbox_sender.py sends, through handlers/outbox_sender.py
+(which renders each notice as the database has it when it leaves).
 """
 
 from __future__ import annotations
@@ -27,17 +28,21 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from sqlalchemy import and_, delete, exists, or_, select, update
+from sqlalchemy import delete, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
-from bot.leases import alive_workers
+from bot.claims import ClaimQueue
+from bot.db import affected, autocommit
 from bot.models import OutboxNotice
 from bot.models.base import utcnow
 
 CARD: Final = "card"
 SPEAKER: Final = "speaker"
 GROUP: Final = "group"
+# A reply that failed after its quick retries (handlers/transport.py), kept to be sent again:
+# `key` is the Bot API method, `values["params"]` its parameters as they were sent.
+REPLY: Final = "reply"
 PENDING: Final = "pending"
 SENDING: Final = "sending"
 SENT: Final = "sent"
@@ -89,7 +94,22 @@ async def cancel_pending(session: AsyncSession, proposal_id: int, kind: str) -> 
             OutboxNotice.status == PENDING,
         )
     )
-    return int(getattr(result, "rowcount", 0) or 0)
+    return affected(result)
+
+
+QUEUE: Final = ClaimQueue(
+    OutboxNotice,
+    OutboxNotice.id,
+    OutboxNotice.status,
+    pending=PENDING,
+    claimed=SENDING,
+    claimed_by=OutboxNotice.claimed_by,
+)
+
+
+def _spent(notice: Notice) -> dict[str, Any]:
+    """What a finished notice no longer needs: a kept reply's text (it may name people)."""
+    return {"values": None} if notice.kind == REPLY else {}
 
 
 class Outbox:
@@ -100,87 +120,63 @@ class Outbox:
         self._unwritten: dict[int, tuple[Notice, dict[str, Any]]] = {}  # outcome to write again
 
     async def claim(self, limit: int) -> list[Notice]:
-        """Notices due now, one per request at a time, marked as this worker's."""
+        """Notices due now, one per request at a time, marked as this worker's (one
+        statement, bot/claims.py)."""
         for notice, values in list(self._unwritten.values()):
             await self._set(notice, **values)
         now = utcnow()
-        alive = alive_workers(now)
         other = aliased(OutboxNotice)
-        forgotten_by_me = and_(
-            OutboxNotice.claimed_by == self.worker, OutboxNotice.id.not_in(self._held)
-        )
-        orphaned = and_(
-            OutboxNotice.status == SENDING,
-            or_(
-                OutboxNotice.claimed_by.is_(None),
-                OutboxNotice.claimed_by.not_in(alive),
-                forgotten_by_me,
-            ),
-        )
-        claimable = and_(
-            or_(OutboxNotice.status == PENDING, orphaned),
-            or_(OutboxNotice.not_before.is_(None), OutboxNotice.not_before <= now),
-        )
         earlier_open = exists().where(
             other.proposal_id == OutboxNotice.proposal_id,
             other.id < OutboxNotice.id,
             other.status.in_((PENDING, SENDING)),
         )
-        async with self._sessions() as session:
-            ids = list(
-                await session.scalars(
-                    select(OutboxNotice.id)
-                    .where(claimable)
-                    .where(or_(OutboxNotice.proposal_id.is_(None), ~earlier_open))
-                    .order_by(OutboxNotice.id)
-                    .limit(limit)
-                )
+        async with autocommit(self._sessions) as session:  # one statement
+            rows = await QUEUE.claim(
+                session,
+                worker=self.worker,
+                held=self._held,
+                ready=(
+                    or_(OutboxNotice.not_before.is_(None), OutboxNotice.not_before <= now),
+                    or_(OutboxNotice.proposal_id.is_(None), ~earlier_open),
+                ),
+                limit=limit,
+                values={"attempts": OutboxNotice.attempts + 1},
+                returning=(
+                    OutboxNotice.kind,
+                    OutboxNotice.proposal_id,
+                    OutboxNotice.key,
+                    OutboxNotice.values,
+                    OutboxNotice.attempts,
+                    OutboxNotice.created_at,
+                ),
             )
-        claimed = []
-        for notice_id in ids:
-            async with self._sessions.begin() as session:
-                row = (
-                    await session.execute(
-                        update(OutboxNotice)
-                        .where(OutboxNotice.id == notice_id, claimable)
-                        .values(
-                            status=SENDING,
-                            claimed_by=self.worker,
-                            attempts=OutboxNotice.attempts + 1,
-                        )
-                        .returning(
-                            OutboxNotice.kind,
-                            OutboxNotice.proposal_id,
-                            OutboxNotice.key,
-                            OutboxNotice.values,
-                            OutboxNotice.attempts,
-                            OutboxNotice.created_at,
-                        )
-                    )
-                ).first()
-            if row is not None:
-                self._held.add(notice_id)
-                values = json.loads(row.values) if row.values else {}
-                claimed.append(
-                    Notice(
-                        notice_id,
-                        row.kind,
-                        row.proposal_id,
-                        row.key,
-                        values,
-                        row.attempts,
-                        row.created_at,
-                    )
-                )
-        return claimed
+        self._held.update(row.id for row in rows)
+        return [
+            Notice(
+                row.id,
+                row.kind,
+                row.proposal_id,
+                row.key,
+                json.loads(row.values) if row.values else {},
+                row.attempts,
+                row.created_at,
+            )
+            for row in rows
+        ]
 
     def lost_track(self) -> None:
         """The caller stopped midway (the database went away): the notices it claimed and did
         not finish are taken back at the next claim; outcomes not written yet stay to write."""
         self._held = set(self._unwritten)
 
+    async def keep_reply(self, method: str, params: dict[str, Any]) -> None:
+        """A reply that could not be delivered now: sent again later, with back-off."""
+        async with self._sessions.begin() as session:
+            add(session, REPLY, key=method, params=params)
+
     async def sent(self, notice: Notice) -> None:
-        await self._set(notice, status=SENT, sent_at=utcnow(), error=None)
+        await self._set(notice, status=SENT, sent_at=utcnow(), error=None, **_spent(notice))
 
     async def retry(self, notice: Notice, error: str, *, after: float | None = None) -> bool:
         """Try again later (a transient failure); False once it is given up (failed)."""
@@ -200,17 +196,13 @@ class Outbox:
 
     async def failed(self, notice: Notice, error: str) -> None:
         """Final: Telegram refused it (400, 403)."""
-        await self._set(notice, status=FAILED, error=error[:200])
+        await self._set(notice, status=FAILED, error=error[:200], **_spent(notice))
 
     async def _set(self, notice: Notice, **values: Any) -> None:
         """Record the outcome; kept to be written again if the database cannot take it now."""
         self._unwritten[notice.id] = (notice, values)
         async with self._sessions.begin() as session:
-            await session.execute(
-                update(OutboxNotice)
-                .where(OutboxNotice.id == notice.id, OutboxNotice.claimed_by == self.worker)
-                .values(**values)
-            )
+            await QUEUE.complete(session, notice.id, self.worker, **values)
         del self._unwritten[notice.id]
         self._held.discard(notice.id)
 

@@ -4,7 +4,8 @@ Stored per person: the Telegram numeric id, Telegram's language code and the cho
 when they were first and last seen, whether they want updates and whether they blocked the
 bot; one delivery row per broadcast sent to them (forgetting keeps it, without their id, so
 that the broadcast's report and /stats do not change); and, if they asked for a speaking slot,
-their request and draft (owned by the proposals service, which withdraws and anonymizes them).
+their request and draft (withdrawn and anonymized by bot/proposals/queries.py's
+`erase_requests`, given at start-up, in the same transaction).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.content import Content
 from bot.i18n import plain
+from bot.live import LIVE_TABLES, forget_person
 from bot.models import Broadcast, BroadcastDraft, Delivery, InboxUpdate, SavedSession, User
 from bot.models.broadcast import DeliveryStatus
 
@@ -34,6 +36,7 @@ FORGET_TABLES = (
     "proposal_drafts",
     "proposal_events",
     "decision_prompts",
+    *LIVE_TABLES,
 )
 
 
@@ -45,46 +48,55 @@ def retention(content: Content, lang: str) -> str:
 
 
 class RequestEraser(Protocol):
-    """The part of ProposalService that /forget needs."""
+    """Erases a person's part in the speaking-slot requests, in the caller's transaction
+    (bot/proposals/queries.py `erase_requests`): the references of the requests withdrawn."""
 
-    async def forget_person(self, user_id: int) -> list[str]:
-        """Withdraw open requests, anonymize the rest, delete drafts: the withdrawn references."""
-        ...
+    async def __call__(self, session: AsyncSession, user_id: int, /) -> list[str]: ...
 
 
 class PrivacyService:
     def __init__(
-        self, sessions: async_sessionmaker[AsyncSession], engine: AsyncEngine | None = None
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        erase_requests: RequestEraser,
+        engine: AsyncEngine | None = None,
     ) -> None:
         self._sessions = sessions
+        self._erase_requests = erase_requests
         self._engine = engine
 
-    async def forget(self, user_id: int, requests: RequestEraser | None = None) -> list[str]:
-        """Delete everything naming `user_id`; return the references of withdrawn requests.
+    async def forget_everything(self, user_id: int) -> list[str]:
+        """/forget: delete everything naming `user_id`, in ONE transaction (a failure half-way
+        erases nothing); return the references of the requests withdrawn.
 
         Then no file keeps a trace: see `scrub`.
         """
-        withdrawn = await requests.forget_person(user_id) if requests is not None else []
         async with self._sessions.begin() as session:
-            await self._anonymize_deliveries(session, user_id)
-            await session.execute(delete(SavedSession).where(SavedSession.user_id == user_id))
-            await session.execute(delete(BroadcastDraft).where(BroadcastDraft.admin_id == user_id))
-            # An admin's announcements stay (others received them), without their id.
-            await session.execute(
-                update(Broadcast)
-                .where(or_(Broadcast.admin_id == user_id, Broadcast.progress_chat_id == user_id))
-                .values(admin_id=None, progress_chat_id=None, progress_message_id=None)
-            )
-            await session.execute(delete(User).where(User.id == user_id))
-            # The updates they sent (this one included): their payloads name them. Those not
-            # processed yet stay, and lose their payload once processed.
-            await session.execute(
-                delete(InboxUpdate).where(
-                    InboxUpdate.user_id == user_id, InboxUpdate.status != "pending"
-                )
-            )
+            withdrawn = await self._erase_requests(session, user_id)
+            await self._erase_person(session, user_id)
         await self.scrub()
         return withdrawn
+
+    async def _erase_person(self, session: AsyncSession, user_id: int) -> None:
+        """Their row, saved sessions, deliveries, compositions and stored updates."""
+        await self._anonymize_deliveries(session, user_id)
+        await session.execute(delete(SavedSession).where(SavedSession.user_id == user_id))
+        await forget_person(session, user_id)  # live questions, votes, feedback
+        await session.execute(delete(BroadcastDraft).where(BroadcastDraft.admin_id == user_id))
+        # An admin's announcements stay (others received them), without their id.
+        await session.execute(
+            update(Broadcast)
+            .where(or_(Broadcast.admin_id == user_id, Broadcast.progress_chat_id == user_id))
+            .values(admin_id=None, progress_chat_id=None, progress_message_id=None)
+        )
+        await session.execute(delete(User).where(User.id == user_id))
+        # The updates they sent (this one included): their payloads name them. Those not
+        # processed yet stay, and lose their payload once processed.
+        await session.execute(
+            delete(InboxUpdate).where(
+                InboxUpdate.user_id == user_id, InboxUpdate.status != "pending"
+            )
+        )
 
     @staticmethod
     async def _anonymize_deliveries(session: AsyncSession, user_id: int) -> None:

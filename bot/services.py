@@ -13,8 +13,9 @@ from bot.content.store import ContentStore
 from bot.content.versions import SharedContent
 from bot.db import create_engine, session_factory
 from bot.leases import worker_name
+from bot.live import LiveService
 from bot.privacy import PrivacyService
-from bot.proposals import ProposalService
+from bot.proposals import DraftConversation, ProposalQueries, ProposalReview, erase_requests
 from bot.schema import ensure_schema
 from bot.settings import Settings
 from bot.users import UserService
@@ -30,8 +31,11 @@ class Services:
     users: UserService
     broadcasts: BroadcastService
     privacy: PrivacyService
-    proposals: ProposalService
+    drafts: DraftConversation  # a speaking-slot request being filled in, and its submission
+    reviews: ProposalReview  # decisions, undo, organizers' prompts, withdrawal
+    requests: ProposalQueries  # requests read, listed, counted and exported
     agenda: AgendaService
+    live: LiveService
     # This process among the workers (host:pid:random): what it claims carries this name.
     worker: str = field(default_factory=worker_name)
 
@@ -60,7 +64,10 @@ async def create_services(settings: Settings) -> Services:
         content_version=content_version,
         users=UserService(sessions),
         broadcasts=BroadcastService(sessions),
-        privacy=PrivacyService(sessions, engine),
-        proposals=ProposalService(sessions, content),
+        privacy=PrivacyService(sessions, erase_requests, engine),
+        drafts=DraftConversation(sessions, content),
+        reviews=ProposalReview(sessions),
+        requests=ProposalQueries(sessions, content),
         agenda=AgendaService(sessions, rate=settings.broadcast_rate),
+        live=LiveService(sessions, content, settings),
     )

@@ -11,6 +11,7 @@ import unicodedata
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -28,6 +29,20 @@ def fold(text: str) -> str:
     text = unicodedata.normalize("NFKD", text)
     text = "".join(ch for ch in text if not unicodedata.combining(ch))
     return _NON_WORD.sub(" ", text).strip()
+
+
+WISH_WINDOW = 5  # words from "we would like" to "present": "puc demanar un espai per parlar"
+
+
+@cache
+def stock_stopwords() -> frozenset[str]:
+    """Function words of English and Spanish (bm25s's NLTK lists) and Catalan (stop-words),
+    folded like the text they are removed from."""
+    from bm25s.stopwords import STOPWORDS_EN_PLUS, STOPWORDS_SPANISH
+    from stop_words import get_stop_words
+
+    stock = [*STOPWORDS_EN_PLUS, *STOPWORDS_SPANISH, *get_stop_words("catalan")]
+    return frozenset(folded for word in stock if (folded := fold(word)) and " " not in folded)
 
 
 def _singular(token: str) -> str:
@@ -49,11 +64,22 @@ class Lexicon:
     event_names: frozenset[str] = frozenset()
     descriptive_words: frozenset[str] = frozenset()
     pronouns: frozenset[str] = frozenset()
+    wish_openers: tuple[tuple[str, ...], ...] = ()
+    speaking_words: tuple[str, ...] = ()
+    wish_breaks: frozenset[str] = frozenset()
+    wish_not_before: frozenset[str] = frozenset()
 
     @classmethod
     def from_yaml(cls, path: Path = LEXICON_PATH) -> Lexicon:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        stopwords = frozenset(fold(str(w)) for w in raw.get("stopwords") or [])
+        return cls.from_dict(yaml.safe_load(path.read_text(encoding="utf-8")) or {})
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> Lexicon:
+        # The stock lists, less the words that say what is asked ("when", "quan", "on") or name
+        # something ("amb" is Catalan "with" and the AMB), plus what chats add ("pls", "porfa").
+        kept = {fold(str(w)) for w in raw.get("not_stopwords") or []}
+        extra = {fold(str(w)) for w in raw.get("stopwords") or []}
+        stopwords = frozenset((stock_stopwords() - kept) | extra)
         light = frozenset(_singular(fold(str(w))) for w in raw.get("light_words") or [])
         small_talk = {fold(str(w)): "greeting" for w in raw.get("greetings") or []}
         small_talk |= {fold(str(w)): "thanks" for w in raw.get("thanks") or []}
@@ -72,6 +98,7 @@ class Lexicon:
         descriptive = frozenset(
             _singular(fold(str(w))) for w in raw.get("descriptive_words") or []
         )
+        wish = raw.get("wish_to_speak") or {}
         return cls(
             stopwords,
             light,
@@ -84,7 +111,31 @@ class Lexicon:
             event_names,
             descriptive,
             frozenset(fold(str(w)) for w in raw.get("pronouns") or []),
+            tuple(tuple(fold(str(w)).split()) for w in wish.get("wanting") or []),
+            tuple(fold(str(w)) for w in wish.get("speaking") or []),
+            frozenset(fold(str(w)) for w in wish.get("breaks") or []),
+            frozenset(fold(str(w)) for w in wish.get("not_before") or []),
         )
+
+    def wishes_to_speak(self, text: str) -> bool:
+        """Whether `text` says its writer would like to speak or present ("could we tell people
+        about it?", "nos gustaría participar como ponentes"): a wish or a "may I" followed,
+        within a few words and before any question word, by something a speaker does."""
+        words = fold(text).split()
+        for start in range(len(words)):
+            for opener in self.wish_openers:
+                end = start + len(opener)
+                if tuple(words[start:end]) != opener:
+                    continue
+                for at in range(end, min(end + WISH_WINDOW, len(words))):
+                    if words[at] in self.wish_breaks:
+                        break
+                    after = words[at + 1] if at + 1 < len(words) else ""
+                    if words[at].startswith(self.speaking_words) and (
+                        after not in self.wish_not_before
+                    ):
+                        return True
+        return False
 
     def refers_back(self, text: str) -> bool:
         """Whether `text` points back at something named before ("when was it founded?")."""

@@ -9,7 +9,7 @@ any worker answers anyone.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -18,7 +18,9 @@ from bot.db import insert_for
 from bot.i18n import LANGUAGES, normalize_language
 from bot.models import User
 from bot.models.base import utcnow
-from bot.visits import visit
+from bot.proposals.conversation import pause_draft
+from bot.visits import Visit
+from bot.visits import visit as record_visit
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,25 @@ class UserService:
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
 
+    async def visit(
+        self,
+        user_id: int,
+        telegram_language: str | None,
+        *,
+        private: bool,
+        leaving: bool = False,
+    ) -> Visit:
+        """Every update's first step, in one transaction: the content version, the person
+        (recorded in a private chat), whether their draft takes their text. `leaving`: they
+        went elsewhere (/start, a menu button), so their draft waits for /propose or its own
+        buttons, and their text is a question until then."""
+        async with self._sessions.begin() as session:
+            seen = await record_visit(session, user_id, telegram_language, private=private)
+            if seen.has_draft and leaving:
+                await pause_draft(session, user_id)
+                seen = replace(seen, has_draft=False)
+        return seen
+
     async def contact(
         self, user_id: int, telegram_language: str | None, *, private: bool = True
     ) -> str:
@@ -43,7 +64,9 @@ class UserService:
         language. The same as each update does first (bot/visits.py), in a transaction of
         its own."""
         async with self._sessions.begin() as session:
-            return (await visit(session, user_id, telegram_language, private=private)).language
+            return (
+                await record_visit(session, user_id, telegram_language, private=private)
+            ).language
 
     async def _write_person(self, user_id: int, **values: object) -> None:
         """Set some of a person's fields, creating them if needed: one statement."""

@@ -18,7 +18,7 @@ import signal
 import sys
 import threading
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from bot.i18n import normalize_language, plain
 from bot.settings import Settings
@@ -67,8 +67,8 @@ class TerminalChat:
         self.out = out
         self.lang = lang
         self.downloads = downloads
-        self.buttons: list[dict] = []  # type: ignore[type-arg]
-        self.keyboard_message: dict | None = None  # type: ignore[type-arg]
+        self.buttons: list[dict[str, Any]] = []
+        self.keyboard_message: dict[str, Any] | None = None
         self.printed = len(chat.api.calls)  # the Bot API calls already shown
         self.arrived = asyncio.Event()  # set on every call, also those made in the background
         self.busy = asyncio.Lock()  # one typed line (or one background batch) at a time

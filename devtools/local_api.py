@@ -17,10 +17,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from telegram import Update
-from telegram.ext import Application
 from telegram.request import BaseRequest, RequestData
 
-from handlers.context import background_done
+from handlers.context import FocusApp, background_done
 
 JSON = dict[str, Any]
 BOT_ID = 7_000_000_001
@@ -245,7 +244,7 @@ class LocalRequest(BaseRequest):
 class LocalChat:
     """One person talking to the bot: builds their updates and feeds them to the Application."""
 
-    application: Application  # type: ignore[type-arg]
+    application: FocusApp
     api: LocalBotApi
     user_id: int = 1
     first_name: str = "Local"

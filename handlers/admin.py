@@ -12,30 +12,32 @@ from __future__ import annotations
 
 from typing import Final
 
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import Bot, Update
 from telegram.constants import ChatType
 from telegram.ext import filters
 
 from bot.broadcast_sender import Progress
-from bot.broadcasts import (
-    LANGUAGE_PREFIX,
-    MESSAGE_LIMIT,
-    SPEAKERS,
-    BroadcastReport,
-    is_valid_audience,
-    text_problem,
-)
+from bot.broadcasts import MESSAGE_LIMIT, BroadcastReport, is_valid_audience, text_problem
 from bot.content import ContentInvalid
-from bot.i18n import LANGUAGE_NAMES, LANGUAGES, Html, plain, t
-from handlers import callbacks, update_log
+from bot.i18n import plain, t
+from handlers import update_log
+from handlers.admin_views import (
+    ask_text_view,
+    audience_label,
+    confirm_view,
+    recent_view,
+    reload_refused_view,
+    reloaded_view,
+    report_text,
+    stats_view,
+)
+from handlers.admin_views import audience_view as audience_buttons
 from handlers.callbacks import Button
 from handlers.common import edit_progress, show
 from handlers.context import FocusContext
-from handlers.proposal_views import state_label
-from handlers.views import View, button, fit
+from handlers.views import View
 
 RECENT_LIMIT: Final = 10
-EXCERPT: Final = 60
 
 
 # -- who may do this ---------------------------------------------------------------------------
@@ -69,91 +71,14 @@ def composing_cancel_filter(admin_ids: frozenset[int]) -> filters.BaseFilter:
     return filters.ChatType.PRIVATE & filters.User(user_id=admin_ids)
 
 
-# -- views -------------------------------------------------------------------------------------
-
-
-def audience_label(audience: str, lang: str) -> str:
-    if audience.startswith(LANGUAGE_PREFIX):
-        code = audience.removeprefix(LANGUAGE_PREFIX)
-        language = plain(f"language.name.{code}", lang) if code in LANGUAGE_NAMES else audience
-        return plain("broadcast.audience.lang", lang, language=language)
-    return plain(
-        "broadcast.audience.speakers" if audience == SPEAKERS else "broadcast.audience.all", lang
-    )
-
-
-def excerpt(text: str) -> str:
-    line = " ".join(text.split())
-    return line if len(line) <= EXCERPT else line[: EXCERPT - 1] + "…"
-
-
-def report_text(report: BroadcastReport, lang: str) -> Html:
-    """The admin's progress message while sending, and the final report afterwards."""
-    values = {
-        "number": report.broadcast_id,
-        "audience": audience_label(report.audience, lang),
-        "total": report.total,
-        "handled": report.handled,
-        "delivered": report.delivered,
-        "blocked": report.blocked,
-        "failed": report.failed,
-    }
-    key = "broadcast.report" if report.done else "broadcast.progress"
-    text = t(key, lang, seconds=report.seconds, **values)
-    if report.unknown:
-        text = Html(f"{text}\n{t('broadcast.report_unknown', lang, unknown=report.unknown)}")
-    return text
-
-
-def recent_view(reports: list[BroadcastReport], lang: str) -> View:
-    if not reports:
-        return View(t("broadcasts.empty", lang))
-    blocks: list[str] = [t("broadcasts.title", lang)]
-    rows = []
-    for report in reports:
-        when = f"{report.created_at:%d/%m %H:%M} UTC"
-        blocks.append(
-            f"{t('broadcasts.header', lang, when=when, text=excerpt(report.text))}\n"
-            f"{report_text(report, lang)}"
-        )
-        if report.done and report.failed:
-            label = plain(
-                "broadcast.resend_button", lang, number=report.broadcast_id, failed=report.failed
-            )
-            rows.append([button(label, callbacks.BROADCAST_RESEND.data(report.broadcast_id))])
-    return View(fit("\n\n".join(blocks)), InlineKeyboardMarkup(rows) if rows else None)
+# -- the audiences, counted now -------------------------------------------------------------
 
 
 async def audience_view(context: FocusContext) -> View:
-    lang = context.lang
+    """The audiences to choose from, each with how many people it reaches now."""
     broadcasts = context.services.broadcasts
-    rows = []
-    for audience in broadcasts.audiences():
-        count = await broadcasts.count(audience)
-        label = plain(
-            "broadcast.audience_button", lang, audience=audience_label(audience, lang), count=count
-        )
-        rows.append([button(label, callbacks.BROADCAST_AUDIENCE.data(audience))])
-    rows.append([_cancel_button(lang)])
-    return View(t("broadcast.choose_audience", lang), InlineKeyboardMarkup(rows))
-
-
-def _cancel_button(lang: str) -> InlineKeyboardButton:
-    return button(plain("broadcast.cancel_button", lang), callbacks.BROADCAST_CANCEL.data())
-
-
-def confirm_view(audience: str, count: int, lang: str) -> View:
-    send = plain("broadcast.send_button", lang, count=count)
-    other = plain("broadcast.other_audience_button", lang)
-    keyboard = InlineKeyboardMarkup(
-        [
-            [button(send, callbacks.BROADCAST_SEND.data())],
-            [button(other, callbacks.BROADCAST_AUDIENCES.data())],
-            [_cancel_button(lang)],
-        ]
-    )
-    text = t("broadcast.confirm", lang, audience=audience_label(audience, lang), count=count)
-    return View(text, keyboard)
+    counts = [(audience, await broadcasts.count(audience)) for audience in broadcasts.audiences()]
+    return audience_buttons(counts, context.lang)
 
 
 # -- composing ---------------------------------------------------------------------------------
@@ -171,10 +96,7 @@ async def broadcast_command(update: Update, context: FocusContext) -> None:
     text = (message.text or "").partition(" ")[2].strip() if message else ""
     if not text:
         await context.services.broadcasts.compose(update.effective_user.id)
-        keyboard = InlineKeyboardMarkup([[_cancel_button(context.lang)]])
-        await show(
-            update, View(t("broadcast.ask_text", context.lang, limit=MESSAGE_LIMIT), keyboard)
-        )
+        await show(update, ask_text_view(context.lang))
         return
     await take_text(update, context, text)
 
@@ -343,50 +265,23 @@ async def stats_command(update: Update, context: FocusContext) -> None:
     """/stats: subscribers, speaking requests, broadcasts."""
     if await refuse_unless_admin(update, context):
         return
-    lang = context.lang
     services = context.services
     people = await services.users.subscriber_stats()
-    count, delivered = await services.broadcasts.totals()
-    languages = " · ".join(
-        f"{plain(f'language.name.{code}', lang)} {people.by_language[code]}" for code in LANGUAGES
-    )
-    lines = [
-        t(
-            "stats.subscribers",
-            lang,
-            active=people.active,
-            unsubscribed=people.unsubscribed,
-            blocked=people.blocked,
-        ),
-        t("stats.languages", lang, languages=languages),
-    ]
-    requests = await services.proposals.counts()
-    states = " · ".join(f"{state_label(state, lang)} {n}" for state, n in requests.items())
-    lines.append(t("stats.requests", lang, total=sum(requests.values()), states=states))
-    lines.append(t("stats.broadcasts", lang, count=count, delivered=delivered))
-    await show(update, View(f"{t('stats.title', lang)}\n\n" + "\n".join(lines)), edit=False)
+    totals = await services.broadcasts.totals()
+    requests = await services.requests.counts()
+    await show(update, stats_view(people, requests, totals, context.lang), edit=False)
 
 
 async def reload_command(update: Update, context: FocusContext) -> None:
     """/reload: re-read the content; if it is broken, keep the old and list the problems."""
     if await refuse_unless_admin(update, context):
         return
-    lang = context.lang
     try:
         content = await context.services.content_version.reload()
     except ContentInvalid as error:
-        problems = "\n".join(f"• {problem.render(lang)}" for problem in error.errors)
-        text = t("reload.invalid", lang, count=len(error.errors), errors=problems)
-        await show(update, View(fit(text)), edit=False)
+        await show(update, reload_refused_view(error, context.lang), edit=False)
         return
-    text = t(
-        "reload.ok",
-        lang,
-        sessions=len(content.sessions),
-        organizations=len(content.organizations),
-        faqs=len(content.faqs),
-    )
-    await show(update, View(text), edit=False)
+    await show(update, reloaded_view(content, context.lang), edit=False)
 
 
 # -- the sender's progress ---------------------------------------------------------------------

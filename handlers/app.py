@@ -31,17 +31,19 @@ from handlers import (
     ask,
     browse,
     callbacks,
+    live,
     membership,
     organize,
     propose,
+    routes,
     start,
     subscription,
     update_log,
 )
 from handlers.common import ADDRESSED_TO_BOT, track_user
-from handlers.context import FocusContext
+from handlers.context import FocusApp, FocusContext
 from handlers.errors import on_error
-from handlers.runtime import FocusApp, Runtime, WallClock, runtime_of
+from handlers.runtime import Runtime, WallClock, runtime_of
 from handlers.transport import OutgoingRateLimiter
 
 log = logging.getLogger(__name__)
@@ -53,6 +55,7 @@ PERSON = 0  # who is this, which language, which content version
 COMPOSING = 1  # an admin's announcement text (stops the update when it is one)
 AREAS = 2  # every area's commands, buttons and text
 AFTER_ANSWER = 3  # what follows an answer (/reload's programme changes)
+LIVE_ADDENDA = 4  # after those: what live questions add (/privacy, /export)
 LAST = 9  # the update's log line
 
 
@@ -109,6 +112,11 @@ def handlers_in_order(settings: Settings) -> dict[int, Sequence[BaseHandler[Any,
                 filters=admin.composing_cancel_filter(settings.admin_ids),
             ),
             MessageHandler(admin.composing_filter(settings.admin_ids), admin.broadcast_text),
+            # A question to a panel, a feedback comment or a hidden question's reason, when
+            # the person was asked for one (handlers/live.py); else the update goes on.
+            MessageHandler(private_text, live.typed_text),
+            # Any other command: the person moved on, their next text is not for the panel.
+            MessageHandler(filters.COMMAND & filters.ChatType.PRIVATE, live.drop_input),
         ],
         AREAS: [
             # -- Admins, subscriptions, privacy: handlers/admin.py, handlers/subscription.py.
@@ -151,7 +159,7 @@ def handlers_in_order(settings: Settings) -> dict[int, Sequence[BaseHandler[Any,
             CallbackQueryHandler(agenda.answer_notice, pattern=callbacks.NOTICE.pattern),
             InlineQueryHandler(agenda.inline_query),
             # -- The menu, the programme, the partners, questions: start, browse, ask.
-            CommandHandler("start", start.start),
+            CommandHandler("start", routes.start_command),  # deep links, or the greeting
             CommandHandler("menu", start.menu),
             CommandHandler("help", start.help_command),
             CommandHandler("language", start.language_menu),
@@ -171,13 +179,32 @@ def handlers_in_order(settings: Settings) -> dict[int, Sequence[BaseHandler[Any,
             ),
             CallbackQueryHandler(ask.ask_prompt, pattern=callbacks.ASK.pattern),
             CallbackQueryHandler(ask.chosen_answer, pattern=callbacks.ANSWER.pattern),
+            # -- Live questions to a panel, votes, moderation, feedback: handlers/live.py.
+            CommandHandler("live", live.live_command),
+            CommandHandler("moderator", live.moderator_command),
+            CommandHandler("feedback", live.feedback_command),
+            CallbackQueryHandler(live.room, pattern=callbacks.LIVE_ROOM.pattern),
+            CallbackQueryHandler(live.begin_question, pattern=callbacks.LIVE_ASK.pattern),
+            CallbackQueryHandler(live.toggle_anonymous, pattern=callbacks.LIVE_ANONYMOUS.pattern),
+            CallbackQueryHandler(live.cancel_input, pattern=callbacks.LIVE_CANCEL.pattern),
+            CallbackQueryHandler(live.press_vote, pattern=callbacks.LIVE_VOTE.pattern),
+            CallbackQueryHandler(live.moderate, pattern=callbacks.LIVE_MODERATE.pattern),
+            CallbackQueryHandler(live.moderate, pattern=callbacks.LIVE_SESSIONS.pattern),
+            CallbackQueryHandler(live.act, pattern=callbacks.LIVE_ACTION.pattern),
+            CallbackQueryHandler(
+                live.hide_without_reason, pattern=callbacks.LIVE_NO_REASON.pattern
+            ),
+            CallbackQueryHandler(live.set_state, pattern=callbacks.LIVE_STATE.pattern),
+            CallbackQueryHandler(live.screen_link, pattern=callbacks.LIVE_SCREEN.pattern),
+            CallbackQueryHandler(live.rate, pattern=callbacks.LIVE_RATE.pattern),
+            CallbackQueryHandler(live.begin_comment, pattern=callbacks.LIVE_COMMENT.pattern),
             # -- Speaking-slot requests ("The floor is yours"): handlers/propose.py, organize.py.
             # The person's draft row is the conversation state. While it is open, their private
-            # text and media answer its current step (propose.private_text / private_media say
-            # what they are otherwise: "what's on now", a question, "only text is read").
+            # text and media answer its current step (handlers/routes.py says what they are
+            # otherwise: an organizer's note, "what's on now", a question, "only text is read").
             CommandHandler("propose", propose.propose),
             CommandHandler("back", propose.back_command),
-            CommandHandler("cancel", propose.cancel),
+            CommandHandler("cancel", routes.cancel_command),
             CommandHandler("myproposals", organize.my_proposals),
             CommandHandler("proposals", organize.proposals),
             CommandHandler("export", organize.export),
@@ -201,13 +228,11 @@ def handlers_in_order(settings: Settings) -> dict[int, Sequence[BaseHandler[Any,
             CallbackQueryHandler(organize.withdraw, pattern=callbacks.WITHDRAW.pattern),
             # -- Free text and media, once no command or button matched. New messages only:
             # editing an earlier answer must not answer the current step.
-            MessageHandler(private_text, propose.private_text),
-            MessageHandler(filters.UpdateType.MESSAGE & private_media, propose.private_media),
+            MessageHandler(private_text, routes.private_text),
+            MessageHandler(filters.UpdateType.MESSAGE & private_media, routes.private_media),
             # In the organizers' group, an organizer's reason for a decline (or message to a
             # speaker) they were asked for; anyone else's text there is a question.
-            MessageHandler(
-                filters.TEXT & ~filters.COMMAND & ADDRESSED_TO_BOT, organize.group_text
-            ),
+            MessageHandler(filters.TEXT & ~filters.COMMAND & ADDRESSED_TO_BOT, routes.group_text),
             MessageHandler(private_media, ask.not_text),  # an edited photo, say
             # A command none of the above knows (in groups, only one addressed to us).
             MessageHandler(filters.COMMAND & ADDRESSED_TO_BOT, start.unknown_command),
@@ -219,6 +244,12 @@ def handlers_in_order(settings: Settings) -> dict[int, Sequence[BaseHandler[Any,
             # /privacy says about My agenda: after the areas have answered.
             CommandHandler("reload", agenda.after_reload),
             CommandHandler("privacy", agenda.privacy_addendum),
+        ],
+        LIVE_ADDENDA: [
+            # What live questions add: /privacy's note, and /export's feedback CSV after the
+            # requests' (organizers).
+            CommandHandler("privacy", live.privacy_addendum),
+            CommandHandler("export", live.export_feedback),
         ],
         LAST: [TypeHandler(Update, update_log.handled)],
     }

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import Update
 from telegram.constants import ChatType
 
 from bot.content import OrganizationRole
-from bot.i18n import LANGUAGES, plain
-from handlers import agenda, callbacks, views
+from bot.i18n import plain
+from handlers import views
 from handlers.callbacks import Button
-from handlers.common import show
+from handlers.common import main_menu_view, personal_session_card, show
 from handlers.context import FocusContext
-from handlers.start import main_menu_view
 
 
 def _page(context: FocusContext) -> int:
@@ -55,51 +54,18 @@ async def session_card(update: Update, context: FocusContext) -> None:
     if session is None:
         await expired(update, context)
         return
-    await update.callback_query.answer()  # type: ignore[union-attr]
-    view = await agenda.personal_session_card(update, context, session)
+    if update.callback_query:
+        await update.callback_query.answer()
+    view = await personal_session_card(update, context, session)
     await show(update, _back_to_page(update, view))
 
 
-_LISTS = (callbacks.PROGRAMME, callbacks.SIDE_EVENTS)  # the lists a session card is opened from
-_PREVIOUS = frozenset(plain("page.previous", lang) for lang in LANGUAGES)
-
-
-def _list_page(button: InlineKeyboardButton) -> tuple[Button, int] | None:
-    """The list and page a button of a session list opens, if it is one."""
-    data = str(button.callback_data or "")
-    for kind in _LISTS:
-        if found := kind.pattern.match(data):
-            return kind, int(found.group(1))
-    return None
-
-
 def _back_to_page(update: Update, view: views.View) -> views.View:
-    """The card's Back returns to the list and page it was opened from, not page 1.
-
-    The list and page are read from the list's own pager buttons (Previous n-1 / Next n+1),
-    which came with the message from Telegram: nothing is remembered between the two presses.
-    """
+    """The card's Back returns to the list and page it was opened from, not page 1 (read
+    from the pressed message's buttons: nothing is remembered between the two presses)."""
     query = update.callback_query
     message = query.message if query is not None else None
-    markup = getattr(message, "reply_markup", None)
-    if markup is None or view.keyboard is None:
-        return view
-    for button in (b for row in markup.inline_keyboard for b in row):
-        if found := _list_page(button):
-            kind, number = found
-            page = number + 1 if button.text in _PREVIOUS else max(number - 1, 0)
-            return _with_back(view, kind.data(page))
-    return view
-
-
-def _with_back(view: views.View, source: str) -> views.View:
-    """The view with its Back to a list going to `source` (a list's page) instead."""
-    assert view.keyboard is not None
-    rows = [
-        [InlineKeyboardButton(b.text, callback_data=source) if _list_page(b) else b for b in row]
-        for row in view.keyboard.inline_keyboard
-    ]
-    return views.View(view.text, InlineKeyboardMarkup(rows))
+    return views.back_to_list_page(view, getattr(message, "reply_markup", None))
 
 
 async def organization_card(update: Update, context: FocusContext) -> None:
@@ -110,7 +76,8 @@ async def organization_card(update: Update, context: FocusContext) -> None:
     if org is None:
         await expired(update, context)
         return
-    await update.callback_query.answer()  # type: ignore[union-attr]
+    if update.callback_query:
+        await update.callback_query.answer()
     await show(update, views.organization_card(content, org, context.lang))
 
 
@@ -122,7 +89,8 @@ async def organization_more(update: Update, context: FocusContext) -> None:
     if org is None:
         await expired(update, context)
         return
-    await update.callback_query.answer()  # type: ignore[union-attr]
+    if update.callback_query:
+        await update.callback_query.answer()
     await show(update, views.organization_more(content, org, context.lang))
 
 

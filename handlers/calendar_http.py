@@ -11,11 +11,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from aiohttp import web
-from telegram.ext import Application
 
 from bot.calendar import calendar_file
 from bot.content import Session
-from handlers.context import services_of
+from handlers.context import FocusApp, services_of
 
 CALENDAR_PATH = "/calendar.ics"
 APPLICATION_KEY: web.AppKey[Any] = web.AppKey("calendar_application")
@@ -34,7 +33,7 @@ async def calendar_route(request: web.Request) -> web.Response:
 
 
 async def calendar_response(
-    application: Application,  # type: ignore[type-arg]
+    application: FocusApp,
     sessions: Sequence[Session],
     lang: str,
     headers: dict[str, str],
@@ -51,7 +50,7 @@ async def calendar_response(
     return web.Response(body=body, content_type="text/calendar", charset="utf-8", headers=headers)
 
 
-def bot_username(application: Application) -> str | None:  # type: ignore[type-arg]
+def bot_username(application: FocusApp) -> str | None:
     """The bot's @username, or None before it was initialized (get_me never answered)."""
     try:
         return application.bot.username
@@ -59,7 +58,7 @@ def bot_username(application: Application) -> str | None:  # type: ignore[type-a
         return None
 
 
-def add_calendar_routes(app: web.Application, application: Application) -> None:  # type: ignore[type-arg]
+def add_calendar_routes(app: web.Application, application: FocusApp) -> None:
     """Publish GET /calendar.ics on the webhook server."""
     app[APPLICATION_KEY] = application
     app.router.add_get(CALENDAR_PATH, calendar_route)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Final
+from typing import Any, Final
 
 from telegram.ext import CallbackContext
 
@@ -49,7 +49,7 @@ class Button:
         return ":".join([self.prefix, *(str(value) for value in values)])
 
     @staticmethod
-    def fields(context: CallbackContext) -> tuple[str, ...]:  # type: ignore[type-arg]
+    def fields(context: CallbackContext[Any, Any, Any, Any]) -> tuple[str, ...]:
         """The fields of the pressed button, from the match of its handler's pattern."""
         return context.matches[0].groups() if context.matches else ()
 
@@ -128,3 +128,21 @@ STEP_EDIT: Final = Button("fl:e", STEP_NAME)  # change one field from the summar
 PROPOSE_SUBMIT: Final = Button("fl:s", DRAFT_ID)
 PROPOSE_CANCEL: Final = Button("fl:x")  # cancel the request (a finished one asks first)
 PROPOSE_CANCEL_ANSWER: Final = Button("fl:x", "[yn]", DRAFT_ID)  # y deletes, n keeps
+
+
+# -- Live questions to a panel, feedback: handlers/live.py --------------------------------------
+QUESTION_ID: Final = r"\d{1,10}"  # a live question's id; the service re-checks its session
+LIVE_ROOM: Final = Button("lvs", SLUG)  # "❓ Ask the panel": the session's top questions
+LIVE_ASK: Final = Button("lvq", SLUG)  # the next text is a question for this session
+LIVE_ANONYMOUS: Final = Button("lvn")  # ask anonymously (or not), while typing
+LIVE_CANCEL: Final = Button("lvx")  # stop typing a question, a comment or a reason
+LIVE_VOTE: Final = Button("lvv", SLUG, QUESTION_ID)  # 👍, pressed again to take it back
+LIVE_MODERATE: Final = Button("lvm", SLUG)  # a moderator's ranked list
+LIVE_SESSIONS: Final = Button("lvm")  # the sessions a moderator moderates
+# ap: approve, hd: hide (a reason for the author is asked next), an: answered, pn: pin next.
+LIVE_ACTION: Final = Button("lva", "ap|hd|an|pn", SLUG, QUESTION_ID)
+LIVE_NO_REASON: Final = Button("lvh")  # hide without a reason
+LIVE_STATE: Final = Button("lvo", "open|closed|mod1|mod0", SLUG)
+LIVE_SCREEN: Final = Button("lvk", SLUG)  # the projector page's link
+LIVE_RATE: Final = Button("lvf", SLUG, "[1-5]")  # feedback: 1 to 5 stars
+LIVE_COMMENT: Final = Button("lvc", SLUG)  # feedback: the next text is a comment

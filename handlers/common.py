@@ -1,18 +1,28 @@
-"""What every handler shares: the person's language, sending or editing a view."""
+"""What every handler shares: the person's language, sending or editing a view, the main
+menu, and the session cards as the person looking at them sees them (☆ / ★)."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Final
 
-from telegram import Bot, Message, Update
+from telegram import (
+    Bot,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    Update,
+    WebAppInfo,
+)
 from telegram.constants import ChatType, MessageEntityType
 from telegram.error import BadRequest
 from telegram.ext import filters
 
 from bot.broadcasts import BroadcastReport
-from bot.visits import visit
-from handlers import callbacks
+from bot.content import Session
+from bot.i18n import plain
+from handlers import callbacks, views
 from handlers.context import FocusContext
 from handlers.views import View
 
@@ -39,15 +49,14 @@ async def track_user(update: Update, context: FocusContext) -> None:
         return
     chat = update.effective_chat
     private = chat is not None and chat.type == ChatType.PRIVATE
-    async with services.engine.begin() as connection:
-        seen = await visit(connection, user.id, user.language_code, private=private)
+    # /start, /menu, a menu button: the request waits for /propose or its own buttons.
+    leaving = private and leaves_flow(update)
+    seen = await services.users.visit(
+        user.id, user.language_code, private=private, leaving=leaving
+    )
     services.content_version.follow_version(seen.content_version)
     context.person_language = seen.language
     context.has_draft = seen.has_draft
-    if seen.has_draft and private and leaves_flow(update):
-        # /start, /menu, a menu button: the request waits for /propose or its own buttons.
-        await services.proposals.pause(user.id)
-        context.has_draft = False
 
 
 def leaves_flow(update: Update) -> bool:
@@ -145,3 +154,41 @@ async def edit_progress(bot: Bot, progress: BroadcastReport, text: str) -> None:
     except BadRequest as error:
         if "not modified" not in error.message.lower() and progress.done:
             await bot.send_message(progress.progress_chat_id, text)
+
+
+# -- who is looking at a card ------------------------------------------------------------------
+
+
+async def personal_session_card(
+    update: Update, context: FocusContext, session: Session
+) -> views.View:
+    """The card with this person's ☆ Save / ★ Saved (read for who is looking at it now)."""
+    user = update.effective_user
+    saved = user is not None and await context.services.agenda.is_saved(user.id, session.id)
+    content = context.services.content.content
+    return views.session_card_for(
+        content, session, context.lang, saved=saved, bot_username=context.bot.username
+    )
+
+
+async def viewer_for(update: Update, context: FocusContext, keys: Sequence[str]) -> views.Viewer:
+    """Who is looking, for the session cards among answer `keys` (their saved sessions are
+    read only if a session is among them)."""
+    user = update.effective_user
+    saved: frozenset[str] = frozenset()
+    if user is not None and any(key.startswith("session:") for key in keys):
+        saved = frozenset(await context.services.agenda.saved(user.id))
+    return views.Viewer(saved, context.bot.username)
+
+
+def main_menu_view(context: FocusContext, update: Update | None = None) -> views.View:
+    """The greeting and the main menu (with the Mini App's button in a private chat)."""
+    lang = context.lang
+    content = context.services.content.content
+    keyboard = views.main_menu(lang)
+    url = context.services.settings.web_app_url
+    chat = update.effective_chat if update else None
+    if url and chat is not None and chat.type == "private":  # web-app buttons: private only
+        web_app = InlineKeyboardButton(plain("webapp.open_button", lang), web_app=WebAppInfo(url))
+        keyboard = InlineKeyboardMarkup([[web_app], *keyboard.inline_keyboard])
+    return views.View(views.greeting(content, lang), keyboard)

@@ -8,20 +8,17 @@ owner), and the service refuses changes that do not fit the request's state.
 from __future__ import annotations
 
 import datetime as dt
-import html
 import logging
 import re
 
 from telegram import (
-    InlineKeyboardMarkup,
     InputFile,
     Update,
     User,
 )
 from telegram.constants import ChatType
-from telegram.error import TelegramError
 
-from bot.i18n import DEFAULT_LANGUAGE, Html, plain, t
+from bot.i18n import DEFAULT_LANGUAGE, plain, t
 from bot.models import Proposal
 from bot.proposals import (
     DECLINE,
@@ -36,7 +33,7 @@ from bot.proposals import (
     clean_text,
 )
 from bot.settings import Settings
-from handlers import ask, callbacks, views
+from handlers import views
 from handlers.callbacks import Button
 from handlers.common import answer_press, show
 from handlers.context import FocusContext, wake_outbox
@@ -44,9 +41,14 @@ from handlers.proposal_views import (
     GROUP_LANGUAGE,
     card_view,
     confirm_view,
+    decided_notice,
     error_text,
-    state_label,
+    mine_view,
+    overview_view,
+    reply_prompt_text,
+    state_list_view,
     undo_minutes,
+    withdraw_confirm_view,
 )
 
 log = logging.getLogger(__name__)
@@ -62,42 +64,6 @@ def organizer_chat_warning(settings: Settings) -> str | None:
 
 
 # -- the organizers' group ----------------------------------------------------------------------
-
-
-async def refresh_group_card(context: FocusContext, proposal: Proposal) -> None:
-    """Edit the request's card in the organizers' group to its current state."""
-    if proposal.organizer_chat_id is None or proposal.organizer_message_id is None:
-        return
-    view = card_view(context.services.content.content, proposal, GROUP_LANGUAGE, back=False)
-    try:
-        await context.bot.edit_message_text(
-            view.text,
-            chat_id=proposal.organizer_chat_id,
-            message_id=proposal.organizer_message_id,
-            reply_markup=view.keyboard,
-            disable_web_page_preview=True,
-        )
-    except TelegramError as exc:
-        log.warning("Could not update the organizers' card of %s: %s", proposal.reference, exc)
-
-
-async def _send_to_person(
-    context: FocusContext, proposal: Proposal, key: str, **values: object
-) -> bool:
-    """One message to the request's author, in their language; False if it did not arrive
-    (forgotten, or they blocked the bot)."""
-    if proposal.user_id is None:
-        return False
-    lang = await context.services.users.language_of(proposal.user_id, proposal.language)
-    if "state" in values:
-        values["state"] = state_label(str(values["state"]), lang)
-    text = t(key, lang, reference=proposal.reference, title=proposal.title, **values)
-    try:
-        await context.bot.send_message(proposal.user_id, text)
-    except TelegramError as exc:
-        log.warning("Could not tell %s about %s: %s", proposal.user_id, proposal.reference, exc)
-        return False
-    return True
 
 
 def actor_name(user: User) -> str:
@@ -139,7 +105,7 @@ async def decide(update: Update, context: FocusContext) -> None:
         return
     action, number = Button.fields(context)
     proposal_id = int(number)
-    service = context.services.proposals
+    service = context.services.reviews
     try:
         if action in ("a", "d", "n"):
             if action == "n":
@@ -150,7 +116,7 @@ async def decide(update: Update, context: FocusContext) -> None:
             proposal = await service.decide(
                 proposal_id, user.id, actor_name(user), accept=action == "ay"
             )
-            await answer_press(update, _decided_notice(proposal, context.lang))
+            await answer_press(update, decided_notice(proposal, context.lang))
             await _after_change(update, context, proposal)  # the speaker's notice is queued
         elif action in ("dr", "m"):
             await _ask_for_text(
@@ -167,20 +133,10 @@ async def decide(update: Update, context: FocusContext) -> None:
         await _answer_error(update, context, error)
         if isinstance(error, (WrongState, TooLate)):
             # The card is out of date (decided by someone else, undo too late): refresh it.
-            proposal_now = await service.get(proposal_id)
+            proposal_now = await context.services.requests.get(proposal_id)
             if proposal_now is not None:
+                await service.refresh_card(proposal_id)  # through the outbox, woken next
                 await _after_change(update, context, proposal_now)
-                await refresh_group_card(context, proposal_now)
-
-
-def _decided_notice(proposal: Proposal, lang: str) -> str:
-    return plain(
-        "proposals.decided",
-        lang,
-        reference=proposal.reference,
-        state=state_label(proposal.state, lang),
-        minutes=undo_minutes(),
-    )
 
 
 async def _show_card_or_question(
@@ -190,7 +146,7 @@ async def _show_card_or_question(
     again ("Not now")."""
     query = update.callback_query
     assert query is not None
-    proposal = await context.services.proposals.get(proposal_id)
+    proposal = await context.services.requests.get(proposal_id)
     if proposal is None:
         raise ProposalNotFound()
     if action != "n" and proposal.state != ProposalState.SUBMITTED.value:
@@ -237,22 +193,16 @@ async def _ask_for_text(
     assert query is not None and user is not None
     if chat is None:
         return
-    proposal = await context.services.proposals.await_text(user.id, proposal_id, action, chat.id)
+    proposal = await context.services.reviews.await_text(user.id, proposal_id, action, chat.id)
     await query.answer()
     content = context.services.content.content
     lang = _card_language(update, context, proposal)
     await show(update, confirm_view(content, proposal, lang, "dr" if action == DECLINE else "m"))
     if chat.type != ChatType.PRIVATE:
-        mention = f'<a href="tg://user?id={user.id}">{html.escape(user.first_name)}</a>'
-        key = (
-            "proposals.prompt.reply_reason"
-            if action == DECLINE
-            else "proposals.prompt.reply_message"
-        )
         # A plain message to reply to (the bot reads only replies to it in a group).
         # ForceReply would open the reply for them, but LocalBotApi (terminal chat, tests)
         # stores it as an inline keyboard and cannot read it back.
-        await chat.send_message(t(key, lang, who=Html(mention), reference=proposal.reference))
+        await chat.send_message(reply_prompt_text(user, proposal, action, lang))
 
 
 async def take_typed_note(update: Update, context: FocusContext) -> bool:
@@ -263,7 +213,7 @@ async def take_typed_note(update: Update, context: FocusContext) -> bool:
         return False
     if not context.services.settings.is_organizer(user.id):
         return False  # nobody else ever has a prompt: no database read for them
-    service = context.services.proposals
+    service = context.services.reviews
     prompt = await service.take_prompt(user.id, chat.id)
     if prompt is None:
         return False
@@ -286,11 +236,16 @@ async def take_typed_note(update: Update, context: FocusContext) -> bool:
                 content = context.services.content.content
                 await show(update, card_view(content, proposal, lang, back=True), edit=False)
         else:
-            found = await service.get(prompt.proposal_id)
+            found = await context.services.requests.get(prompt.proposal_id)
             if found is None:
                 raise ProposalNotFound()
-            told = await _send_to_person(context, found, "proposals.notify.message", note=note)
-            key = "proposals.message_sent" if told else "proposals.message_not_sent"
+            try:  # queued in the outbox, which sends it (and retries it) now
+                await service.message_speaker(found.id, note)
+            except ProposalNotFound:
+                key = "proposals.message_not_sent"  # they asked to be forgotten
+            else:
+                key = "proposals.message_sent"
+                wake_outbox(context.application)
             await message.reply_text(t(key, lang, reference=found.reference))
     except ProposalError as error:
         await message.reply_text(error_text(error, lang))
@@ -302,17 +257,10 @@ async def drop_typed_note(update: Update, context: FocusContext) -> bool:
     user, message = update.effective_user, update.effective_message
     if user is None or message is None or not context.services.settings.is_organizer(user.id):
         return False
-    if not await context.services.proposals.drop_prompt(user.id):
+    if not await context.services.reviews.drop_prompt(user.id):
         return False
     await message.reply_text(t("proposals.prompt.dropped", context.lang))
     return True
-
-
-async def group_text(update: Update, context: FocusContext) -> None:
-    """Text in a group addressed to the bot: an organizer's reason or message they were asked
-    for; anyone else's text is a question."""
-    if not await take_typed_note(update, context):
-        await ask.question(update, context)
 
 
 # -- /proposals and /export ---------------------------------------------------------------------
@@ -340,19 +288,8 @@ async def proposals(update: Update, context: FocusContext) -> None:
         return
     if update.callback_query:
         await update.callback_query.answer()
-    lang = context.lang
-    counts = await context.services.proposals.counts()
-    text = t("proposals.list.title", lang, **{state.value: n for state, n in counts.items()})
-    rows = [
-        [
-            views.button(
-                plain("proposals.button.state", lang, state=state_label(state, lang), count=n),
-                callbacks.PROPOSALS_IN_STATE.data(state.value),
-            )
-        ]
-        for state, n in counts.items()
-    ]
-    await show(update, views.View(text, InlineKeyboardMarkup(rows)))
+    counts = await context.services.requests.counts()
+    await show(update, overview_view(counts, context.lang))
 
 
 async def state_list(update: Update, context: FocusContext) -> None:
@@ -361,17 +298,10 @@ async def state_list(update: Update, context: FocusContext) -> None:
         return
     assert update.callback_query is not None
     await update.callback_query.answer()
-    lang = context.lang
     (state_value,) = Button.fields(context)
     state = ProposalState(state_value)
-    found = await context.services.proposals.with_state(state)
-    rows = [
-        [views.button(f"{p.reference} · {p.title}", callbacks.PROPOSAL.data(p.id))] for p in found
-    ]
-    overview = callbacks.PROPOSALS.data()
-    rows.append([views.button(plain("proposals.button.list", lang), overview)])
-    text = t("proposals.list.state", lang, state=state_label(state.value, lang), count=len(found))
-    await show(update, views.View(text, InlineKeyboardMarkup(rows)))
+    found = await context.services.requests.with_state(state)
+    await show(update, state_list_view(state, found, context.lang))
 
 
 async def open_card(update: Update, context: FocusContext) -> None:
@@ -379,7 +309,7 @@ async def open_card(update: Update, context: FocusContext) -> None:
     if await _refused(update, context):
         return
     (number,) = Button.fields(context)
-    proposal = await context.services.proposals.get(int(number))
+    proposal = await context.services.requests.get(int(number))
     if proposal is None:
         await _answer_error(update, context, ProposalNotFound())
         return
@@ -394,7 +324,7 @@ async def export(update: Update, context: FocusContext) -> None:
     chat = update.effective_chat
     if await _refused(update, context, valid=chat is not None) or chat is None:
         return
-    service = context.services.proposals
+    service = context.services.requests
     data = await service.export_csv()
     count = sum((await service.counts()).values())
     name = f"proposals-{dt.datetime.now(dt.UTC):%Y%m%d-%H%M}.csv"
@@ -418,35 +348,15 @@ async def my_proposals(update: Update, context: FocusContext) -> None:
         return
     if update.callback_query:
         await update.callback_query.answer()
-    lang = context.lang
-    mine = await context.services.proposals.of_person(user.id)
-    if not mine:
-        await show(update, views.View(t("proposals.mine.empty", lang), views.main_menu(lang)))
-        return
-    lines = [t("proposals.mine.title", lang), ""]
-    rows = []
-    for proposal in mine:
-        lines.append(
-            t(
-                "proposals.mine.item",
-                lang,
-                reference=proposal.reference,
-                title=proposal.title,
-                state=state_label(proposal.state, lang),
-            )
-        )
-        if proposal.state == ProposalState.SUBMITTED.value:
-            label = plain("proposals.button.withdraw", lang, reference=proposal.reference)
-            rows.append([views.button(label, callbacks.WITHDRAW_ASK.data(proposal.id))])
-    rows.append(views.back_row(lang))
-    await show(update, views.View(views.fit("\n".join(lines)), InlineKeyboardMarkup(rows)))
+    mine = await context.services.requests.of_person(user.id)
+    await show(update, mine_view(mine, context.lang))
 
 
 async def withdraw_ask(update: Update, context: FocusContext) -> None:
     """Withdraw? Ask once, since it cannot be undone."""
     (number,) = Button.fields(context)
     user = update.effective_user
-    proposal = await context.services.proposals.get(int(number))
+    proposal = await context.services.requests.get(int(number))
     if proposal is None or user is None or proposal.user_id != user.id:
         await _answer_error(update, context, ProposalNotFound())
         return
@@ -455,23 +365,9 @@ async def withdraw_ask(update: Update, context: FocusContext) -> None:
         await _answer_error(update, context, WrongState(proposal.state))
         return
     await update.callback_query.answer()
-    lang = context.lang
-    keyboard = InlineKeyboardMarkup(
-        [
-            [
-                views.button(
-                    plain("proposals.button.withdraw_confirm", lang),
-                    callbacks.WITHDRAW.data(proposal.id),
-                )
-            ],
-            [views.button(plain("proposals.button.keep", lang), callbacks.MY_PROPOSALS.data())],
-        ]
-    )
     # "The organizers will be told" only where there is a group to tell them in.
     told = context.services.settings.organizer_chat_id is not None
-    key = "proposals.withdraw.confirm" if told else "proposals.withdraw.confirm_stored"
-    text = t(key, lang, reference=proposal.reference, title=proposal.title)
-    await show(update, views.View(text, keyboard))
+    await show(update, withdraw_confirm_view(proposal, context.lang, told=told))
 
 
 async def withdraw(update: Update, context: FocusContext) -> None:
@@ -482,7 +378,7 @@ async def withdraw(update: Update, context: FocusContext) -> None:
         await _answer_error(update, context, ProposalNotFound())
         return
     try:
-        proposal = await context.services.proposals.withdraw(int(number), user.id)
+        proposal = await context.services.reviews.withdraw(int(number), user.id)
     except ProposalError as error:
         await _answer_error(update, context, error)
         return

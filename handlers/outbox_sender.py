@@ -1,123 +1,65 @@
-"""The outbox's Telegram side: render each notice from the database as it is now, send it,
-and record what happened (bot/outbox.py says why notices are rows).
+"""The outbox's Telegram side: each notice rendered from the database as it is now, and sent
+(bot/outbox_sender.py sends the outbox through it; bot/outbox.py says why notices are rows).
 
 A failed send is never repeated with the text it had: the transport's quick retries are off
 for notices (`ONCE`), and the outbox's own retry renders the notice again when it leaves (a
-card retried after its author's /forget is the anonymized card).
-
-Runs on every worker: rows are claimed one by one, so any worker may send any notice; the
-worker that wrote one is woken to send it at once.
+card retried after its author's /forget is the anonymized card). The one exception is a
+kept reply (`REPLY`): a reply that failed after its quick retries, sent again as it was.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
+import warnings
 from typing import Any, Final
 
 from telegram import ReplyParameters
-from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
-from telegram.ext import Application
+from telegram.error import BadRequest
+from telegram.warnings import PTBUserWarning
 
-from bot.backoff import Backoff
 from bot.i18n import t
-from bot.outbox import CARD, GROUP, SPEAKER, Notice, Outbox
+from bot.outbox import CARD, GROUP, REPLY, SPEAKER, Notice, Outbox
+from bot.outbox_sender import NothingToSend, OutboxSender
 from bot.services import Services
-from handlers.context import services_of
+from handlers import live_notices
+from handlers.context import FocusApp, services_of
 from handlers.proposal_views import GROUP_LANGUAGE, card_view, state_label
-from handlers.transport import ONCE, retry_seconds
+from handlers.transport import ONCE, KeepForLater, OutgoingRateLimiter, delivery_outcomes
 
 log = logging.getLogger(__name__)
 
-IDLE_LOOK: Final = 1.0  # seconds between two looks when nothing woke the sender
-BATCH: Final = 8
 MISSING_CARD_MARKERS: Final = ("message to edit not found", "message can't be edited")
 
 
-class Skip(Exception):
-    """Nothing to send any more (no organizers' group, the person was forgotten)."""
+class TelegramNotices:
+    """The outbox sender's transport (bot/outbox_sender.py NoticeTransport): each notice
+    rendered from the database as it is now, sent once (`ONCE`: a failure comes back to the
+    outbox, which renders it again for the next try)."""
 
-
-class OutboxSender:
-    def __init__(self, application: Application) -> None:  # type: ignore[type-arg]
+    def __init__(self, application: FocusApp) -> None:
         self.application = application
-        services = services_of(application)
-        self.outbox = Outbox(services.sessions, services.worker)
-        self._wake = asyncio.Event()
-        self._idle = asyncio.Event()
-        self._stopping = False
-        self._stopped = asyncio.Event()
-        self.backoff = Backoff("Sending the outbox", log)
-        self._task: asyncio.Task[None] | None = None
 
     @property
     def services(self) -> Services:
         return services_of(self.application)
 
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="outbox-sender")
-
-    def wake(self) -> None:
-        self._idle.clear()
-        self._wake.set()
-
-    async def idle(self) -> None:
-        """Until nothing due is left to send (the tests and the terminal chat wait for it)."""
-        await self._idle.wait()
-
-    async def stop(self) -> None:
-        self._stopping = True
-        self._stopped.set()
-        self._wake.set()
-        if self._task is not None:
-            await self._task
-
-    async def _run(self) -> None:
-        turns = 0
-        while not self._stopping:
-            self._wake.clear()
-            try:
-                notices = await self.outbox.claim(BATCH)
-                for notice in notices:
-                    await self._send(notice)
-                turns += 1
-                if turns % 600 == 0:
-                    await self.outbox.prune()
-            except Exception as error:
-                self.outbox.lost_track()
-                await self.backoff.pause(error, self._stopped)
-                continue
-            self.backoff.recovered()
-            if not notices:
-                if not self._wake.is_set():
-                    self._idle.set()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), IDLE_LOOK)
-        self._idle.set()
-
-    async def _send(self, notice: Notice) -> None:
-        try:
+    async def __call__(self, notice: Notice) -> None:
+        with delivery_outcomes():
             await self._deliver(notice)
-        except Skip:
-            await self.outbox.sent(notice)
-        except RetryAfter as error:
-            await self.outbox.retry(notice, str(error), after=retry_seconds(error))
-        except (BadRequest, Forbidden) as error:  # refused: final
-            log.warning("Notice %s (%s) refused: %s", notice.id, notice.kind, error)
-            await self.outbox.failed(notice, str(error))
-        except Exception as error:  # 5xx, timeouts, dropped connections, the database
-            log.info("Notice %s (%s) failed, will retry: %s", notice.id, notice.kind, error)
-            await self.outbox.retry(notice, f"{type(error).__name__}: {error}")
-        else:
-            await self.outbox.sent(notice)
 
     async def _deliver(self, notice: Notice) -> None:
+        if live_notices.is_live_notice(notice):  # feedback requests, hidden questions' authors
+            if not await live_notices.deliver(self.application, notice):
+                raise NothingToSend()
+            return
+        if notice.kind == REPLY:
+            await self._reply(notice)
+            return
         if notice.proposal_id is None:
-            raise Skip()
-        proposal = await self.services.proposals.get(notice.proposal_id)
+            raise NothingToSend()
+        proposal = await self.services.requests.get(notice.proposal_id)
         if proposal is None:
-            raise Skip()
+            raise NothingToSend()
         if notice.kind == CARD:
             await self._card(proposal)
         elif notice.kind == SPEAKER:
@@ -125,14 +67,14 @@ class OutboxSender:
         elif notice.kind == GROUP:
             await self._group(proposal, notice)
         else:
-            raise Skip()
+            raise NothingToSend()
 
     async def _card(self, proposal: Any) -> None:
         """Post the request's card to the organizers' group, or edit it to the request's
         current state (anonymized after /forget)."""
         chat_id = self.services.settings.organizer_chat_id
         if chat_id is None:
-            raise Skip()
+            raise NothingToSend()
         view = card_view(self.services.content.content, proposal, GROUP_LANGUAGE, back=False)
         bot = self.application.bot
         if proposal.organizer_message_id is not None:
@@ -160,14 +102,12 @@ class OutboxSender:
             disable_web_page_preview=True,
             rate_limit_args=ONCE,
         )
-        await self.services.proposals.set_organizer_message(
-            proposal.id, chat_id, posted.message_id
-        )
+        await self.services.reviews.set_organizer_message(proposal.id, chat_id, posted.message_id)
 
     async def _speaker(self, proposal: Any, notice: Notice) -> None:
         """A message to the request's author, in their language as it is now."""
         if proposal.user_id is None or notice.key is None:
-            raise Skip()  # they asked to be forgotten
+            raise NothingToSend()  # they asked to be forgotten
         values = dict(notice.values)
         decision_event_id = values.pop("decision_event_id", None)
         lang = await self.services.users.language_of(proposal.user_id, proposal.language)
@@ -176,13 +116,28 @@ class OutboxSender:
         text = t(notice.key, lang, reference=proposal.reference, title=proposal.title, **values)
         await self.application.bot.send_message(proposal.user_id, text, rate_limit_args=ONCE)
         if decision_event_id is not None:
-            await self.services.proposals.mark_told(int(decision_event_id))
+            await self.services.reviews.mark_told(int(decision_event_id))
+
+    async def _reply(self, notice: Notice) -> None:
+        """A reply that failed after its quick retries, as it was rendered then; not to a
+        person who has since asked to be forgotten."""
+        params = notice.values.get("params")
+        if notice.key is None or not isinstance(params, dict) or "chat_id" not in params:
+            raise NothingToSend()
+        chat_id = int(params["chat_id"])
+        if chat_id > 0 and await self.services.users.get(chat_id) is None:
+            raise NothingToSend()  # /forget since: what they were told goes with the rest
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", PTBUserWarning)  # "use Bot.send_message": it was
+            await self.application.bot.do_api_request(
+                notice.key, api_kwargs=params, rate_limit_args=ONCE
+            )
 
     async def _group(self, proposal: Any, notice: Notice) -> None:
         """A notice in the organizers' group, under the request's card when there is one."""
         chat_id = self.services.settings.organizer_chat_id
         if chat_id is None or notice.key is None:
-            raise Skip()
+            raise NothingToSend()
         values = {k: v for k, v in notice.values.items() if k != "reply_to_card"}
         text = t(
             notice.key,
@@ -201,4 +156,31 @@ class OutboxSender:
         )
 
 
-__all__ = ["OutboxSender", "TelegramError"]
+def outbox_sender(application: FocusApp) -> OutboxSender:
+    """The outbox sender of this worker (started and stopped by the runtime,
+    handlers/runtime.py), and where its replies that fail are kept: the rate limiter's
+    `keep_for_later`, unhooked again by `unhook_kept_replies` at shutdown."""
+    services = services_of(application)
+    outbox = Outbox(services.sessions, services.worker)
+    sender = OutboxSender(outbox, TelegramNotices(application))
+    limiter = application.bot.rate_limiter
+    if isinstance(limiter, OutgoingRateLimiter):
+        limiter.keep_for_later = kept_reply(outbox, sender)
+    return sender
+
+
+def kept_reply(outbox: Outbox, sender: OutboxSender) -> KeepForLater:
+    async def keep(method: str, params: dict[str, Any]) -> None:
+        await outbox.keep_reply(method, params)
+        sender.wake()
+
+    return keep
+
+
+def unhook_kept_replies(application: FocusApp) -> None:
+    limiter = application.bot.rate_limiter
+    if isinstance(limiter, OutgoingRateLimiter):
+        limiter.keep_for_later = None
+
+
+__all__ = ["OutboxSender", "TelegramNotices", "kept_reply", "outbox_sender", "unhook_kept_replies"]

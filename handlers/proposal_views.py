@@ -4,18 +4,17 @@ private), its decision buttons and their confirmations, and the labels other vie
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+import html
+from collections.abc import Mapping, Sequence
 from typing import Final
 
-from telegram import (
-    InlineKeyboardButton,
-    InlineKeyboardMarkup,
-)
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, User
 
 from bot.content import Content
 from bot.i18n import DEFAULT_LANGUAGE, Html, plain, t
 from bot.models import Proposal, ProposalEvent
 from bot.proposals import (
+    DECLINE,
     NOTE_MAX_LENGTH,
     UNDO_WINDOW,
     ProposalError,
@@ -186,3 +185,95 @@ def confirm_view(content: Content, proposal: Proposal, lang: str, action: str) -
         rows = [not_now]
     text = f"{card_text(content, proposal, lang)}\n\n{question}"
     return views.View(views.fit(text), InlineKeyboardMarkup(rows))
+
+
+# -- the lists: /proposals (organizers) and /myproposals (the person's own) ---------------------
+
+
+def overview_view(counts: Mapping[ProposalState, int], lang: str) -> views.View:
+    """/proposals: counts by state, with a button per state."""
+    text = t("proposals.list.title", lang, **{state.value: n for state, n in counts.items()})
+    rows = [
+        [
+            views.button(
+                plain("proposals.button.state", lang, state=state_label(state, lang), count=n),
+                callbacks.PROPOSALS_IN_STATE.data(state.value),
+            )
+        ]
+        for state, n in counts.items()
+    ]
+    return views.View(text, InlineKeyboardMarkup(rows))
+
+
+def state_list_view(state: ProposalState, found: Sequence[Proposal], lang: str) -> views.View:
+    """The requests in one state, one button each, and the way back to the counts."""
+    rows = [
+        [views.button(f"{p.reference} · {p.title}", callbacks.PROPOSAL.data(p.id))] for p in found
+    ]
+    overview = callbacks.PROPOSALS.data()
+    rows.append([views.button(plain("proposals.button.list", lang), overview)])
+    text = t("proposals.list.state", lang, state=state_label(state.value, lang), count=len(found))
+    return views.View(text, InlineKeyboardMarkup(rows))
+
+
+def mine_view(mine: Sequence[Proposal], lang: str) -> views.View:
+    """/myproposals: the person's requests and states, with Withdraw while submitted."""
+    if not mine:
+        return views.View(t("proposals.mine.empty", lang), views.main_menu(lang))
+    lines = [t("proposals.mine.title", lang), ""]
+    rows = []
+    for proposal in mine:
+        lines.append(
+            t(
+                "proposals.mine.item",
+                lang,
+                reference=proposal.reference,
+                title=proposal.title,
+                state=state_label(proposal.state, lang),
+            )
+        )
+        if proposal.state == ProposalState.SUBMITTED.value:
+            label = plain("proposals.button.withdraw", lang, reference=proposal.reference)
+            rows.append([views.button(label, callbacks.WITHDRAW_ASK.data(proposal.id))])
+    rows.append(views.back_row(lang))
+    return views.View(views.fit("\n".join(lines)), InlineKeyboardMarkup(rows))
+
+
+def withdraw_confirm_view(proposal: Proposal, lang: str, *, told: bool) -> views.View:
+    """Withdraw? Asked once, since it cannot be undone ("the organizers will be told" when
+    there is a group to tell them in)."""
+    keyboard = InlineKeyboardMarkup(
+        [
+            [
+                views.button(
+                    plain("proposals.button.withdraw_confirm", lang),
+                    callbacks.WITHDRAW.data(proposal.id),
+                )
+            ],
+            [views.button(plain("proposals.button.keep", lang), callbacks.MY_PROPOSALS.data())],
+        ]
+    )
+    key = "proposals.withdraw.confirm" if told else "proposals.withdraw.confirm_stored"
+    text = t(key, lang, reference=proposal.reference, title=proposal.title)
+    return views.View(text, keyboard)
+
+
+def reply_prompt_text(user: User, proposal: Proposal, action: str, lang: str) -> Html:
+    """In the organizers' group: "@who, reply to this message with the reason (or the
+    message for the speaker) of FS-0007" (`action`: DECLINE or MESSAGE)."""
+    mention = f'<a href="tg://user?id={user.id}">{html.escape(user.first_name)}</a>'
+    key = (
+        "proposals.prompt.reply_reason" if action == DECLINE else "proposals.prompt.reply_message"
+    )
+    return t(key, lang, who=Html(mention), reference=proposal.reference)
+
+
+def decided_notice(proposal: Proposal, lang: str) -> str:
+    """The toast after a decision: its new state, and how long it can be undone."""
+    return plain(
+        "proposals.decided",
+        lang,
+        reference=proposal.reference,
+        state=state_label(proposal.state, lang),
+        minutes=undo_minutes(),
+    )

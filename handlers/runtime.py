@@ -210,15 +210,18 @@ class Runtime:
 
     def start_outbox_sender(self) -> None:
         """The notices of the outbox (handlers/outbox_sender.py), sent by their own task."""
-        from handlers.outbox_sender import OutboxSender
+        from handlers.outbox_sender import outbox_sender
 
         if self.outbox_sender is None:
-            self.outbox_sender = OutboxSender(self.application)
+            self.outbox_sender = outbox_sender(self.application)
             self.outbox_sender.start()
 
     async def stop_outbox_sender(self) -> None:
+        from handlers.outbox_sender import unhook_kept_replies
+
         if self.outbox_sender is not None:
             outbox, self.outbox_sender = self.outbox_sender, None
+            unhook_kept_replies(self.application)
             await outbox.stop()
 
     async def start_runner(self) -> None:

@@ -1,36 +1,20 @@
-"""/start, /menu, /help and /language."""
+"""/start, /menu, /help and /language, and commands we do not have."""
 
 from __future__ import annotations
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update, WebAppInfo
+from telegram import Update
 
 from bot.i18n import LANGUAGES, plain, t
-from handlers import agenda, propose, views
+from handlers import views
 from handlers.callbacks import Button
-from handlers.common import set_language, show
+from handlers.common import main_menu_view, set_language, show
 from handlers.context import FocusContext
+from handlers.draft_views import question_view
 
 
-def main_menu_view(context: FocusContext, update: Update | None = None) -> views.View:
-    lang = context.lang
-    content = context.services.content.content
-    keyboard = views.main_menu(lang)
-    url = context.services.settings.web_app_url
-    chat = update.effective_chat if update else None
-    if url and chat is not None and chat.type == "private":  # web-app buttons: private only
-        web_app = InlineKeyboardButton(plain("webapp.open_button", lang), web_app=WebAppInfo(url))
-        keyboard = InlineKeyboardMarkup([[web_app], *keyboard.inline_keyboard])
-    return views.View(views.greeting(content, lang), keyboard)
-
-
-async def start(update: Update, context: FocusContext) -> None:
-    """Greet in the person's language and show the main menu; `/start floor` starts a request."""
-    if context.args == [propose.DEEP_LINK]:
-        await propose.propose(update, context)
-        return
-    # https://t.me/<bot>?start=session-<id> (the Share button) or org-<id> (inline mode).
-    if context.args and await agenda.open_deep_link(update, context, context.args[0]):
-        return
+async def greet(update: Update, context: FocusContext) -> None:
+    """/start (without a deep link of ours, handlers/routes.py): greet in the person's
+    language and show the main menu."""
     await show(update, main_menu_view(context, update), edit=False)
 
 
@@ -68,17 +52,15 @@ async def choose_language(update: Update, context: FocusContext) -> None:
     await context.services.users.set_language(update.effective_user.id, code)
     set_language(context, code)
     await query.answer(plain("language.changed", code))
-    proposals = context.services.proposals
-    draft = await proposals.active_draft(update.effective_user.id)
+    drafts = context.services.drafts
+    draft = await drafts.active_draft(update.effective_user.id)
     if draft is not None:
         # Mid-request: ask the pending question again, now in the new language, so the next
         # text is not silently taken as its answer.
         lead = t("language.changed", code)
-        await show(update, propose.question_view(proposals, draft, code, lead), edit=False)
+        await show(update, question_view(drafts.source(draft), draft, code, lead), edit=False)
         return
-    content = context.services.content.content
-    text = f"{t('language.changed', code)}\n\n{views.greeting(content, code)}"
-    await show(update, views.View(text, views.main_menu(code)))
+    await show(update, views.language_changed(context.services.content.content, code))
 
 
 async def unknown_command(update: Update, context: FocusContext) -> None:

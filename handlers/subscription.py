@@ -4,28 +4,17 @@ from __future__ import annotations
 
 import logging
 
-from telegram import InlineKeyboardMarkup, Update
+from telegram import Update
 from telegram.constants import ChatType
 
-from bot.i18n import Html, plain, t
+from bot.i18n import plain, t
 from bot.privacy import retention
-from handlers import callbacks
 from handlers.callbacks import Button
 from handlers.common import show
 from handlers.context import FocusContext, wake_outbox
-from handlers.views import View, back_row, button
+from handlers.views import View, forget_confirm_view, forgotten_view, updates_view
 
 log = logging.getLogger(__name__)
-
-
-def updates_view(subscribed: bool, lang: str) -> View:
-    """Whether this person gets the organizers' updates, and the button to change it."""
-    if subscribed:
-        text, label, choice = "subscription.status_on", "subscription.stop_button", "off"
-    else:
-        text, label, choice = "subscription.status_off", "subscription.start_button", "on"
-    rows = [[button(plain(label, lang), callbacks.SUBSCRIBE.data(choice))], back_row(lang)]
-    return View(t(text, lang), InlineKeyboardMarkup(rows))
 
 
 async def updates_menu(update: Update, context: FocusContext) -> None:
@@ -87,13 +76,7 @@ async def forget(update: Update, context: FocusContext) -> None:
     if not in_private_chat(update):
         await show(update, View(t("forget.private_only", lang)), edit=False)
         return
-    keyboard = InlineKeyboardMarkup(
-        [
-            [button(plain("forget.yes_button", lang), callbacks.FORGET.data("yes"))],
-            [button(plain("forget.no_button", lang), callbacks.FORGET.data("no"))],
-        ]
-    )
-    await show(update, View(t("forget.confirm", lang), keyboard), edit=False)
+    await show(update, forget_confirm_view(lang), edit=False)
 
 
 async def forget_answer(update: Update, context: FocusContext) -> None:
@@ -111,20 +94,15 @@ async def forget_answer(update: Update, context: FocusContext) -> None:
     if choice == "no":
         await show(update, View(t("forget.kept", lang)))
         return
-    proposals = context.services.proposals
-    withdrawn = await context.services.privacy.forget(user.id, proposals)
+    withdrawn = await context.services.privacy.forget_everything(user.id)
     # Their in-memory conversation state goes too.
     if context.user_data is not None:
         context.user_data.clear()
     if context.chat_data is not None:
         context.chat_data.clear()
-    text = t("forget.done", lang)
-    if withdrawn:
-        # The organizers are told only where there is a group to tell them in.
-        told = context.services.settings.organizer_chat_id is not None
-        key = "forget.withdrawn" if told else "forget.withdrawn_stored"
-        text = Html(f"{text}\n\n{t(key, lang, references=', '.join(withdrawn))}")
-    await show(update, View(text))
+    # The organizers are told only where there is a group to tell them in.
+    told = context.services.settings.organizer_chat_id is not None
+    await show(update, forgotten_view(withdrawn, lang, told=told))
     # Queued with the erasure: the organizers learn which requests were withdrawn, and every
     # card of theirs, posted or still on its way, shows them anonymized.
     wake_outbox(context.application)

@@ -20,13 +20,16 @@ sender has its own policy (bot/broadcasts.py), and learns of the flood wait to p
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
+import enum
 import logging
 import time
 import warnings
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterator
 from typing import Any, Final
 
+from telegram import TelegramObject
 from telegram.error import (
     BadRequest,
     Forbidden,
@@ -77,6 +80,8 @@ BACKGROUND = {"background": True}  # rate_limit_args for sends that may wait (br
 # rate_limit_args for a send whose caller retries it itself, rendering it again (the outbox):
 # paced like a reply, but a failure comes straight back instead of the same text going again.
 ONCE = {"once": True}
+# Keeps a reply for later: (Bot API method, its parameters as sent).
+KeepForLater = Callable[[str, dict[str, Any]], Coroutine[Any, Any, None]]
 # Telegram's answers meaning the person is gone for good (lower case).
 GONE_MARKERS: Final = (
     "chat not found",
@@ -100,6 +105,9 @@ class OutgoingRateLimiter(BaseRateLimiter[dict[str, Any]]):
         self._clock = clock
         self._sleep = sleep
         self._next_slot = 0.0
+        # Where a reply that still fails after its quick retries is kept, to be sent again
+        # later (the outbox: handlers/outbox_sender.py sets it); None: it is only logged.
+        self.keep_for_later: KeepForLater | None = None
 
     async def initialize(self) -> None:
         return None
@@ -172,17 +180,50 @@ class OutgoingRateLimiter(BaseRateLimiter[dict[str, Any]]):
                 pause = next(pauses, None)
                 if pause is None:
                     if tries > 1 and "chat_id" in data:  # a reply lost: said once (no text)
+                        kept = await self._keep(endpoint, data)
                         log.warning(
-                            "Gave up on %s to chat %s after %d tries (%s: %s): not delivered",
+                            "Gave up on %s to chat %s after %d tries (%s: %s): %s",
                             endpoint,
                             data.get("chat_id"),
                             tries,
                             type(error).__name__,
                             error.message[:100],
+                            "kept to send again later" if kept else "not delivered",
                         )
                     raise
                 log.info("%s failed (%s): trying again in %.1f s", endpoint, error, pause)
                 await self._sleep(pause)
+
+    async def _keep(self, endpoint: str, data: dict[str, Any]) -> bool:
+        """Keep a reply that could not be sent (a message, not an edit: an edit sent late
+        could undo a newer one); False if it cannot be kept (a file, no database)."""
+        if self.keep_for_later is None or endpoint not in SENDING_METHODS:
+            return False
+        try:
+            params = {key: as_json(value) for key, value in data.items() if value is not None}
+        except TypeError:
+            return False  # an upload: nothing to keep it with
+        try:
+            await self.keep_for_later(endpoint, params)
+        except Exception as error:
+            log.warning("Could not keep the %s to send it again: %s", endpoint, error)
+            return False
+        return True
+
+
+def as_json(value: object) -> Any:
+    """A request parameter as JSON (what the Bot API is sent); TypeError for a file."""
+    if isinstance(value, TelegramObject):
+        return value.to_dict()
+    if isinstance(value, (list, tuple)):
+        return [as_json(item) for item in value]
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, dt.datetime):
+        return int(value.timestamp())
+    if value is None or isinstance(value, (str, int, float, bool, dict)):
+        return value
+    raise TypeError(f"not a JSON parameter: {type(value).__name__}")
 
 
 def press_expired(error: BadRequest) -> bool:
@@ -199,21 +240,31 @@ def retry_seconds(error: RetryAfter) -> float:
     return value.total_seconds() if isinstance(value, dt.timedelta) else float(value)
 
 
+@contextlib.contextmanager
+def delivery_outcomes() -> Iterator[None]:
+    """Telegram's refusals and flood waits, in the senders' terms (bot/broadcast_sender.py):
+    RetryAfter -> RetryLater; 403 or a chat that is gone -> RecipientGone; another 400 ->
+    DeliveryRejected. Anything else goes through as it is (the senders retry it)."""
+    try:
+        yield
+    except RetryAfter as error:
+        raise RetryLater(retry_seconds(error)) from error
+    except Forbidden as error:
+        raise RecipientGone(error.message) from error
+    except BadRequest as error:
+        if any(marker in error.message.lower() for marker in GONE_MARKERS):
+            raise RecipientGone(error.message) from error
+        raise DeliveryRejected(error.message) from error
+
+
 def telegram_send(bot: ExtBot[Any]) -> Transport:
     """The broadcast sender's transport: plain text, Telegram's errors translated."""
 
     async def send(chat_id: int, text: str) -> None:
         try:
-            # Plain text, exactly as the admin wrote it (no HTML to break).
-            await bot.send_message(chat_id, text, parse_mode=None, rate_limit_args=BACKGROUND)
-        except RetryAfter as error:
-            raise RetryLater(retry_seconds(error)) from error
-        except Forbidden as error:
-            raise RecipientGone(error.message) from error
-        except BadRequest as error:
-            if any(marker in error.message.lower() for marker in GONE_MARKERS):
-                raise RecipientGone(error.message) from error
-            raise DeliveryRejected(error.message) from error
+            with delivery_outcomes():
+                # Plain text, exactly as the admin wrote it (no HTML to break).
+                await bot.send_message(chat_id, text, parse_mode=None, rate_limit_args=BACKGROUND)
         except TimedOut as error:
             if "pool" in error.message.lower():
                 raise  # never left this process: retried like any other failure

@@ -17,13 +17,12 @@ from typing import Any, Final
 
 from telegram import Update
 from telegram.error import Conflict, InvalidToken
-from telegram.ext import Application
 from telegram.warnings import PTBUserWarning
 
 from bot.backoff import Backoff
 from bot.i18n import normalize_language, plain, t
 from bot.inbox import MAX_ATTEMPTS, Inbox, Received, language_of, owner_of, unreadable
-from handlers.context import services_of
+from handlers.context import FocusApp, services_of
 from handlers.runtime import Site, started
 
 log = logging.getLogger(__name__)
@@ -39,7 +38,7 @@ POLL_MAX_PAUSE: Final = 10.0  # seconds between two tries while Telegram or the 
 class UpdateRunner:
     """Processes the updates stored in the inbox, on this worker, until stopped."""
 
-    def __init__(self, application: Application) -> None:  # type: ignore[type-arg]
+    def __init__(self, application: FocusApp) -> None:
         self.application = application
         services = services_of(application)
         self.worker = services.worker  # its heartbeat runs from the runtime (handlers/runtime.py)
@@ -50,7 +49,9 @@ class UpdateRunner:
         self.backoff = Backoff("Reading the inbox", log)
         self._tasks: set[asyncio.Task[None]] = set()
         self._loop_task: asyncio.Task[None] | None = None
-        self._unfinished: set[int] = set()  # processed, but "done" could not be written yet
+        # Processed (update_id -> skipped), "done" not written yet: written with the next
+        # claim, in its transaction (one transaction fewer per update).
+        self._finished: dict[int, bool] = {}
 
     async def start(self) -> None:
         self._loop_task = asyncio.create_task(self._run(), name="update-runner")
@@ -73,8 +74,11 @@ class UpdateRunner:
             await self._loop_task
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
-        with contextlib.suppress(Exception):
-            await self._finish_unfinished()
+        if self._finished:
+            try:
+                await self.inbox.finish_many(self._finished)
+            except Exception as error:  # taken over by the next worker: processed again
+                log.warning("Could not mark %d update(s) done: %s", len(self._finished), error)
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
@@ -82,9 +86,11 @@ class UpdateRunner:
         while not self._stopping:
             self._wake.clear()
             try:
-                await self._finish_unfinished()
+                finished = dict(self._finished)
                 free = CONCURRENCY - len(self._tasks)
-                claimed = await self.inbox.claim(free) if free > 0 else []
+                claimed = await self.inbox.claim(free, finished)
+                for update_id in finished:
+                    del self._finished[update_id]
                 if loop.time() - pruned_at > PRUNE_EVERY:
                     pruned_at = loop.time()
                     await self.inbox.prune()
@@ -136,11 +142,7 @@ class UpdateRunner:
                     await self.application.process_update(update)
                 except Exception:
                     log.exception("Update %s could not be processed", received.update_id)
-        try:
-            await self.inbox.finish(received.update_id, skipped=skipped)
-        except Exception as error:
-            log.warning("Could not mark update %s done: %s", received.update_id, error)
-            self._unfinished.add(received.update_id)
+        self._finished[received.update_id] = skipped  # written by the loop's next claim
 
     async def _tell_unreadable(self, chat_id: int | None, language: str | None) -> None:
         """A short word to the chat of an update that was skipped (if it has a chat)."""
@@ -152,13 +154,8 @@ class UpdateRunner:
         except Exception as error:
             log.warning("Could not tell chat %s its message was unreadable: %s", chat_id, error)
 
-    async def _finish_unfinished(self) -> None:
-        for update_id in list(self._unfinished):
-            await self.inbox.finish(update_id)
-            self._unfinished.discard(update_id)
 
-
-async def poll_updates(application: Application, runner: UpdateRunner) -> None:  # type: ignore[type-arg]
+async def poll_updates(application: FocusApp, runner: UpdateRunner) -> None:
     """Long polling: each batch is stored before the next getUpdates confirms it.
 
     Raises Conflict when another process polls with the same token.
@@ -217,7 +214,7 @@ def stop_on_signals(stop: asyncio.Event) -> None:
         loop.add_signal_handler(sig, stop.set)
 
 
-async def serve_polling(application: Application, site: Site | None = None) -> bool:  # type: ignore[type-arg]
+async def serve_polling(application: FocusApp, site: Site | None = None) -> bool:
     """Long polling until SIGTERM/SIGINT; False if another process polls with this token.
 
     Stopping: no new claim, the updates in hand finish, the broadcast sender pauses between

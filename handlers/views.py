@@ -364,6 +364,8 @@ def session_card_for(
             InlineKeyboardButton(plain("agenda.button.share", lang), url=share_url(link, text))
         )
     rows = [first]
+    if session.kind is not SessionKind.BREAK:  # live questions to the panel (handlers/live.py)
+        rows.append([button(plain("live.button.ask", lang), callbacks.LIVE_ROOM.data(session.id))])
     if content.event.date is not None:
         rows.append([button(plain("agenda.button.ics", lang), callbacks.ICS.data(session.id))])
     rows += [list(row) for row in card.keyboard.inline_keyboard] if card.keyboard else []
@@ -433,6 +435,12 @@ def faq_card(content: Content, faq_id: str, lang: str) -> View | None:
     return View(fit(text), InlineKeyboardMarkup(rows))
 
 
+def language_changed(content: Content, lang: str) -> View:
+    """The language was changed to `lang`: said in it, with the greeting and the menu."""
+    text = f"{t('language.changed', lang)}\n\n{greeting(content, lang)}"
+    return View(text, main_menu(lang))
+
+
 @functools.cache
 def languages(lang: str) -> View:
     rows = [[button(LANGUAGE_NAMES[code], callbacks.LANGUAGE.data(code))] for code in LANGUAGES]
@@ -468,3 +476,78 @@ NAV_LABELS = {
     Nav.GREETING: "menu.main",
     Nav.THANKS: "menu.main",
 }
+
+
+# -- the organizers' updates and /forget ---------------------------------------------------------
+
+
+def updates_view(subscribed: bool, lang: str) -> View:
+    """Whether this person gets the organizers' updates, and the button to change it."""
+    if subscribed:
+        text, label, choice = "subscription.status_on", "subscription.stop_button", "off"
+    else:
+        text, label, choice = "subscription.status_off", "subscription.start_button", "on"
+    rows = [[button(plain(label, lang), callbacks.SUBSCRIBE.data(choice))], back_row(lang)]
+    return View(t(text, lang), InlineKeyboardMarkup(rows))
+
+
+def forget_confirm_view(lang: str) -> View:
+    """/forget: delete everything about you? Yes / No."""
+    keyboard = InlineKeyboardMarkup(
+        [
+            [button(plain("forget.yes_button", lang), callbacks.FORGET.data("yes"))],
+            [button(plain("forget.no_button", lang), callbacks.FORGET.data("no"))],
+        ]
+    )
+    return View(t("forget.confirm", lang), keyboard)
+
+
+def forgotten_view(withdrawn: Sequence[str], lang: str, *, told: bool) -> View:
+    """Everything about the person is deleted; their requests `withdrawn` (by reference) are
+    named, and whether the organizers are told (`told`: there is a group to tell them in)."""
+    text = t("forget.done", lang)
+    if withdrawn:
+        key = "forget.withdrawn" if told else "forget.withdrawn_stored"
+        text = Html(f"{text}\n\n{t(key, lang, references=', '.join(withdrawn))}")
+    return View(text)
+
+
+# -- a session card's Back to the list page it was opened from --------------------------------
+
+_LISTS = (callbacks.PROGRAMME, callbacks.SIDE_EVENTS)  # the lists a session card is opened from
+_PREVIOUS = frozenset(plain("page.previous", lang) for lang in LANGUAGES)
+
+
+def _list_page(button: InlineKeyboardButton) -> tuple[callbacks.Button, int] | None:
+    """The list and page a button of a session list opens, if it is one."""
+    data = str(button.callback_data or "")
+    for kind in _LISTS:
+        if found := kind.pattern.match(data):
+            return kind, int(found.group(1))
+    return None
+
+
+def _with_back(view: View, source: str) -> View:
+    """The view with its Back to a list going to `source` (a list's page) instead."""
+    assert view.keyboard is not None
+    rows = [
+        [InlineKeyboardButton(b.text, callback_data=source) if _list_page(b) else b for b in row]
+        for row in view.keyboard.inline_keyboard
+    ]
+    return View(view.text, InlineKeyboardMarkup(rows))
+
+
+def back_to_list_page(view: View, markup: InlineKeyboardMarkup | None) -> View:
+    """The card with its Back to the list and page it was opened from, not page 1.
+
+    The list and page are read from the list's own pager buttons (Previous n-1 / Next n+1) in
+    `markup`, the keyboard of the message pressed, which came with it from Telegram.
+    """
+    if markup is None or view.keyboard is None:
+        return view
+    for pager in (b for row in markup.inline_keyboard for b in row):
+        if found := _list_page(pager):
+            kind, number = found
+            page = number + 1 if pager.text in _PREVIOUS else max(number - 1, 0)
+            return _with_back(view, kind.data(page))
+    return view

@@ -22,14 +22,13 @@ from importlib.resources import files
 from typing import Any, Final
 
 from aiohttp import web
-from telegram.ext import Application
 
 from bot.i18n import plain
 from bot.visits import known_language
 from bot.webapp.api import UnknownSession, WebAppApi, boot_strings
 from bot.webapp.auth import InitDataInvalid, WebAppUser
 from handlers.calendar_http import calendar_response
-from handlers.context import services_of
+from handlers.context import FocusApp, services_of
 from handlers.runtime import runtime_of
 
 log = logging.getLogger(__name__)
@@ -47,7 +46,7 @@ SECURITY_HEADERS: Final = {
     "Referrer-Policy": "no-referrer",
 }
 AUTH_SCHEME: Final = "tma "
-APPLICATION_KEY: web.AppKey[Application] = web.AppKey("webapp_application")  # type: ignore[type-arg]
+APPLICATION_KEY: web.AppKey[FocusApp] = web.AppKey("webapp_application")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -173,7 +172,7 @@ async def calendar_file(request: web.Request) -> web.StreamResponse:
     return await calendar_response(application, [session], lang, headers)
 
 
-def add_web_app_routes(app: web.Application, application: Application) -> None:  # type: ignore[type-arg]
+def add_web_app_routes(app: web.Application, application: FocusApp) -> None:
     """The page and its API under /app/ on `app` (the webhook server, or polling's own)."""
     app[APPLICATION_KEY] = application
     router = app.router
@@ -185,9 +184,12 @@ def add_web_app_routes(app: web.Application, application: Application) -> None: 
     router.add_get(f"{PREFIX}/api/search", search)
     router.add_put(f"{PREFIX}/api/saved/{{session}}", set_saved)
     router.add_get(f"{PREFIX}/calendar/{{session}}.ics", calendar_file)
+    from handlers.live_http import add_live_routes  # it builds on this module's helpers
+
+    add_live_routes(app, application)  # /live/<session>: the room's screen
 
 
-def web_app(application: Application) -> web.Application:  # type: ignore[type-arg]
+def web_app(application: FocusApp) -> web.Application:
     """Polling mode's own small server: the Mini App alone (webhook mode adds its routes to
     the webhook's server)."""
     app = web.Application()

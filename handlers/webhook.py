@@ -1,8 +1,8 @@
 """Webhook mode: a small aiohttp server that feeds Telegram's POSTs to the Application.
 
 Why not python-telegram-bot's own tornado server: load balancers need a health endpoint,
-which it has no place for. The flow is PTB's all the same: a verified update goes onto
-`application.update_queue`, and the Application processes it like a polled one.
+which it has no place for. A verified update is stored in the inbox (bot/inbox.py) before
+the 200; this worker's update runner (handlers/updates.py) is woken to process it.
 
     POST <path of WEBHOOK_URL>   an update; 403 without the right secret token header
     GET  /healthz                200 while the bot is running, 503 otherwise
@@ -12,17 +12,19 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import json
 import logging
 import re
 from typing import Any
 from urllib.parse import urlsplit
 
+import orjson
 from aiohttp import web
-from telegram.ext import Application
 
 from bot.alerts import AlertThrottle
 from bot.settings import Settings
 from handlers.calendar_http import add_calendar_routes
+from handlers.context import FocusApp
 from handlers.runtime import Runtime, Site, started
 from handlers.updates import ALLOWED_UPDATES, UpdateRunner, stop_on_signals, valid_update
 from handlers.webapp_http import add_web_app_routes
@@ -36,7 +38,7 @@ HEALTH_PATH = "/healthz"
 SECRET_PATTERN = re.compile(r"[A-Za-z0-9_-]{16,256}")
 # Seconds an update in flight gets to finish once the server stops accepting new ones.
 SHUTDOWN_GRACE = 20.0
-APPLICATION_KEY: web.AppKey[Application] = web.AppKey("application")  # type: ignore[type-arg]
+APPLICATION_KEY: web.AppKey[FocusApp] = web.AppKey("application")
 SECRET_KEY: web.AppKey[str] = web.AppKey("secret", str)
 RUNNER_KEY: web.AppKey[UpdateRunner | None] = web.AppKey("runner")
 # Repeated refusals (a scanner, a wrong secret after a rotation) are logged at a bounded rate.
@@ -65,7 +67,7 @@ def webhook_path(settings: Settings) -> str:
 async def read_payload(request: web.Request) -> dict[str, Any] | None:
     """The update in the request body (Telegram's JSON), or None (logged) if it is not one."""
     try:
-        payload = await request.json()
+        payload = loads(await request.read())
     except Exception as exc:  # any malformed body: refused, never a crash
         log.warning("Refused a webhook request that is not JSON: %s", type(exc).__name__)
         return None
@@ -73,6 +75,15 @@ async def read_payload(request: web.Request) -> dict[str, Any] | None:
         log.warning("Refused a webhook request without an update_id")
         return None
     return payload  # type: ignore[no-any-return]
+
+
+def loads(body: bytes) -> Any:
+    """JSON with orjson (the hot path); what it refuses and JSON allows (a lone surrogate
+    escape, an integer beyond 64 bits) is read by the standard library."""
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return json.loads(body)
 
 
 async def receive_update(request: web.Request) -> web.Response:
@@ -112,7 +123,7 @@ async def health(request: web.Request) -> web.Response:
 
 
 def webhook_app(
-    application: Application,  # type: ignore[type-arg]
+    application: FocusApp,
     secret: str,
     path: str,
     runner: UpdateRunner | None = None,
@@ -130,7 +141,7 @@ def webhook_app(
     return app
 
 
-async def serve_webhook(application: Application, settings: Settings) -> None:  # type: ignore[type-arg]
+async def serve_webhook(application: FocusApp, settings: Settings) -> None:
     """Run until SIGTERM/SIGINT: serve, register the webhook, then stop gracefully (the server
     stops taking requests first; the stored updates are finished by the runner)."""
     secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else ""

@@ -60,7 +60,7 @@ def last_button_labels(chat: LocalChat) -> list[str]:
 
 
 async def draft_of(app: Application, chat: LocalChat) -> ProposalDraft:  # type: ignore[type-arg]
-    draft = await services_of(app).proposals.draft_of(chat.user_id)
+    draft = await services_of(app).drafts.draft_of(chat.user_id)
     assert draft is not None
     return draft
 
@@ -71,6 +71,6 @@ def organizers_group(app: Application, api: LocalBotApi, user_id: int) -> LocalC
 
 
 async def stored(app: Application, proposal_id: int = 1) -> Proposal:  # type: ignore[type-arg]
-    proposal = await services_of(app).proposals.get(proposal_id)
+    proposal = await services_of(app).requests.get(proposal_id)
     assert proposal is not None
     return proposal

@@ -71,13 +71,12 @@ def test_question_set_figures(index: KnowledgeIndex, items: list[dict[str, objec
 
 
 def test_dev_set_figures(index: KnowledgeIndex) -> None:
-    """Questions written without seeing the content: the figures the retrieval reaches (the
-    phrase matcher alone: 62.6 % direct, 73.2 % within one tap, 5 confident wrong). The one
-    wrong answer left: "de què parlaran als panels" -> who the speakers are."""
+    """Questions written without seeing the content: the figures the engine reaches (the
+    phrase matcher alone: 62.6 % direct, 73.2 % within one tap, 5 confident wrong)."""
     result = figures(index, DEV_QUESTIONS)
-    assert result.direct_share >= 0.73
-    assert result.one_tap_share >= 0.92
-    assert len(result.confident_wrong) <= 1
+    assert result.direct_share >= 0.85
+    assert result.one_tap_share >= 0.98
+    assert result.confident_wrong == []
 
 
 def test_a_wish_to_speak_in_a_long_message_leads_to_the_speaking_slot_request(
@@ -91,6 +90,49 @@ def test_a_wish_to_speak_in_a_long_message_leads_to_the_speaking_slot_request(
     assert index.answer("who are the speakers?").keys == ["faq:speakers"]
 
 
+@pytest.mark.parametrize(
+    "message",
+    [
+        "hola buenas, soy técnica en un ayuntamiento pequeño del Vallès y nos gustaría "
+        "participar como ponentes para contar lo que hemos hecho con la fibra óptica en el "
+        "pueblo, ¿se puede?",
+        "Som un ajuntament petit i vam desplegar fibra a tots els veïnats disseminats del terme. "
+        "Ens agradaria explicar-ho en alguna de les sessions, es pot fer?",
+        "We're a tiny municipality and we did something pretty cool with fibre, could we tell "
+        "people about it?",
+        "com puc demanar un espai per parlar",
+    ],
+)
+def test_a_wish_to_speak_in_any_language_or_length_leads_to_the_request(
+    index: KnowledgeIndex, message: str
+) -> None:
+    assert index.answer(message).keys == ["nav:propose"]
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "can I talk to the organizers?",
+        "me gustaría saber de qué van a hablar en los paneles",
+        "can I see the presentations afterwards?",
+        "who will speak at the panels?",
+    ],
+)
+def test_words_about_speaking_without_the_wish_do_not_start_a_request(
+    index: KnowledgeIndex, message: str
+) -> None:
+    assert not index.lexicon.wishes_to_speak(message)
+    assert "nav:propose" not in index.answer(message).keys
+
+
+def test_stop_words_come_from_the_stock_lists_but_keep_what_asks_or_names(
+    index: KnowledgeIndex,
+) -> None:
+    stopwords = index.lexicon.stopwords
+    assert {"the", "los", "els", "aquell", "nuestro"} <= stopwords  # stock en / es / ca
+    assert not {"when", "where", "cuando", "donde", "amb"} & stopwords
+
+
 def test_facts_said_only_in_answers_are_found(index: KnowledgeIndex) -> None:
     """Retrieval over what the content says, not only over how questions are phrased."""
     assert index.answer("quantes delegacions té la CE pel món").keys == ["faq:ec-delegations"]
@@ -100,7 +142,8 @@ def test_facts_said_only_in_answers_are_found(index: KnowledgeIndex) -> None:
 
 def test_trial_set_is_the_trial() -> None:
     assert len(TRIAL_QUESTIONS) == 80
-    assert sum(1 for q in TRIAL_QUESTIONS if not q["expect"]) >= 5  # no confident answer
+    # No confident answer (Wi-Fi and recordings are now answered: the page does not say).
+    assert sum(1 for q in TRIAL_QUESTIONS if not q["expect"]) >= 3
     assert not {str(q["q"]).lower() for q in TRIAL_QUESTIONS} & {
         str(q["q"]).lower() for q in QUESTIONS
     }
@@ -278,11 +321,26 @@ async def test_an_english_question_in_the_persons_language_gets_no_offer(
 
 
 @pytest.mark.parametrize(
+    ("question", "said"),
+    [
+        ("is there wifi at the venue?", "does not say whether there will be Wi-Fi"),
+        ("¿se grabarán las sesiones?", "no dice si las sesiones se grabarán"),
+        ("hi haurà certificat d'assistència?", "no esmenta certificats"),
+        ("will lunch be provided, is there catering?", "does not say whether food"),
+        ("is the venue wheelchair accessible?", "no accessibility information"),
+        ("what's the deadline for speaking requests?", "does not give a deadline"),
+    ],
+)
+async def test_what_the_page_does_not_say_is_answered_as_not_said(
+    chat: LocalChat, question: str, said: str
+) -> None:
+    assert said in reply(await chat.send(question)).text
+
+
+@pytest.mark.parametrize(
     "question",
     [
         "who is the CEO of Huawei",
-        "what's the wifi password",
-        "will the sessions be recorded?",
         "¿hay traducción simultánea?",
         "hi ha servei de guarderia?",
     ],

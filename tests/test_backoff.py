@@ -23,9 +23,11 @@ from bot.backoff import Backoff
 from bot.broadcast_sender import BroadcastSender
 from bot.broadcasts import ALL
 from bot.leases import Heartbeat
+from bot.outbox import Outbox
+from bot.outbox_sender import OutboxSender
 from devtools.local_api import LocalBotApi, LocalChat
 from handlers.context import services_of
-from handlers.outbox_sender import OutboxSender
+from handlers.outbox_sender import TelegramNotices
 from handlers.transport import telegram_send
 from handlers.updates import UpdateRunner
 
@@ -188,16 +190,17 @@ async def test_the_outbox_sender_waits_out_a_10_second_outage_quietly(
     app: Application, caplog: pytest.LogCaptureFixture
 ) -> None:
     clock = FakeClock()
-    sender = OutboxSender(app)
+    services = services_of(app)
+    sender = OutboxSender(Outbox(services.sessions, services.worker), TelegramNotices(app))
     gone = GoneDatabase(sender.outbox._sessions, clock, outage(clock))
     sender.outbox._sessions = gone  # type: ignore[assignment]
     sender.backoff = Backoff(
         "Sending the outbox",
-        logging.getLogger("handlers.outbox_sender"),
+        logging.getLogger("bot.outbox_sender"),
         sleep=clock.sleep,
         clock=clock,
     )
-    caplog.set_level(logging.INFO, logger="handlers.outbox_sender")
+    caplog.set_level(logging.INFO, logger="bot.outbox_sender")
     sender.start()
     try:
         await until(lambda: not gone.down())
@@ -207,7 +210,7 @@ async def test_the_outbox_sender_waits_out_a_10_second_outage_quietly(
     finally:
         await sender.stop()
     assert gone.refused <= 12
-    one_outage(lines(caplog, "handlers.outbox_sender"))
+    one_outage(lines(caplog, "bot.outbox_sender"))
 
 
 async def test_the_heartbeat_waits_out_a_10_second_outage_quietly(

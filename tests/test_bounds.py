@@ -52,7 +52,7 @@ async def test_an_organizer_name_with_control_characters_is_kept_clean(
     )
     await group.press("Accept")
     await group.press("Yes, accept")
-    proposal = await app.bot_data.services.proposals.get(1)
+    proposal = await app.bot_data.services.requests.get(1)
     assert proposal.state == "accepted"
     name = proposal.events[-1].actor_name
     assert name.startswith("Olga") and "\x00" not in name and len(name) <= 100

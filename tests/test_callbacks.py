@@ -66,6 +66,19 @@ LONGEST: dict[str, tuple[object, ...]] = {
     "PROPOSE_SUBMIT": (9_999_999_999,),
     "PROPOSE_CANCEL": (),
     "PROPOSE_CANCEL_ANSWER": ("n", 9_999_999_999),
+    "LIVE_ROOM": (SLUG,),
+    "LIVE_ASK": (SLUG,),
+    "LIVE_ANONYMOUS": (),
+    "LIVE_CANCEL": (),
+    "LIVE_VOTE": (SLUG, 9_999_999_999),
+    "LIVE_MODERATE": (SLUG,),
+    "LIVE_SESSIONS": (),
+    "LIVE_ACTION": ("pn", SLUG, 9_999_999_999),
+    "LIVE_NO_REASON": (),
+    "LIVE_STATE": ("closed", SLUG),
+    "LIVE_SCREEN": (SLUG,),
+    "LIVE_RATE": (SLUG, 5),
+    "LIVE_COMMENT": (SLUG,),
 }
 # Data a real button never carries: no pattern of any kind lets it through.
 FORGED = (
@@ -90,6 +103,10 @@ FORGED = (
     "pr:l:pending",
     "menu:1",
     "ans:user:1",
+    "lvv:panel-connectivity:12345678901",
+    "lva:delete:panel-connectivity:1",
+    "lvf:panel-connectivity:6",
+    "lvo:reopen:panel-connectivity",
 )
 
 

@@ -134,7 +134,7 @@ async def test_saving_a_session_shows_the_star(settings: Settings) -> None:
     # Programme, its first session, ☆ Save.
     await run_chat(settings, stdin=io.StringIO("1\n1\n1\n/quit\n"), out=out)
     after = out.getvalue().split("[1] ☆ Save")[-1]
-    assert "[1] ★ Saved" in after and "[3] ⬅️ Back" in after
+    assert "[1] ★ Saved" in after and "[3] ❓ Ask the panel" in after and "[4] ⬅️ Back" in after
 
 
 async def test_a_piped_start_shows_the_welcome_once(settings: Settings) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from devtools.local_api import LocalBotApi, LocalChat, sent_texts
-from handlers import ask
+from handlers import answer_views
 from tests.conftest import ADMIN_ID
 
 
@@ -16,7 +16,7 @@ def explode(*_args: object, **_kwargs: object) -> None:
 async def test_failure_apologizes_and_alerts_admins_once_a_minute(
     chat: LocalChat, api: LocalBotApi, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(ask, "render_answer", explode)
+    monkeypatch.setattr(answer_views, "render_answer", explode)
     first = await chat.send("lumen telecom")
     assert "something went wrong" in " ".join(sent_texts(first))
     alerts = [c for c in first if c.chat_id == ADMIN_ID]

@@ -47,6 +47,28 @@ async def test_decline_with_a_reason_typed_in_the_group(
     assert proposal.events[-1].told_at is not None
 
 
+async def test_cancel_drops_the_awaited_reason_and_sends_nothing(
+    app: Application, api: LocalBotApi
+) -> None:
+    """/cancel goes first to an organizer's awaited note (handlers/routes.py): it is dropped,
+    nobody is told, and the organizer's next text is a question, not a reason."""
+    await submit_request(chat_for(app, api, user_id=53))
+    organizer = chat_for(app, api, user_id=ORGANIZER_ID)
+    await organizer.send("/proposals")
+    await organizer.press("submitted (1)")
+    await organizer.press("FS-0001")
+    await organizer.press("Decline")
+    await organizer.press("Decline with a reason")
+    calls = await organizer.send("/cancel")
+    assert "Nothing was sent" in text_of(calls)
+    assert not [c for c in calls if c.chat_id == 53]
+    async with services_of(app).sessions() as session:
+        assert (await session.scalars(select(DecisionPrompt))).all() == []
+    calls = await organizer.send("who are the partners?")
+    assert "Partners" in text_of(calls) and not [c for c in calls if c.chat_id == 53]
+    assert (await stored(app)).state == "submitted"
+
+
 async def test_decline_reason_typed_in_private_survives_a_restart(settings: Settings) -> None:
     api = LocalBotApi()
     async with running(build_application(settings, request=LocalRequest(api))) as first:
@@ -102,7 +124,7 @@ async def test_undo_is_refused_after_the_window(
     await group.press("without a reason")
     card = group.last_bot_message(with_buttons=True)
     later = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=6)
-    monkeypatch.setattr("bot.proposals.utcnow", lambda: later)
+    monkeypatch.setattr("bot.proposals.states.utcnow", lambda: later)
     calls = await group.press_data("pr:u:1", card)
     assert "too late to undo" in text_of(calls)
     assert (await stored(app)).state == "declined"

@@ -3,11 +3,13 @@ that says the truth, and /cancel that always asks before throwing answers away."
 
 from __future__ import annotations
 
+import pytest
 from telegram.ext import Application
 
-from bot.models import Proposal, ProposalDraft
+from bot.models import Proposal, ProposalDraft, User
 from bot.proposal_flow import FLOW, Step
 from devtools.local_api import LocalBotApi, LocalChat
+from handlers.context import services_of
 from tests.conftest import chat_for
 from tests.proposal_support import (
     SUMMARY,
@@ -176,3 +178,29 @@ async def test_cancel_after_back_from_a_filled_summary_asks_first(
     calls = await chat.press("Yes, delete my request")
     assert "Request cancelled" in text_of(calls)
     assert await count(app, ProposalDraft) == 0 and await count(app, Proposal) == 0
+
+
+async def test_the_visit_and_leaving_the_request_are_one_transaction(
+    chat: LocalChat, app: Application, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each update's first step records the person and pauses their request together: a
+    failure pausing it records nothing of the visit either (their new language included)."""
+    await at_email_step(chat)
+    chat.language_code = "es"
+
+    async def fails(*_args: object) -> bool:
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr("bot.users.pause_draft", fails)
+    await chat.send("/start")
+    async with services_of(app).sessions() as session:
+        person = await session.get(User, chat.user_id)
+    assert person is not None and person.telegram_language == "en"
+    assert not (await draft_of(app, chat)).paused
+
+    monkeypatch.undo()
+    await chat.send("/start")
+    async with services_of(app).sessions() as session:
+        person = await session.get(User, chat.user_id)
+    assert person is not None and person.telegram_language == "es"
+    assert (await draft_of(app, chat)).paused

@@ -12,7 +12,7 @@ from telegram.ext import Application
 
 from bot.models import Proposal
 from bot.models.state import OutboxNotice
-from bot.proposals import AlreadyDecided, ProposalService, ProposalState
+from bot.proposals import AlreadyDecided, ProposalState
 from devtools.local_api import ApiError, Call, LocalBotApi, LocalChat, LocalRequest, sent_texts
 from handlers.app import build_application
 from handlers.context import background_done, services_of
@@ -117,7 +117,7 @@ async def test_two_decisions_at_the_same_moment_one_wins(
     app: Application, api: LocalBotApi
 ) -> None:
     """Accept and Decline confirmed together, on two sessions: one decision, one notice."""
-    service: ProposalService = services_of(app).proposals
+    service = services_of(app).reviews
     for person in range(93, 98):
         await submit_request(chat_for(app, api, user_id=person))
     async with services_of(app).sessions() as session:
@@ -132,7 +132,7 @@ async def test_two_decisions_at_the_same_moment_one_wins(
         lost = [r for r in results if isinstance(r, AlreadyDecided)]
         assert len(won) == 1 and len(lost) == 1, results
         assert lost[0].state == won[0].state
-        proposal = await service.get(proposal_id)
+        proposal = await services_of(app).requests.get(proposal_id)
         assert proposal is not None and proposal.state == won[0].state
         assert [e.state for e in proposal.events] == ["submitted", won[0].state]
     async with services_of(app).sessions() as session:
@@ -167,7 +167,7 @@ async def test_the_loser_of_two_decisions_is_told_who_decided(
     await organizer.press("FS-0001")
     await organizer.press("Decline")
     # Meanwhile another organizer accepts it.
-    await services_of(app).proposals.decide(1, ORGANIZER_ID + 1, "Pau", accept=True)
+    await services_of(app).reviews.decide(1, ORGANIZER_ID + 1, "Pau", accept=True)
     calls = await organizer.press("without a reason")
     assert "Pau decided first" in text_of(calls) and "accepted" in text_of(calls)
     assert (await stored(app)).state == ProposalState.ACCEPTED

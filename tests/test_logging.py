@@ -8,7 +8,13 @@ from collections.abc import Iterator
 
 import pytest
 
-from bot.logging_setup import REDACTED, RedactSecrets, level_number, settings_secrets
+from bot.logging_setup import (
+    REDACTED,
+    RedactSecrets,
+    configure_logging,
+    level_number,
+    settings_secrets,
+)
 from devtools.local_api import ApiError, LocalBotApi, LocalChat
 from tests.conftest import TOKEN, make_settings
 
@@ -94,3 +100,23 @@ async def test_a_failing_handler_is_marked_in_its_log_line(
 
     (line,) = [r.getMessage() for r in caplog.records if r.name == "bot.updates"]
     assert " message /start in " in line and line.endswith(" ms (failed: BadRequest)")
+
+
+def test_building_the_answer_index_logs_nothing_at_info(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """bm25s sets its logger to DEBUG when imported: at LOG_LEVEL=INFO its chatter (every
+    start, the terminal chat included) stays out of the log."""
+    import bm25s
+
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    configure_logging("INFO")
+    try:
+        tokens = bm25s.tokenize(["a first sentence", "another one"], show_progress=False)
+        bm25s.BM25().index(tokens, show_progress=False)
+        assert "bm25s" not in capsys.readouterr().err
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
+        logging.captureWarnings(False)

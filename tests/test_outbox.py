@@ -16,6 +16,7 @@ from telegram.ext import Application
 from bot.models import OutboxNotice
 from devtools.local_api import JSON, ApiError, LocalBotApi, LocalChat
 from handlers.context import background_done, services_of
+from handlers.transport import OutgoingRateLimiter
 from tests.conftest import ORGANIZER_CHAT_ID, ORGANIZER_ID, chat_for
 from tests.proposal_support import submit_request
 
@@ -54,7 +55,7 @@ async def test_a_decision_taken_before_the_card_arrives_shows_on_it(
 ) -> None:
     await app.bot_data.stop_outbox_sender()
     await submit_request(chat_for(app, api, user_id=62, language_code="es"))
-    await services_of(app).proposals.decide(1, ORGANIZER_ID, "Olga", accept=False)
+    await services_of(app).reviews.decide(1, ORGANIZER_ID, "Olga", accept=False)
     await resume(app)
     (card,) = api.calls_to("sendMessage", ORGANIZER_CHAT_ID)
     assert "declined" in card.text
@@ -67,7 +68,7 @@ async def test_an_undo_before_the_speaker_is_told_tells_them_nothing(
 ) -> None:
     await submit_request(chat_for(app, api, user_id=63))
     await app.bot_data.stop_outbox_sender()
-    proposals = services_of(app).proposals
+    proposals = services_of(app).reviews
     await proposals.decide(1, ORGANIZER_ID, "Olga", accept=True)
     await proposals.undo(1, ORGANIZER_ID, "Olga")
     before = len(api.calls_to("sendMessage", 63))
@@ -105,7 +106,7 @@ async def test_the_notices_of_one_request_leave_in_order(
     """Card first, then its edit: notices of one request leave one at a time, in order."""
     await app.bot_data.stop_outbox_sender()
     await submit_request(LocalChat(app, api, user_id=65))
-    proposals = services_of(app).proposals
+    proposals = services_of(app).reviews
     await proposals.decide(1, ORGANIZER_ID, "Olga", accept=True)
     await resume(app)
     methods = [c.method for c in api.calls if c.chat_id == ORGANIZER_CHAT_ID]
@@ -138,7 +139,7 @@ async def test_a_card_retried_after_forget_is_rendered_again_not_resent_as_it_wa
     app.bot_data.outbox_sender.wake()
     await asyncio.wait_for(failed.wait(), 10)
     services = services_of(app)
-    await services.privacy.forget(66, services.proposals)
+    await services.privacy.forget_everything(66)
     forgotten.set()
     for _ in range(100):
         if any("withdrawn" in text for text in group_texts(api)):
@@ -189,7 +190,7 @@ async def test_a_notice_mid_retry_when_the_database_blips_still_arrives(
 
     before = len(api.calls_to("sendMessage", 67))
     api.interceptors.append(fail_once_then_blip)
-    await services_of(app).proposals.decide(1, ORGANIZER_ID, "Olga", accept=True)
+    await services_of(app).reviews.decide(1, ORGANIZER_ID, "Olga", accept=True)
     sender.wake()
     for _ in range(150):
         async with services_of(app).sessions() as session:
@@ -199,3 +200,94 @@ async def test_a_notice_mid_retry_when_the_database_blips_still_arrives(
         await asyncio.sleep(0.1)
     assert failed and len(api.calls_to("sendMessage", 67)) == before + 1
     assert set(statuses) == {"sent"}  # nothing left "sending" under a live worker's name
+
+
+async def test_a_reply_that_still_fails_after_its_retries_is_kept_and_sent_later(
+    app: Application, api: LocalBotApi
+) -> None:
+    """A reply meets HTTP 500 on every quick retry: it is kept in the outbox (not only logged)
+    and goes out, once, when Telegram answers again, after the outbox's back-off."""
+    limiter = app.bot.rate_limiter
+    assert isinstance(limiter, OutgoingRateLimiter)
+
+    async def no_wait(_seconds: float) -> None:
+        await asyncio.sleep(0)
+
+    limiter._sleep = no_wait  # the quick retries' pauses: not what is tested here
+    down = True
+    failed: list[str] = []
+
+    def server_down_for_the_person(method: str, params: JSON) -> ApiError | None:
+        if down and method == "sendMessage" and int(params["chat_id"]) == 69:
+            failed.append(str(params.get("text")))
+            return ApiError(500, "Internal Server Error")
+        return None
+
+    api.interceptors.append(server_down_for_the_person)
+    await chat_for(app, api, user_id=69).send("/start")
+    assert len(failed) >= 5  # the reply's four tries and the outbox's first
+    async with services_of(app).sessions() as session:
+        (kept,) = (await session.scalars(select(OutboxNotice))).all()
+    assert kept.kind == "reply" and kept.status == "pending" and kept.not_before is not None
+    assert not api.calls_to("sendMessage", 69)
+    down = False
+    for _ in range(100):
+        async with services_of(app).sessions() as session:
+            (row,) = (await session.scalars(select(OutboxNotice))).all()
+        if row.status == "sent":
+            break
+        await asyncio.sleep(0.1)
+    (delivered,) = api.calls_to("sendMessage", 69)
+    assert delivered.text == failed[0]  # the reply as it was rendered
+    assert delivered.buttons() and delivered.params.get("parse_mode") == "HTML"
+    assert row.status == "sent" and row.values is None  # its text is not kept once sent
+
+
+async def outbox_rows(app: Application) -> list[tuple[str, str]]:  # type: ignore[type-arg]
+    async with services_of(app).sessions() as session:
+        rows = await session.execute(
+            select(OutboxNotice.kind, OutboxNotice.status).order_by(OutboxNotice.id)
+        )
+        return [(kind, status) for kind, status in rows]
+
+
+async def test_a_message_to_the_speaker_is_a_notice_of_the_outbox(
+    app: Application, api: LocalBotApi
+) -> None:
+    """Written as a row when the organizer sends it: a worker dying right after still
+    delivers it (here: the sender is stopped, then started again)."""
+    await submit_request(chat_for(app, api, user_id=70))
+    organizer = chat_for(app, api, user_id=ORGANIZER_ID)
+    await organizer.send("/proposals")
+    await organizer.press("submitted (1)")
+    await organizer.press("FS-0001")
+    await organizer.press("Message the speaker")
+    await app.bot_data.stop_outbox_sender()
+    before = len(api.calls_to("sendMessage", 70))
+    calls = await organizer.send("Could you send us a slide or two before Friday?")
+    assert "Sent to the speaker of <b>FS-0001</b>" in " ".join(c.text or "" for c in calls)
+    assert len(api.calls_to("sendMessage", 70)) == before
+    assert (await outbox_rows(app))[-1] == ("speaker", "pending")
+    await resume(app)
+    relayed = api.calls_to("sendMessage", 70)[before:]
+    assert [c for c in relayed if "slide or two" in c.text and "From the organizers" in c.text]
+
+
+async def test_a_card_found_out_of_date_is_refreshed_through_the_outbox(
+    app: Application, api: LocalBotApi
+) -> None:
+    await submit_request(chat_for(app, api, user_id=71))
+    group = chat_for(app, api, user_id=ORGANIZER_ID, chat_id=ORGANIZER_CHAT_ID)
+    card = group.last_bot_message(with_buttons=True)
+    await services_of(app).reviews.decide(1, ORGANIZER_ID + 1, "Pau", accept=False)
+    await background_done(app)
+    await app.bot_data.stop_outbox_sender()
+    sent = len(await outbox_rows(app))
+    calls = await group.press_data("pr:ay:1", card)  # the card still offers Accept
+    assert "already declined" in " ".join(c.text or "" for c in calls if c.text)
+    assert not [
+        c for c in calls if c.method == "editMessageText" and c.chat_id == ORGANIZER_CHAT_ID
+    ]
+    assert (await outbox_rows(app))[sent:] == [("card", "pending")]
+    await resume(app)
+    assert (await outbox_rows(app))[sent:] == [("card", "sent")]

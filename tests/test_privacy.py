@@ -6,11 +6,13 @@ import asyncio
 
 import pytest
 from sqlalchemy import BigInteger, Integer, String, Text, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 from telegram.ext import Application
 
 from bot.broadcasts import ALL
-from bot.models import Base, Delivery, Proposal, ProposalDraft
+from bot.models import Base, Delivery, Proposal, ProposalDraft, User
 from bot.models.broadcast import DeliveryStatus
+from bot.privacy import PrivacyService
 from bot.services import Services
 from devtools.local_api import LocalBotApi, sent_texts
 from handlers.context import services_of
@@ -189,11 +191,52 @@ async def test_forget_drops_what_was_not_sent_yet_and_resends_nothing_to_nobody(
         await session.execute(
             update(Delivery).where(Delivery.user_id == other).values(status=DeliveryStatus.FAILED)
         )
-    await services.privacy.forget(other)
-    await services.privacy.forget(PERSON)
+    await services.privacy.forget_everything(other)
+    await services.privacy.forget_everything(PERSON)
 
     report = await services.broadcasts.report(queued.broadcast_id)
     assert report is not None and report.total == 1 and report.failed == 1
     assert await services.broadcasts.resend_failed(queued.broadcast_id) == 0
     assert await rows_naming(services, PERSON) == []
     assert await rows_naming(services, other) == []
+
+
+async def test_a_failure_half_way_through_forget_erases_nothing(
+    app: Application, api: LocalBotApi, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """/forget is one transaction: the requests' part done, the person's part failing, the
+    requests are still whole (no half-erased person), and the organizers are told nothing."""
+    from tests.proposal_support import submit_request
+
+    services = services_of(app)
+    person = chat_for(app, api, PERSON)
+    await submit_request(person)
+    notices_before = len(api.calls_to("sendMessage", ORGANIZER_CHAT_ID))
+    erase_person = PrivacyService._erase_person
+
+    async def fails_after(self: PrivacyService, session: AsyncSession, user_id: int) -> None:
+        await erase_person(self, session, user_id)  # everything written, then the crash
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(PrivacyService, "_erase_person", fails_after)
+    await person.send("/forget")
+    calls = await person.press("Yes, forget me")
+    assert "something went wrong" in " ".join(
+        sent_texts([c for c in calls if c.chat_id == PERSON])
+    )
+    async with services.sessions() as session:
+        proposal = await session.scalar(select(Proposal))
+        user = await session.get(User, PERSON)
+    assert proposal is not None and proposal.user_id == PERSON
+    assert (proposal.state, proposal.email, proposal.forgotten_at) == (
+        "submitted",
+        "ana@example.org",
+        None,
+    )
+    assert user is not None
+    assert len(api.calls_to("sendMessage", ORGANIZER_CHAT_ID)) == notices_before
+
+    monkeypatch.undo()  # the next /forget does it all
+    await person.send("/forget")
+    await person.press("Yes, forget me")
+    assert await rows_naming(services, PERSON) == []

@@ -65,12 +65,12 @@ async def answer(chat: LocalChat, entry: FlowStep) -> list[Call]:
 async def assert_asks(app: App, chat: LocalChat, flow: Flow, entry: FlowStep) -> None:
     """The step on screen is `entry`, drawn as declared."""
     message = screen(chat)
-    service = services_of(app).proposals
+    service = services_of(app).drafts
     draft = await service.draft_of(chat.user_id)
     assert draft is not None and draft.step == entry.name
     number = flow.questions.index(entry) + 1
     assert f"Step {number} of {len(flow.questions)}" in message["text"]
-    key, values = entry.question(service, draft, "en")
+    key, values = entry.question(service.source(draft), draft, "en")
     assert t(key, "en", **values) in message["text"]
     assert (plain("proposals.button.skip", "en") in labels(message)) == entry.skippable
     assert (plain("proposals.button.back", "en") in labels(message)) == (entry.name != flow.first)
@@ -80,7 +80,7 @@ async def assert_asks(app: App, chat: LocalChat, flow: Flow, entry: FlowStep) ->
 async def test_the_conversation_follows_the_declared_flow(
     chat: LocalChat, app: App, flow: Flow, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(services_of(app).proposals, "flow", flow)
+    monkeypatch.setattr(services_of(app).drafts, "flow", flow)
     calls = await chat.send("/propose")
     assert f"I'll ask {len(flow.questions)} short questions" in text_of(calls)
     for entry in flow.questions:

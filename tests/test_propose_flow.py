@@ -266,7 +266,7 @@ async def test_a_dormant_draft_lets_questions_through(
     await chat.send("/propose")
     await chat.send("Ana")
     two_days_later = dt.datetime.now(dt.UTC) + dt.timedelta(days=2)
-    monkeypatch.setattr("bot.proposals.utcnow", lambda: two_days_later)
+    monkeypatch.setattr("bot.proposals.conversation.utcnow", lambda: two_days_later)
     calls = await chat.send("who are the partners?")
     assert "Partners" in text_of(calls) and "unfinished" in text_of(calls)
     calls = await chat.send("/propose")
@@ -314,7 +314,7 @@ async def test_editing_an_earlier_message_does_not_answer_the_step(
     await chat.send("Ana")
     edited = chat._message(text="Ana María", edit_date=1)
     await chat.feed({"edited_message": edited})
-    draft = await services_of(app).proposals.draft_of(chat.user_id)
+    draft = await services_of(app).drafts.draft_of(chat.user_id)
     assert draft is not None and draft.step == "organization" and draft.organization is None
 
 

@@ -73,9 +73,9 @@ async def test_forget_and_privacy_agree_about_an_accepted_request(
     await person.send("/propose")
     await answer_until_review(person)
     await person.press("Submit")
-    proposals = services_of(app).proposals
-    (mine,) = await proposals.of_person(64)
-    await proposals.decide(mine.id, ORGANIZER_ID, "Olga", accept=True)
+    services = services_of(app)
+    (mine,) = await services.requests.of_person(64)
+    await services.reviews.decide(mine.id, ORGANIZER_ID, "Olga", accept=True)
 
     privacy = sent_texts(await person.send("/privacy"))[0]
     assert "already accepted are withdrawn" in privacy
@@ -85,6 +85,6 @@ async def test_forget_and_privacy_agree_about_an_accepted_request(
     done = text_of(await person.press("Yes, forget me"))
     assert "FS-0001" in done and "accepted" in done and "withdrawn" in done
     assert "title and summary" in done
-    kept = await proposals.get(mine.id)
+    kept = await services.requests.get(mine.id)
     assert kept is not None and kept.state == "withdrawn" and kept.email is None
     assert kept.title and kept.summary  # what /privacy says is kept

@@ -120,7 +120,7 @@ async def test_the_same_update_delivered_twice_is_processed_once(
         assert response.status == 200
     await answered_after(api, chat.user_id, "organization")
     await asyncio.sleep(0.3)  # time enough for a second processing, if there were one
-    draft = await services_of(chat.application).proposals.draft_of(chat.user_id)
+    draft = await services_of(chat.application).drafts.draft_of(chat.user_id)
     assert draft is not None and draft.name == "Dupe Name" and draft.organization is None
 
 

@@ -3,6 +3,16 @@
 from bot.models.agenda import ProgrammeSnapshot, SavedSession
 from bot.models.base import Base
 from bot.models.broadcast import Broadcast, Delivery
+from bot.models.live import (
+    LiveBoard,
+    LiveFeedback,
+    LiveInput,
+    LiveInvite,
+    LiveModerator,
+    LiveQuestion,
+    LiveRoom,
+    LiveVote,
+)
 from bot.models.proposal import Proposal, ProposalDraft, ProposalEvent
 from bot.models.state import (
     BroadcastDraft,
@@ -21,6 +31,14 @@ __all__ = [
     "Delivery",
     "InboxUpdate",
     "Lease",
+    "LiveBoard",
+    "LiveFeedback",
+    "LiveInput",
+    "LiveInvite",
+    "LiveModerator",
+    "LiveQuestion",
+    "LiveRoom",
+    "LiveVote",
     "OutboxNotice",
     "ProgrammeSnapshot",
     "Proposal",

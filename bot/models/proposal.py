@@ -82,8 +82,13 @@ class Proposal(Base):
     # a worker died before its answer left, finds the request it made instead of nothing.
     draft_id: Mapped[int | None] = mapped_column(Integer)
 
+    # The history the card and the undo read. Never loaded behind a query's back (an async
+    # session cannot): a query whose result is shown says selectinload(Proposal.events).
     events: Mapped[list[ProposalEvent]] = relationship(
-        back_populates="proposal", order_by="ProposalEvent.id", cascade="all, delete-orphan"
+        back_populates="proposal",
+        order_by="ProposalEvent.id",
+        cascade="all, delete-orphan",
+        lazy="raise",
     )
 
     @property
@@ -109,7 +114,7 @@ class ProposalEvent(Base):
     # When the speaker was told of this change (None: not told, e.g. they blocked the bot).
     told_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
 
-    proposal: Mapped[Proposal] = relationship(back_populates="events")
+    proposal: Mapped[Proposal] = relationship(back_populates="events", lazy="raise")
 
 
 class DecisionPrompt(Base):
