@@ -38,6 +38,7 @@ from bot.settings import Settings
 if TYPE_CHECKING:
     from bot.webapp.api import WebAppApi
     from handlers.context import FocusContext
+    from handlers.live import LiveClock
     from handlers.outbox_sender import OutboxSender
     from handlers.updates import UpdateRunner
 
@@ -93,6 +94,7 @@ class Runtime:
     heartbeat: Heartbeat | None = None
     broadcast_sender: BroadcastSender | None = None
     outbox_sender: OutboxSender | None = None
+    live_clock: LiveClock | None = None  # feedback asked when a session ends (handlers/live.py)
     runner: UpdateRunner | None = None
     web_server: web.AppRunner | None = None
     web_api: WebAppApi | None = None
@@ -115,8 +117,10 @@ class Runtime:
     async def open_services(self) -> None:
         assert self.settings is not None, "build_application sets the settings"
         self._services = await create_services(self.settings)
-        # One clock for every reader of "now": the reminders' planning follows it too.
+        # One clock for every reader of "now": the reminders' planning and the live questions'
+        # opening and closing follow it too.
         self._services.agenda.reminders.now = self.clock
+        self._services.live.now = self.clock
 
     async def start_background(self) -> None:
         """The heartbeat, what start-up tells Telegram, My agenda's plan, the senders."""
@@ -132,6 +136,7 @@ class Runtime:
         await self.set_menu_button()
         self.start_broadcast_sender()
         self.start_outbox_sender()
+        self.start_live_clock()
         # What start-up built (content, index, libraries) lives as long as the bot: out of the
         # garbage collector's sight, a full collection no longer walks it (about 0.1 s of pause
         # that would otherwise fall on some unlucky update now and then).
@@ -140,6 +145,7 @@ class Runtime:
     async def stop_background(self) -> None:
         """Stop the senders between two sends, while the bot can still mark what it sent;
         then the heartbeat (what this worker still holds is free for the others at once)."""
+        await self.stop_live_clock()
         await self.stop_broadcast_sender()
         await self.stop_outbox_sender()
         if self.heartbeat is not None:
@@ -223,6 +229,18 @@ class Runtime:
             outbox, self.outbox_sender = self.outbox_sender, None
             unhook_kept_replies(self.application)
             await outbox.stop()
+
+    def start_live_clock(self) -> None:
+        from handlers.live import LiveClock
+
+        if self.live_clock is None:
+            self.live_clock = LiveClock(self.application)
+            self.live_clock.start()
+
+    async def stop_live_clock(self) -> None:
+        if self.live_clock is not None:
+            clock, self.live_clock = self.live_clock, None
+            await clock.stop()
 
     async def start_runner(self) -> None:
         from handlers.updates import UpdateRunner

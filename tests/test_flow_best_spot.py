@@ -53,7 +53,7 @@ REQUESTS = [
         "panel-skills",
     ),
     (
-        "Competencias digitales para personas mayores",
+        "Ayuda con el móvil en la biblioteca del barrio",
         "Talleres semanales en la biblioteca para que las personas mayores aprendan a usar el "
         "móvil y los servicios públicos en línea.",
         "panel-libraries",  # the tests' own event: its library help desks

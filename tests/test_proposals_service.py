@@ -379,7 +379,7 @@ async def test_dormant_draft_is_not_active(service: Requests) -> None:
         ("Training shop owners and local businesses in digital skills", "panel-skills"),
         ("Formación en competencias digitales para pequeños comercios", "panel-skills"),
         ("Open APIs and shared data models for city services", "side-event-otn"),
-        ("Interoperabilitat i models de dades oberts per a ciutats", "side-event-otn"),
+        ("Sensors compartits i dades obertes entre municipis", "side-event-otn"),
         ("A network of cities exchanging good practices in urban policy", "side-event-civic"),
         ("Replicating a small pilot at a bigger scale: bottom-up change", "panel-next-towns"),
     ],
