@@ -14,7 +14,6 @@ from typing import Final
 
 from telegram import InputFile, Update
 from telegram.constants import ChatType
-from telegram.ext import Application
 
 from bot.backoff import Backoff
 from bot.content import Session
@@ -23,7 +22,7 @@ from bot.live import LiveRefused, LiveService
 from handlers import live_views, update_log
 from handlers.callbacks import Button
 from handlers.common import answer_press, show
-from handlers.context import FocusContext, services_of, wake_outbox
+from handlers.context import FocusContext, SomeApp, services_of, wake_outbox
 from handlers.views import View
 
 log = logging.getLogger(__name__)
@@ -475,7 +474,7 @@ async def export_feedback(update: Update, context: FocusContext) -> None:
 class LiveClock:
     """Asks for feedback on sessions that just ended (once each, whichever worker sees it)."""
 
-    def __init__(self, application: Application) -> None:  # type: ignore[type-arg]
+    def __init__(self, application: SomeApp) -> None:
         self.application = application
         self._stop = asyncio.Event()
         self.backoff = Backoff("Asking for feedback", log)
