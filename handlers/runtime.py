@@ -97,7 +97,7 @@ class Runtime:
     live_clock: LiveClock | None = None  # feedback asked when a session ends (handlers/live.py)
     runner: UpdateRunner | None = None
     web_server: web.AppRunner | None = None
-    web_api: WebAppApi | None = None
+    web_api: WebAppApi | None = None  # the Mini App's API, made with the services
     # Errors alerted to the admins, at most once a minute per kind (handlers/errors.py).
     error_alerts: AlertThrottle = field(default_factory=AlertThrottle)
     conflict_reported: bool = False  # Telegram's 409 is said once (handlers/errors.py)
@@ -121,6 +121,21 @@ class Runtime:
         # opening and closing follow it too.
         self._services.agenda.reminders.now = self.clock
         self._services.live.now = self.clock
+        self.open_web_api()
+
+    def open_web_api(self) -> None:
+        """The Mini App's API, with the running bot's @username (known once the Application
+        is initialized: get_me) for the sessions' "Ask the panel" deep links."""
+        from bot.webapp.api import WebAppApi
+
+        services, bot = self.services, self.application.bot
+        self.web_api = WebAppApi(
+            services.content_version,
+            services.users,
+            services.agenda,
+            bot.token,
+            bot_username=bot.username,
+        )
 
     async def start_background(self) -> None:
         """The heartbeat, what start-up tells Telegram, My agenda's plan, the senders."""
@@ -153,6 +168,7 @@ class Runtime:
             await heartbeat.stop()
 
     async def close_services(self) -> None:
+        self.web_api = None
         if self._services is not None:
             services, self._services = self._services, None
             await services.engine.dispose()

@@ -61,14 +61,11 @@ def index_html() -> bytes:
 
 
 def api_of(request: web.Request) -> WebAppApi:
-    application = request.app[APPLICATION_KEY]
-    runtime = runtime_of(application)
-    if runtime.web_api is None:  # made once the services exist
-        services = runtime.services
-        runtime.web_api = WebAppApi(
-            services.content_version, services.users, services.agenda, application.bot.token
-        )
-    return runtime.web_api
+    """The runtime's web API (built with the services and the bot's username)."""
+    api = runtime_of(request.app[APPLICATION_KEY]).web_api
+    if api is None:
+        raise RuntimeError("the web API is made by `started`: is the bot running?")
+    return api
 
 
 def reply(

@@ -14,8 +14,9 @@ from sqlalchemy import select
 from telegram.ext import Application
 
 from bot.models.agenda import SavedSession
+from bot.webapp.api import WebAppApi
 from bot.webapp.auth import sign
-from devtools.local_api import LocalBotApi
+from devtools.local_api import BOT_USERNAME, LocalBotApi, LocalChat
 from handlers.context import services_of
 from handlers.webapp_http import add_web_app_routes
 from tests.conftest import TOKEN
@@ -263,3 +264,33 @@ async def test_api_is_stateless_between_workers(
             await first.put("/app/api/saved/opening", json={"saved": True}, headers=headers)
             data = await (await second.get("/app/api/programme", headers=headers)).json()
             assert data["saved"] == ["opening"]
+
+
+async def test_sessions_that_take_questions_link_to_ask_the_panel_in_the_chat(
+    app: Application,  # type: ignore[type-arg]
+    client: TestClient,
+    chat: LocalChat,
+) -> None:
+    """The runtime gives the web API the running bot's username: a panel's card links to its
+    live questions in the chat (/start ask-<session>), a break's does not."""
+    data = await (await client.get("/app/api/programme?lang=ca")).json()
+    links = {s["id"]: s["ask"] for s in data["sessions"]}
+    assert links["panel-fibre"] == f"https://t.me/{BOT_USERNAME}?start=ask-panel-fibre"
+    assert links["side-event-otn"] == f"https://t.me/{BOT_USERNAME}?start=ask-side-event-otn"
+    assert links["coffee-break"] is None and links["river-lunch"] is None
+    assert data["strings"]["ask"] == "❓ Pregunta al panel"
+    # The link's start parameter opens that session's questions in the chat.
+    start = links["panel-fibre"].partition("?start=")[2]
+    room = await chat.send(f"/start {start}")
+    assert "Questions for" in room[-1].text and "Fibre along the valley" in room[-1].text
+
+
+async def test_without_the_bots_username_there_is_no_ask_link(
+    app: Application,  # type: ignore[type-arg]
+) -> None:
+    services = services_of(app)
+    web_api = WebAppApi(
+        services.content_version, services.users, services.agenda, TOKEN, bot_username=None
+    )
+    data = await web_api.programme(None, "en")
+    assert [s["ask"] for s in data["sessions"]] == [None] * len(data["sessions"])

@@ -19,6 +19,7 @@ from sqlalchemy import select
 from telegram.ext import Application
 
 from bot.models.agenda import SavedSession
+from devtools.local_api import BOT_USERNAME
 from handlers.context import services_of
 from handlers.webapp_http import add_web_app_routes
 from tests.e2e.chromium import CHROMIUM, CHROMIUM_ARGS
@@ -69,8 +70,11 @@ def telegram_stub(init_data: str, user: dict[str, Any], theme: dict[str, str], s
         "platform": "tdesktop",
         "version": "8.0",
     }
+    # openTelegramLink records its links (window.telegramLinks) for the tests to read.
     methods = (
         "{ready() {}, expand() {}, onEvent() {}, openLink() {},"
+        " openTelegramLink(url) {"
+        " (window.telegramLinks = window.telegramLinks || []).push(url); },"
         " HapticFeedback: {selectionChanged() {}}}"
     )
     return f"window.Telegram = {{WebApp: Object.assign({json.dumps(web_app)}, {methods})}};"
@@ -179,6 +183,36 @@ async def test_the_timeline_shows_every_session_and_the_draft(
     await page.click("#tab-organizations")
     assert await page.locator("#o-lumen").is_visible()
     assert await page.locator("#role-side_event_organizer").is_visible()
+
+
+async def test_ask_the_panel_opens_the_sessions_questions_in_the_chat(
+    browser: Any, base_url: str
+) -> None:
+    page = await open_page(browser, base_url)
+    await page.click("#s-panel-fibre .session-open")
+    ask = page.locator("#d-panel-fibre button.ask")
+    assert await ask.is_visible()
+    assert await ask.inner_text() == "❓ Ask the panel"
+    await ask.click()
+    opened = await page.evaluate("window.telegramLinks")
+    assert opened == [f"https://t.me/{BOT_USERNAME}?start=ask-panel-fibre"]
+    # A break takes no questions: its card has no such button.
+    await page.click("#s-coffee-break .session-open")
+    assert await page.locator("#d-coffee-break").is_visible()
+    assert await page.locator("#d-coffee-break button.ask").count() == 0
+
+
+async def test_ask_the_panel_outside_telegram_opens_the_link_in_a_new_window(
+    browser: Any, base_url: str
+) -> None:
+    page = await browser.new_page()
+    await page.add_init_script("window.open = (url, target) => { window.opened = [url, target] }")
+    await page.goto(base_url)
+    await page.wait_for_selector("html[data-ready='1']")
+    await page.click("#s-panel-fibre .session-open")
+    await page.click("#d-panel-fibre button.ask")
+    opened = await page.evaluate("window.opened")
+    assert opened == [f"https://t.me/{BOT_USERNAME}?start=ask-panel-fibre", "_blank"]
 
 
 async def test_the_dark_theme_follows_telegram(browser: Any, base_url: str) -> None:
