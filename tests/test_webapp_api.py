@@ -278,7 +278,7 @@ async def test_sessions_that_take_questions_link_to_ask_the_panel_in_the_chat(
     assert links["panel-fibre"] == f"https://t.me/{BOT_USERNAME}?start=ask-panel-fibre"
     assert links["side-event-otn"] == f"https://t.me/{BOT_USERNAME}?start=ask-side-event-otn"
     assert links["coffee-break"] is None and links["river-lunch"] is None
-    assert data["strings"]["ask"] == "❓ Pregunta al panel"
+    assert data["strings"]["ask"] == "❓ Pregunta al panell"
     # The link's start parameter opens that session's questions in the chat.
     start = links["panel-fibre"].partition("?start=")[2]
     room = await chat.send(f"/start {start}")
