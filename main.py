@@ -51,6 +51,7 @@ def run_polling(settings: Settings) -> int:
     from telegram.error import InvalidToken, NetworkError
 
     from handlers.app import build_application
+    from handlers.runtime import Site
     from handlers.updates import serve_polling
 
     load_content(settings.content_dir)  # its problems first (ContentInvalid): then the token
@@ -58,13 +59,18 @@ def run_polling(settings: Settings) -> int:
         print(plain("cli.no_token", "en"), file=sys.stderr)
         return 2
     application = build_application(settings)
+    site = None
     if settings.web_app_port:  # the Mini App's page and API, on their own small server
-        from handlers.webapp_http import serve_with_polling
+        from handlers.webapp_http import web_app
 
-        serve_with_polling(application, settings)
-    # SIGTERM/SIGINT stop it gracefully: updates in progress finish, then post_shutdown.
+        site = Site(
+            lambda runtime: web_app(runtime.application),
+            settings.webhook_listen,
+            settings.web_app_port,
+        )
+    # SIGTERM/SIGINT stop it gracefully: updates in progress finish, then the runtime closes.
     try:
-        polled = asyncio.run(serve_polling(application))
+        polled = asyncio.run(serve_polling(application, site))
     except InvalidToken:
         print(plain("cli.token_refused", "en"), file=sys.stderr)
         return 2

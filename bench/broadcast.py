@@ -40,8 +40,9 @@ from bot.db import create_engine
 from bot.models import Delivery, User
 from bot.models.base import utcnow
 from devtools.local_api import LocalRequest
-from handlers.app import build_application, running
+from handlers.app import build_application
 from handlers.context import services_of
+from handlers.runtime import running
 from handlers.transport import telegram_send
 
 FIRST_SUBSCRIBER = 2_000_000
@@ -94,13 +95,13 @@ async def seed_subscribers(database_url: str, count: int) -> None:
 
 
 def find_sender(application: Application) -> tuple[BroadcastSender, str]:  # type: ignore[type-arg]
-    """The sender the bot started in post_init, or one built here the same way."""
+    """The sender the bot's runtime started, or one built here the same way."""
     services = services_of(application)
     for holder in (services, getattr(services, "broadcasts", None), application.bot_data):
         for name in ("sender", "broadcast_sender"):
             found = holder.get(name) if isinstance(holder, dict) else getattr(holder, name, None)
             if isinstance(found, BroadcastSender):
-                return found, "the sender started by the bot (post_init)"
+                return found, "the sender started by the bot's runtime"
     sender = BroadcastSender(
         services.sessions,
         telegram_send(application.bot),
@@ -158,7 +159,7 @@ async def run_broadcast(
     blocked = frozenset(random.Random(6).sample(subscribers, round(recipients * BLOCKED_SHARE)))
     api = RateLimitedBotApi(blocked=blocked)
     application = build_application(bench_settings(url), request=LocalRequest(api))
-    limit = recipients / application.bot_data["settings"].broadcast_rate * 3 + 30
+    limit = recipients / application.bot_data.settings.broadcast_rate * 3 + 30
     with ErrorCounter() as errors:
         async with running(application):
             sender, wiring = find_sender(application)

@@ -33,7 +33,7 @@ from bot.models import SavedSession, User
 from bot.models.base import utcnow
 from bot.schedule import fan_out_lead, starts_at
 from devtools.local_api import LocalRequest
-from handlers.app import SENDER_OPTIONS_KEY, build_application, running
+from handlers.app import build_application, running
 from handlers.context import services_of
 
 FIRST_PERSON = 4_000_000
@@ -84,14 +84,16 @@ async def fan_out(directory: Path, people: int) -> dict[str, float | int]:
     await seed(url, people)
     api = RateLimitedBotApi()
     settings = bench_settings(url, CONTENT_DIR=str(content))
-    application = build_application(settings, request=LocalRequest(api))
     # The bot's wall clock: real time, shifted so the fan-out starts 2 s after the run does.
-    holder: dict[str, float | dt.datetime] = {}
+    holder: dict[str, float | dt.datetime] = {
+        "m0": time.monotonic(),
+        "base": dt.datetime.now(dt.UTC),
+    }
 
     def wall() -> dt.datetime:
         return holder["base"] + dt.timedelta(seconds=time.monotonic() - holder["m0"])  # type: ignore[operator, return-value]
 
-    application.bot_data[SENDER_OPTIONS_KEY] = {"now": wall}
+    application = build_application(settings, request=LocalRequest(api), clock=wall)
     with ErrorCounter() as errors:
         async with running(application):
             services = services_of(application)
@@ -103,7 +105,6 @@ async def fan_out(directory: Path, people: int) -> dict[str, float | int]:
             lead = fan_out_lead(people, settings.broadcast_rate)
             holder["m0"] = time.monotonic()
             holder["base"] = due - lead - dt.timedelta(seconds=2)
-            services.agenda.reminders.now = wall
             planned = await services.agenda.reminders.sync(services.content.content)
             done = asyncio.Event()
             asking = asyncio.create_task(

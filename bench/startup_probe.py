@@ -35,8 +35,9 @@ def memory_kb() -> dict[str, int]:
 async def probe(database_url: str) -> dict[str, object]:
     from bench.harness import bench_settings
     from devtools.local_api import LocalBotApi, LocalChat, LocalRequest
-    from handlers.app import build_application, running
+    from handlers.app import build_application
     from handlers.context import services_of
+    from handlers.runtime import running
 
     imported = time.time()
     api = LocalBotApi()

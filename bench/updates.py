@@ -58,8 +58,9 @@ from bot.content import Content, load_content
 from bot.i18n import LANGUAGES
 from devtools.local_api import LocalBotApi, LocalRequest
 from handlers import callbacks, views
-from handlers.app import build_application, running
-from handlers.context import SERVICES_KEY, services_of
+from handlers.app import build_application
+from handlers.context import services_of
+from handlers.runtime import running
 
 JSON = dict[str, Any]
 FIRST_USER_ID = 100_000
@@ -195,7 +196,7 @@ def proposal_steps(people: People, user_id: int, message: JSON) -> list[Step]:
         return Step("speaking slot", people.press(user_id, data, message).payload)
 
     async def submit_payload(application: Application) -> JSON:  # type: ignore[type-arg]
-        services = application.bot_data.get(SERVICES_KEY)  # the bare bots have none
+        services = getattr(application.bot_data, "_services", None)  # the bare bots have none
         draft = await services.drafts.draft_of(user_id) if services else None
         data = callbacks.PROPOSE_SUBMIT.data(draft.id if draft is not None else 0)
         return people.press(user_id, data, message).payload

@@ -28,7 +28,8 @@ from aiohttp import ClientSession, web
 from bench.harness import TOKEN, bench_settings, quiet_logging, sqlite_url
 from bot.webapp.auth import sign
 from devtools.local_api import LocalBotApi, LocalRequest
-from handlers.app import build_application, running
+from handlers.app import build_application
+from handlers.runtime import running
 from handlers.webapp_http import add_web_app_routes
 from tests.e2e.chromium import CHROMIUM
 from tests.e2e.chromium import CHROMIUM_ARGS as ARGS

@@ -66,6 +66,12 @@ ACTIONS: Final = ("approve", "hide", "answered", "pin")
 Clock = Callable[[], dt.datetime]
 
 
+def takes_questions(session: Session) -> bool:
+    """Whether a session has live questions: THE rule behind every "❓ Ask the panel" (the
+    chat's session card, the Mini App's) and the room itself."""
+    return session.kind in LIVE_KINDS
+
+
 class LiveRefused(Exception):
     """What the service refuses; `code` names the message (`live.refused.<code>`)."""
 
@@ -169,7 +175,7 @@ class LiveService:
     def session(self, session_id: str) -> Session:
         """The session of the content, if it takes questions; else LiveRefused."""
         found = self.content.session(session_id)
-        if found is None or found.kind not in LIVE_KINDS:
+        if found is None or not takes_questions(found):
             raise LiveRefused("unknown_session")
         return found
 

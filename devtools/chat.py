@@ -23,7 +23,8 @@ from typing import Any, TextIO
 from bot.i18n import normalize_language, plain
 from bot.settings import Settings
 from devtools.local_api import JSON, Call, LocalBotApi, LocalChat, LocalRequest, buttons_of
-from handlers.app import build_application, running
+from handlers.app import build_application
+from handlers.runtime import running
 
 LOCAL_TOKEN = "0:local-terminal-chat"  # never leaves the process
 _TAG = re.compile(r"<[^>]+>")

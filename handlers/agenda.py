@@ -33,7 +33,6 @@ from handlers.agenda_views import (
 )
 from handlers.callbacks import Button
 from handlers.common import edit_progress, personal_session_card, show
-from handlers.context import CLOCK_KEY as CLOCK_KEY  # how "now" is read (tests set a clock)
 from handlers.context import FocusContext
 
 DEEP_LINK: Final = re.compile(r"^(session|org)-([a-z0-9-]{1,32})$")

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import gc
 import logging
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Sequence
 from typing import Any
 
-from telegram import BotCommand, MenuButtonWebApp, Update, WebAppInfo
+from telegram import Update
 from telegram.constants import ParseMode
-from telegram.error import TelegramError
 from telegram.ext import (
     ApplicationBuilder,
     BaseHandler,
@@ -26,10 +23,7 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
-from bot.broadcast_sender import BroadcastSender
-from bot.i18n import LANGUAGES, plain
-from bot.leases import Heartbeat
-from bot.services import create_services
+from bot.models.base import utcnow
 from bot.settings import Settings
 from handlers import (
     admin,
@@ -47,31 +41,12 @@ from handlers import (
     update_log,
 )
 from handlers.common import ADDRESSED_TO_BOT, track_user
-from handlers.context import SERVICES_KEY, FocusApp, FocusContext, services_of
+from handlers.context import FocusApp, FocusContext
 from handlers.errors import on_error
-from handlers.outbox_sender import start_outbox_sender, stop_outbox_sender
-from handlers.transport import OutgoingRateLimiter, telegram_send
+from handlers.runtime import Runtime, WallClock, runtime_of
+from handlers.transport import OutgoingRateLimiter
 
 log = logging.getLogger(__name__)
-
-COMMANDS = (
-    "start",
-    "menu",
-    "programme",
-    "partners",
-    "propose",
-    "myproposals",
-    "cancel",
-    "language",
-    "help",
-    "privacy",
-    "agenda",
-    "now",
-    "settings",
-)
-# bot_data keys: the background broadcast sender, and options tests may give it (a fake clock).
-SENDER_KEY = "broadcast_sender"
-HEARTBEAT_KEY = "heartbeat"
 
 # Handler groups, in the order python-telegram-bot tries them. In each group the first handler
 # that matches runs; an update then goes on to the next group, unless a handler stops it.
@@ -82,102 +57,6 @@ AREAS = 2  # every area's commands, buttons and text
 AFTER_ANSWER = 3  # what follows an answer (/reload's programme changes)
 LIVE_ADDENDA = 4  # after those: what live questions add (/privacy, /export)
 LAST = 9  # the update's log line
-SENDER_OPTIONS_KEY = "broadcast_sender_options"
-
-
-async def register_commands(application: FocusApp) -> None:
-    """The command menu in each language; the bot runs anyway if Telegram refuses."""
-    try:
-        for lang in LANGUAGES:
-            commands = [BotCommand(name, plain(f"command.{name}", lang)) for name in COMMANDS]
-            await application.bot.set_my_commands(
-                commands, language_code=None if lang == "en" else lang
-            )
-    except TelegramError as exc:
-        log.warning("Could not register the command menu: %s", exc)
-
-
-async def post_init(application: FocusApp) -> None:
-    settings: Settings = application.bot_data["settings"]
-    if SERVICES_KEY not in application.bot_data:
-        application.bot_data[SERVICES_KEY] = await create_services(settings)
-    if HEARTBEAT_KEY not in application.bot_data:
-        services = services_of(application)
-        heartbeat = application.bot_data[HEARTBEAT_KEY] = Heartbeat(
-            services.sessions, services.worker
-        )
-        await heartbeat.start()
-    if warning := organize.organizer_chat_warning(settings):
-        log.warning(warning)
-    await register_commands(application)
-    await plan_agenda(application)
-    if settings.web_app_url:  # the Mini App (the programme page) from the chat's menu button
-        try:
-            await application.bot.set_chat_menu_button(
-                menu_button=MenuButtonWebApp(
-                    plain("webapp.menu_button", "en"), WebAppInfo(settings.web_app_url)
-                )
-            )
-        except TelegramError as exc:
-            log.warning("Could not set the Mini App menu button: %s", exc)
-    start_broadcast_sender(application)
-    start_outbox_sender(application)
-    live.start_live_clock(application)  # feedback requests when sessions end
-    # What start-up built (content, index, libraries) lives as long as the bot: out of the
-    # garbage collector's sight, a full collection no longer walks it (about 0.1 s of pause
-    # that would otherwise fall on some unlucky update now and then).
-    gc.freeze()
-
-
-async def plan_agenda(application: FocusApp) -> None:
-    """My agenda at start-up: note a programme changed while the bot was down (its notices
-    wait for an admin's /reload), and make the reminder rows match it. Idempotent: every
-    worker may do it; a failure is logged and the bot starts anyway."""
-    services = services_of(application)
-    try:
-        await services.agenda.changes.record(services.content.content)
-        await services.agenda.reminders.sync(services.content.content)
-    except Exception:
-        log.exception("Could not plan reminders at start-up; /reload tries again")
-
-
-def start_broadcast_sender(application: FocusApp) -> None:
-    """The durable broadcast queue is drained by its own asyncio task, never by a handler."""
-    if SENDER_KEY in application.bot_data:
-        return
-    services = services_of(application)
-    sender = BroadcastSender(
-        services.sessions,
-        telegram_send(application.bot),
-        rate=services.settings.broadcast_rate,
-        progress=agenda.progress_reporter(
-            application.bot, admin.progress_reporter(application.bot)
-        ),
-        **application.bot_data.get(SENDER_OPTIONS_KEY, {}),
-    )
-    services.broadcasts.on_queued = sender.wake
-    application.bot_data[SENDER_KEY] = sender
-    sender.start()
-
-
-async def post_stop(application: FocusApp) -> None:
-    """Stop the senders between two sends, while the bot can still mark what it sent; then
-    the heartbeat (what this worker still holds is free for the others at once)."""
-    sender = application.bot_data.pop(SENDER_KEY, None)
-    if sender is not None:
-        await sender.stop()
-    await stop_outbox_sender(application)
-    await live.stop_live_clock(application)
-    heartbeat = application.bot_data.pop(HEARTBEAT_KEY, None)
-    if heartbeat is not None:
-        await heartbeat.stop()
-
-
-async def post_shutdown(application: FocusApp) -> None:
-    await post_stop(application)  # if the application stopped without post_stop
-    services = application.bot_data.pop(SERVICES_KEY, None)
-    if services is not None:
-        await services.engine.dispose()
 
 
 def build_application(
@@ -185,8 +64,12 @@ def build_application(
     *,
     request: BaseRequest | None = None,
     token: str | None = None,
+    clock: WallClock = utcnow,
 ) -> FocusApp:
-    """The bot: python-telegram-bot's Application with every handler of `handlers_in_order`."""
+    """The bot: python-telegram-bot's Application with every handler of `handlers_in_order`.
+
+    Its `bot_data` is the worker's Runtime (handlers/runtime.py), started and stopped by
+    `started` / `running`; `clock` is the one "now" it reads (tests give their own)."""
     builder = (
         ApplicationBuilder()
         # Updates come from the inbox (handlers/updates.py), not from PTB's Updater.
@@ -196,16 +79,14 @@ def build_application(
         .base_file_url(settings.base_file_url)
         # Every text the views render is HTML (user text escaped); plain sends say parse_mode=None.
         .defaults(Defaults(parse_mode=ParseMode.HTML))
-        .context_types(ContextTypes(context=FocusContext))
-        .post_init(post_init)
-        .post_stop(post_stop)
-        .post_shutdown(post_shutdown)
+        .context_types(ContextTypes(context=FocusContext, bot_data=Runtime))
         .rate_limiter(OutgoingRateLimiter(settings.send_rate_limit))
     )
     if request is not None:
         builder = builder.request(request)
     application = builder.build()
-    application.bot_data["settings"] = settings
+    runtime = runtime_of(application)
+    runtime.settings, runtime.clock, runtime.application = settings, clock, application
     application.add_handlers(handlers_in_order(settings))
     application.add_error_handler(on_error)
     return application
@@ -374,23 +255,4 @@ def handlers_in_order(settings: Settings) -> dict[int, Sequence[BaseHandler[Any,
     }
 
 
-@asynccontextmanager
-async def running(application: FocusApp) -> AsyncIterator[FocusApp]:
-    """Initialize, start and later stop the application without a network updater.
-
-    What `run_polling` does around its loop, for the terminal chat and the tests, which feed
-    updates to `process_update` themselves.
-    """
-    async with application:
-        await post_init(application)
-        await application.start()
-        try:
-            yield application
-        finally:
-            await application.stop()
-            if application.post_stop:
-                await application.post_stop(application)
-    await post_shutdown(application)
-
-
-__all__ = ["build_application", "running"]
+__all__ = ["build_application", "handlers_in_order"]

@@ -7,22 +7,19 @@ import logging
 from telegram import Update
 from telegram.error import Conflict, NetworkError, RetryAfter, TimedOut
 
-from bot.alerts import AlertThrottle
 from bot.backoff import database_down
 from bot.i18n import normalize_language, plain, t
 from handlers import update_log
 from handlers.context import FocusContext, services_of
 
 log = logging.getLogger(__name__)
-THROTTLE_KEY = "alert_throttle"
-CONFLICT_KEY = "polling_conflict"
 
 
 def stop_on_conflict(context: FocusContext) -> None:
     """Telegram's 409: another process polls with this token. Say it once, and stop."""
     application = context.application
-    if not application.bot_data.get(CONFLICT_KEY):
-        application.bot_data[CONFLICT_KEY] = True
+    if not context.bot_data.conflict_reported:
+        context.bot_data.conflict_reported = True
         log.error(plain("cli.polling_conflict", "en"))
         application.stop_running()
 
@@ -76,7 +73,7 @@ async def on_error(update: object, context: FocusContext) -> None:
 async def alert_admins(context: FocusContext, update: object) -> None:
     """Tell the admins, at most once in a while per kind of error."""
     error = context.error
-    throttle = context.application.bot_data.setdefault(THROTTLE_KEY, AlertThrottle())
+    throttle = context.bot_data.error_alerts
     kind = type(error).__name__
     if not throttle.allow(kind):
         return

@@ -10,11 +10,10 @@ import contextlib
 import datetime as dt
 import logging
 import re
-from typing import Any, Final
+from typing import Final
 
 from telegram import InputFile, Update
 from telegram.constants import ChatType
-from telegram.ext import Application
 
 from bot.backoff import Backoff
 from bot.content import Session
@@ -23,14 +22,13 @@ from bot.live import LiveRefused, LiveService
 from handlers import live_views, update_log
 from handlers.callbacks import Button
 from handlers.common import answer_press, show
-from handlers.context import FocusContext, services_of, wake_outbox
+from handlers.context import FocusContext, SomeApp, services_of, wake_outbox
 from handlers.views import View
 
 log = logging.getLogger(__name__)
 
 DEEP_LINK: Final = re.compile(r"(ask|mod)-([A-Za-z0-9_-]{1,40})")
 ACTIONS: Final = {"ap": "approve", "hd": "hide", "an": "answered", "pn": "pin"}
-CLOCK_KEY: Final = "live_clock"
 CLOCK_EVERY: Final = 30.0  # seconds between two looks for sessions that ended
 
 
@@ -476,7 +474,7 @@ async def export_feedback(update: Update, context: FocusContext) -> None:
 class LiveClock:
     """Asks for feedback on sessions that just ended (once each, whichever worker sees it)."""
 
-    def __init__(self, application: Application) -> None:  # type: ignore[type-arg]
+    def __init__(self, application: SomeApp) -> None:
         self.application = application
         self._stop = asyncio.Event()
         self.backoff = Backoff("Asking for feedback", log)
@@ -506,15 +504,3 @@ class LiveClock:
         self._stop.set()
         if self._task is not None:
             await self._task
-
-
-def start_live_clock(application: Application) -> None:  # type: ignore[type-arg]
-    if CLOCK_KEY not in application.bot_data:
-        clock = application.bot_data[CLOCK_KEY] = LiveClock(application)
-        clock.start()
-
-
-async def stop_live_clock(application: Application) -> None:  # type: ignore[type-arg]
-    clock: Any = application.bot_data.pop(CLOCK_KEY, None)
-    if clock is not None:
-        await clock.stop()

@@ -18,11 +18,10 @@ import json
 from typing import Any, Final
 
 from aiohttp import web
-from telegram.ext import Application
 
 from bot.i18n import LANGUAGES, plain
 from bot.live import Board, Question
-from handlers.context import services_of
+from handlers.context import SomeApp, services_of
 from handlers.webapp_http import APPLICATION_KEY, reply, static_text
 
 PREFIX: Final = "/live"
@@ -103,7 +102,7 @@ def _static(name: str, content_type: str) -> Any:
     return serve
 
 
-def add_live_routes(app: web.Application, application: Application) -> None:  # type: ignore[type-arg]
+def add_live_routes(app: web.Application, application: SomeApp) -> None:
     """The screen's routes on `app` (the Mini App's routes set APPLICATION_KEY too)."""
     app[APPLICATION_KEY] = application
     app.router.add_get(f"{PREFIX}/screen.js", _static("live.js", "text/javascript"))

@@ -7,13 +7,12 @@ from __future__ import annotations
 import logging
 
 from telegram.error import BadRequest
-from telegram.ext import Application
 
 from bot.i18n import t
 from bot.live import BOARD_KIND, FEEDBACK_KIND, HIDDEN_KIND
 from bot.outbox import Notice
 from handlers import live_views
-from handlers.context import services_of
+from handlers.context import SomeApp, services_of
 from handlers.transport import ONCE
 
 log = logging.getLogger(__name__)
@@ -23,7 +22,7 @@ def is_live_notice(notice: Notice) -> bool:
     return notice.kind in (FEEDBACK_KIND, HIDDEN_KIND, BOARD_KIND)
 
 
-async def edit_boards(application: Application, session_id: str) -> bool:  # type: ignore[type-arg]
+async def edit_boards(application: SomeApp, session_id: str) -> bool:
     """Edit every moderator's list of the session to its questions as they are now; a list
     deleted in its chat is no longer followed."""
     services = services_of(application)
@@ -54,7 +53,7 @@ async def edit_boards(application: Application, session_id: str) -> bool:  # typ
     return True
 
 
-async def deliver(application: Application, notice: Notice) -> bool:  # type: ignore[type-arg]
+async def deliver(application: SomeApp, notice: Notice) -> bool:
     """Send a live notice, rendered now in the person's language now; False when there is
     nothing to send any more (the person or the session is gone)."""
     if notice.kind == BOARD_KIND:

@@ -22,13 +22,12 @@ from bot.outbox import CARD, GROUP, REPLY, SPEAKER, Notice, Outbox
 from bot.outbox_sender import NothingToSend, OutboxSender
 from bot.services import Services
 from handlers import live_notices
-from handlers.context import OUTBOX_KEY, FocusApp, services_of
+from handlers.context import FocusApp, services_of
 from handlers.proposal_views import GROUP_LANGUAGE, card_view, state_label
 from handlers.transport import ONCE, KeepForLater, OutgoingRateLimiter, delivery_outcomes
 
 log = logging.getLogger(__name__)
 
-SENDER_KEY: Final = OUTBOX_KEY
 MISSING_CARD_MARKERS: Final = ("message to edit not found", "message can't be edited")
 
 
@@ -157,17 +156,17 @@ class TelegramNotices:
         )
 
 
-def start_outbox_sender(application: FocusApp) -> None:
-    """The outbox sender of this worker, and where its replies that fail are kept."""
-    if SENDER_KEY not in application.bot_data:
-        services = services_of(application)
-        outbox = Outbox(services.sessions, services.worker)
-        sender = OutboxSender(outbox, TelegramNotices(application))
-        application.bot_data[SENDER_KEY] = sender
-        limiter = application.bot.rate_limiter
-        if isinstance(limiter, OutgoingRateLimiter):
-            limiter.keep_for_later = kept_reply(outbox, sender)
-        sender.start()
+def outbox_sender(application: FocusApp) -> OutboxSender:
+    """The outbox sender of this worker (started and stopped by the runtime,
+    handlers/runtime.py), and where its replies that fail are kept: the rate limiter's
+    `keep_for_later`, unhooked again by `unhook_kept_replies` at shutdown."""
+    services = services_of(application)
+    outbox = Outbox(services.sessions, services.worker)
+    sender = OutboxSender(outbox, TelegramNotices(application))
+    limiter = application.bot.rate_limiter
+    if isinstance(limiter, OutgoingRateLimiter):
+        limiter.keep_for_later = kept_reply(outbox, sender)
+    return sender
 
 
 def kept_reply(outbox: Outbox, sender: OutboxSender) -> KeepForLater:
@@ -178,13 +177,10 @@ def kept_reply(outbox: Outbox, sender: OutboxSender) -> KeepForLater:
     return keep
 
 
-async def stop_outbox_sender(application: FocusApp) -> None:
-    sender = application.bot_data.pop(SENDER_KEY, None)
+def unhook_kept_replies(application: FocusApp) -> None:
     limiter = application.bot.rate_limiter
     if isinstance(limiter, OutgoingRateLimiter):
         limiter.keep_for_later = None
-    if isinstance(sender, OutboxSender):
-        await sender.stop()
 
 
-__all__ = ["OutboxSender", "TelegramNotices", "start_outbox_sender", "stop_outbox_sender"]
+__all__ = ["OutboxSender", "TelegramNotices", "kept_reply", "outbox_sender", "unhook_kept_replies"]

@@ -13,7 +13,6 @@ import contextlib
 import logging
 import signal
 import warnings
-from collections.abc import AsyncIterator
 from typing import Any, Final
 
 from telegram import Update
@@ -24,6 +23,7 @@ from bot.backoff import Backoff
 from bot.i18n import normalize_language, plain, t
 from bot.inbox import MAX_ATTEMPTS, Inbox, Received, language_of, owner_of, unreadable
 from handlers.context import FocusApp, services_of
+from handlers.runtime import Site, started
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +33,6 @@ IDLE_LOOK: Final = 0.5  # seconds between two looks at the inbox when nothing wo
 PRUNE_EVERY: Final = 600.0  # seconds
 POLL_TIMEOUT: Final = 10  # long-polling seconds
 POLL_MAX_PAUSE: Final = 10.0  # seconds between two tries while Telegram or the database is away
-RUNNER_KEY: Final = "update_runner"
 
 
 class UpdateRunner:
@@ -42,7 +41,7 @@ class UpdateRunner:
     def __init__(self, application: FocusApp) -> None:
         self.application = application
         services = services_of(application)
-        self.worker = services.worker  # its heartbeat runs from post_init (handlers/app.py)
+        self.worker = services.worker  # its heartbeat runs from the runtime (handlers/runtime.py)
         self.inbox = Inbox(services.sessions, self.worker)
         self._wake = asyncio.Event()
         self._stopping = False
@@ -56,7 +55,6 @@ class UpdateRunner:
 
     async def start(self) -> None:
         self._loop_task = asyncio.create_task(self._run(), name="update-runner")
-        self.application.bot_data[RUNNER_KEY] = self
 
     def wake(self) -> None:
         """Updates were stored: look now."""
@@ -209,33 +207,6 @@ def valid_update(item: Any) -> bool:
     return type(update_id) is int and 0 <= update_id < INT64
 
 
-@contextlib.asynccontextmanager
-async def serving(application: FocusApp) -> AsyncIterator[UpdateRunner]:
-    """Start the application and this worker's update runner; stop both gracefully.
-
-    Stopping: no new claim, the updates in hand finish, the broadcast sender pauses between
-    two messages, then the database is closed.
-    """
-    await application.initialize()
-    try:
-        if application.post_init:
-            await application.post_init(application)
-        await application.start()
-        runner = UpdateRunner(application)
-        await runner.start()
-        try:
-            yield runner
-        finally:
-            await runner.stop()
-            await application.stop()
-            if application.post_stop:
-                await application.post_stop(application)
-    finally:
-        await application.shutdown()
-        if application.post_shutdown:
-            await application.post_shutdown(application)
-
-
 def stop_on_signals(stop: asyncio.Event) -> None:
     """SIGTERM (systemd, docker) and SIGINT (Ctrl+C) ask for a graceful stop."""
     loop = asyncio.get_running_loop()
@@ -243,11 +214,16 @@ def stop_on_signals(stop: asyncio.Event) -> None:
         loop.add_signal_handler(sig, stop.set)
 
 
-async def serve_polling(application: FocusApp) -> bool:
-    """Long polling until SIGTERM/SIGINT; False if another process polls with this token."""
+async def serve_polling(application: FocusApp, site: Site | None = None) -> bool:
+    """Long polling until SIGTERM/SIGINT; False if another process polls with this token.
+
+    Stopping: no new claim, the updates in hand finish, the broadcast sender pauses between
+    two messages, then the database is closed (handlers/runtime.py, `started`)."""
     stop = asyncio.Event()
     stop_on_signals(stop)
-    async with serving(application) as runner:
+    async with started(application, updates=True, site=site) as runtime:
+        runner = runtime.runner
+        assert runner is not None
         await application.bot.delete_webhook()
         polling = asyncio.create_task(poll_updates(application, runner), name="polling")
         stopping = asyncio.create_task(stop.wait())

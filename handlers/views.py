@@ -22,6 +22,7 @@ from bot.answers import Nav
 from bot.content import Content, Organization, OrganizationRole, Session, SessionKind
 from bot.content.facts import faq_answer
 from bot.i18n import LANGUAGE_NAMES, LANGUAGES, Html, catalog, plain, t
+from bot.live import takes_questions
 from bot.schedule import sessions_after
 from handlers import callbacks
 
@@ -364,7 +365,7 @@ def session_card_for(
             InlineKeyboardButton(plain("agenda.button.share", lang), url=share_url(link, text))
         )
     rows = [first]
-    if session.kind is not SessionKind.BREAK:  # live questions to the panel (handlers/live.py)
+    if takes_questions(session):  # live questions to the panel (handlers/live.py)
         rows.append([button(plain("live.button.ask", lang), callbacks.LIVE_ROOM.data(session.id))])
     if content.event.date is not None:
         rows.append([button(plain("agenda.button.ics", lang), callbacks.ICS.data(session.id))])

@@ -9,8 +9,8 @@
 
 initData travels in `Authorization: tma <initData>`. Missing on a call that needs it, or
 forged, or older than a day: 401, and the page shows the programme read-only. webhook.py
-adds these routes to its server; in polling mode `serve_with_polling` starts one on
-WEB_APP_PORT.
+adds these routes to its server; in polling mode the runtime serves `web_app` on
+WEB_APP_PORT (main.py).
 """
 
 from __future__ import annotations
@@ -24,12 +24,12 @@ from typing import Any, Final
 from aiohttp import web
 
 from bot.i18n import plain
-from bot.settings import Settings
 from bot.visits import known_language
 from bot.webapp.api import UnknownSession, WebAppApi, boot_strings
 from bot.webapp.auth import InitDataInvalid, WebAppUser
 from handlers.calendar_http import calendar_response
 from handlers.context import FocusApp, services_of
+from handlers.runtime import runtime_of
 
 log = logging.getLogger(__name__)
 
@@ -46,8 +46,6 @@ SECURITY_HEADERS: Final = {
     "Referrer-Policy": "no-referrer",
 }
 AUTH_SCHEME: Final = "tma "
-API_KEY: Final = "webapp_api"  # bot_data: the WebAppApi, made once the services exist
-RUNNER_KEY: Final = "webapp_runner"
 APPLICATION_KEY: web.AppKey[FocusApp] = web.AppKey("webapp_application")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -63,15 +61,11 @@ def index_html() -> bytes:
 
 
 def api_of(request: web.Request) -> WebAppApi:
-    application = request.app[APPLICATION_KEY]
-    api = application.bot_data.get(API_KEY)
+    """The runtime's web API (built with the services and the bot's username)."""
+    api = runtime_of(request.app[APPLICATION_KEY]).web_api
     if api is None:
-        services = services_of(application)
-        api = WebAppApi(
-            services.content_version, services.users, services.agenda, application.bot.token
-        )
-        application.bot_data[API_KEY] = api
-    return api  # type: ignore[no-any-return]
+        raise RuntimeError("the web API is made by `started`: is the bot running?")
+    return api
 
 
 def reply(
@@ -192,31 +186,9 @@ def add_web_app_routes(app: web.Application, application: FocusApp) -> None:
     add_live_routes(app, application)  # /live/<session>: the room's screen
 
 
-def web_app_server(application: FocusApp) -> web.AppRunner:
+def web_app(application: FocusApp) -> web.Application:
+    """Polling mode's own small server: the Mini App alone (webhook mode adds its routes to
+    the webhook's server)."""
     app = web.Application()
     add_web_app_routes(app, application)
-    return web.AppRunner(app, access_log=None)
-
-
-def serve_with_polling(application: FocusApp, settings: Settings) -> None:
-    """Polling mode: serve /app/ on WEBHOOK_LISTEN:WEB_APP_PORT while the bot runs."""
-    post_init, post_stop = application.post_init, application.post_stop
-
-    async def start_server(app: FocusApp) -> None:
-        if post_init:
-            await post_init(app)
-        runner = web_app_server(app)
-        await runner.setup()
-        await web.TCPSite(runner, settings.webhook_listen, settings.web_app_port).start()
-        app.bot_data[RUNNER_KEY] = runner
-        log.info("Mini App served on %s:%s", settings.webhook_listen, settings.web_app_port)
-
-    async def stop_server(app: FocusApp) -> None:
-        runner = app.bot_data.pop(RUNNER_KEY, None)
-        if runner is not None:
-            await runner.cleanup()
-        if post_stop:
-            await post_stop(app)
-
-    application.post_init = start_server
-    application.post_stop = stop_server
+    return app

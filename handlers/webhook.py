@@ -25,13 +25,8 @@ from bot.alerts import AlertThrottle
 from bot.settings import Settings
 from handlers.calendar_http import add_calendar_routes
 from handlers.context import FocusApp
-from handlers.updates import (
-    ALLOWED_UPDATES,
-    UpdateRunner,
-    serving,
-    stop_on_signals,
-    valid_update,
-)
+from handlers.runtime import Runtime, Site, started
+from handlers.updates import ALLOWED_UPDATES, UpdateRunner, stop_on_signals, valid_update
 from handlers.webapp_http import add_web_app_routes
 
 log = logging.getLogger(__name__)
@@ -147,27 +142,19 @@ def webhook_app(
 
 
 async def serve_webhook(application: FocusApp, settings: Settings) -> None:
-    """Run until SIGTERM/SIGINT: register the webhook, serve, then stop gracefully."""
+    """Run until SIGTERM/SIGINT: serve, register the webhook, then stop gracefully (the server
+    stops taking requests first; the stored updates are finished by the runner)."""
     secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else ""
+
+    def endpoint(runtime: Runtime) -> web.Application:
+        return webhook_app(application, secret, webhook_path(settings), runtime.runner)
+
+    site = Site(endpoint, settings.webhook_listen, settings.webhook_port, SHUTDOWN_GRACE)
     stop = asyncio.Event()
     stop_on_signals(stop)
-    async with serving(application) as runner:
+    async with started(application, updates=True, site=site):
         await application.bot.set_webhook(
             url=settings.webhook_url or "", secret_token=secret, allowed_updates=ALLOWED_UPDATES
         )
-        site_runner = web.AppRunner(
-            webhook_app(application, secret, webhook_path(settings), runner),
-            access_log=None,
-            shutdown_timeout=SHUTDOWN_GRACE,
-        )
-        await site_runner.setup()
-        try:
-            await web.TCPSite(site_runner, settings.webhook_listen, settings.webhook_port).start()
-            log.info(
-                "Webhook server listening on %s:%s", settings.webhook_listen, settings.webhook_port
-            )
-            await stop.wait()
-            log.info("Stop signal received: finishing the updates in progress")
-        finally:
-            # Stop accepting requests first; the stored updates are finished by the runner.
-            await site_runner.cleanup()
+        await stop.wait()
+        log.info("Stop signal received: finishing the updates in progress")

@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import MetaData
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
@@ -18,15 +19,23 @@ from telegram.ext import Application
 
 from bot.settings import Settings
 from devtools.local_api import LocalBotApi, LocalChat, LocalRequest
-from handlers.app import build_application, running
+from handlers.app import build_application
+from handlers.runtime import running
+from handlers.updates import UpdateRunner
+from handlers.webhook import webhook_app
 
 ROOT = Path(__file__).resolve().parent.parent
-CONTENT_DIR = ROOT / "content"
+# The tests' own small event (invented): organizers editing content/ break no test. Only
+# tests/test_shipped_content.py and the answer engine's measure read the shipped content.
+CONTENT_DIR = ROOT / "tests" / "data" / "content"
+SHIPPED_CONTENT_DIR = ROOT / "content"
 ADMIN_ID = 900
 ORGANIZER_ID = 800
 ORGANIZER_CHAT_ID = -100500
 ATTENDEE_ID = 1
 TOKEN = "123:test-token"
+WEBHOOK_SECRET = "s3cret_token-1234567890"
+WEBHOOK_PATH = "/telegram/hook"
 
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_POSTGRES_URL") else [])
 
@@ -96,3 +105,20 @@ def chat_for(
 @pytest.fixture
 def chat(app: Application, api: LocalBotApi) -> LocalChat:
     return chat_for(app, api)
+
+
+@pytest.fixture
+async def runner(app: Application) -> AsyncIterator[UpdateRunner]:
+    """This worker's update runner: processes what the webhook stores in the inbox."""
+    update_runner = UpdateRunner(app)
+    await update_runner.start()
+    yield update_runner
+    await update_runner.stop()
+
+
+@pytest.fixture
+async def webhook_client(app: Application, runner: UpdateRunner) -> AsyncIterator[TestClient]:  # type: ignore[type-arg]
+    """The webhook server (handlers/webhook.py) in-process, over the running application."""
+    server = TestServer(webhook_app(app, WEBHOOK_SECRET, WEBHOOK_PATH, runner))
+    async with TestClient(server) as test_client:
+        yield test_client

@@ -11,8 +11,7 @@ from icalendar import Calendar
 from telegram.ext import Application
 
 from devtools.local_api import LocalBotApi, LocalChat, buttons_of
-from tests.conftest import ADMIN_ID, chat_for
-from tests.test_agenda_support import (
+from tests.agenda_support import (
     WallClock,
     agenda_app,
     agenda_settings,
@@ -20,6 +19,7 @@ from tests.test_agenda_support import (
     dated_content,
     move_session,
 )
+from tests.conftest import ADMIN_ID, chat_for
 
 
 async def test_save_toggles_on_the_card_and_the_agenda_lists_in_time_order(
@@ -28,12 +28,12 @@ async def test_save_toggles_on_the_card_and_the_agenda_lists_in_time_order(
 ) -> None:
     chat = chat_for(app, api)
     await chat.send("/programme")
-    card = await chat.press_data("ses:side-event-esade")
+    card = await chat.press_data("ses:side-event-school")
     labels = [b["text"] for b in card[-1].buttons()]
     assert "☆ Save" in labels and "📤 Share" in labels
     assert not any(".ics" in label for label in labels)  # no date: no calendar file
     share = next(b for b in card[-1].buttons() if b["text"] == "📤 Share")
-    assert "start%3Dsession-side-event-esade" in share["url"]
+    assert "start%3Dsession-side-event-school" in share["url"]
     pressed = await chat.press("Save")
     assert any(c.params.get("text") == "★ Saved in My agenda" for c in pressed)
     assert "★ Saved" in [b["text"] for b in buttons_of(chat.last_bot_message(with_buttons=True))]
@@ -46,7 +46,7 @@ async def test_save_toggles_on_the_card_and_the_agenda_lists_in_time_order(
     assert "overlaps" not in text
     assert "date has not been announced yet" in text
     buttons = [b["callback_data"] for b in calls[-1].buttons()]
-    assert buttons[:2] == ["ses:opening", "ses:side-event-esade"]  # one tap to each card
+    assert buttons[:2] == ["ses:opening", "ses:side-event-school"]  # one tap to each card
     # Someone else's agenda is their own.
     other = chat_for(app, api, 2)
     assert "Nothing saved yet" in (await other.send("/agenda"))[-1].text
@@ -54,7 +54,7 @@ async def test_save_toggles_on_the_card_and_the_agenda_lists_in_time_order(
     await chat.press_data("ses:opening")
     await chat.press("Saved")
     calls = await chat.send("/agenda")
-    assert next(b["callback_data"] for b in calls[-1].buttons()) == "ses:side-event-esade"
+    assert next(b["callback_data"] for b in calls[-1].buttons()) == "ses:side-event-school"
 
 
 async def test_overlapping_saved_sessions_are_marked(
@@ -63,7 +63,7 @@ async def test_overlapping_saved_sessions_are_marked(
     settings = agenda_settings(database_url, dated_content(tmp_path, overlap=True))
     async with agenda_app(settings, api, WallClock(at(7))) as app:
         chat = LocalChat(app, api)
-        for session in ("side-event-oasc", "side-event-urbact", "closing"):
+        for session in ("side-event-otn", "side-event-civic", "closing"):
             await chat.press_data(f"sv:{session}")
         calls = await chat.send("/agenda")
         assert calls[-1].text.count("overlaps another saved session") == 2
@@ -93,7 +93,7 @@ async def test_now_and_next_honest_without_a_date_and_in_the_events_zone_with_on
         clock.now = at(10, 45)
         text = (await person.send("what's on now?"))[-1].text
         now, upcoming = text.split("Next")
-        assert "10:30–11:30 (indicative) · Bridging the digital divide" in now
+        assert "10:30–11:30 (indicative) · Libraries as digital help desks" in now
         assert "11:30–12:00 (indicative) · Coffee" in upcoming
         assert "10:45 (Europe/Madrid)" in text
         clock.now = at(19, 0)
@@ -113,18 +113,18 @@ async def test_calendar_files_have_stable_uids_growing_sequences_and_the_zone(
     settings = agenda_settings(database_url, content)
     async with agenda_app(settings, api, WallClock(at(7))) as app:
         chat = LocalChat(app, api)
-        card = await chat.press_data("ses:panel-connectivity")
+        card = await chat.press_data("ses:panel-fibre")
         assert any(b["text"] == "📅 Calendar (.ics)" for b in card[-1].buttons())
-        calls = await chat.press_data("ics:panel-connectivity")
+        calls = await chat.press_data("ics:panel-fibre")
         (document,) = [c for c in calls if c.method == "sendDocument"]
         calendar = calendar_of(document)
         (event,) = calendar.walk("VEVENT")
-        assert str(event["UID"]) == "session-panel-connectivity@focus-bot.agenda"
+        assert str(event["UID"]) == "session-panel-fibre@focus-bot.agenda"
         assert int(event["SEQUENCE"]) == 0
         assert event["DTSTART"].params["TZID"] == "Europe/Madrid"
         assert event.decoded("DTSTART").replace(tzinfo=None) == dt.datetime(2031, 6, 18, 9, 30)
         assert [str(z["TZID"]) for z in calendar.walk("VTIMEZONE")] == ["Europe/Madrid"]
-        assert str(event["URL"]).endswith("?start=session-panel-connectivity")
+        assert str(event["URL"]).endswith("?start=session-panel-fibre")
         assert "indicative" in str(event["DESCRIPTION"])
 
         move_session(content, ("09:30", "10:30"), ("09:45", "10:45"))
@@ -133,7 +133,7 @@ async def test_calendar_files_have_stable_uids_growing_sequences_and_the_zone(
         (document,) = [c for c in calls if c.method == "sendDocument"]
         events = {str(e["UID"]): e for e in calendar_of(document).walk("VEVENT")}
         assert len(events) == 11
-        moved = events["session-panel-connectivity@focus-bot.agenda"]
+        moved = events["session-panel-fibre@focus-bot.agenda"]
         assert int(moved["SEQUENCE"]) == 1  # the same UID, a newer version
         assert int(events["session-opening@focus-bot.agenda"]["SEQUENCE"]) == 0
         await chat.press_data("sv:closing")
@@ -156,11 +156,11 @@ async def test_deep_links_open_cards(
     api: LocalBotApi,
 ) -> None:
     chat = chat_for(app, api, language_code="es")
-    calls = await chat.send("/start session-panel-digital-divide")
-    assert "Reducir la brecha digital" in calls[-1].text
+    calls = await chat.send("/start session-panel-libraries")
+    assert "Bibliotecas como puntos de ayuda digital" in calls[-1].text
     assert any(b["text"] == "☆ Guardar" for b in calls[-1].buttons())
-    calls = await chat.send("/start org-oasc")
-    assert "OASC" in calls[-1].text
+    calls = await chat.send("/start org-otn")
+    assert "Open Towns Network" in calls[-1].text
     calls = await chat.send("/start session-nope")
     assert "ya no está en el programa" in calls[-1].text
 
@@ -176,7 +176,7 @@ async def test_inline_mode_lists_sessions_and_partners_in_the_users_language(
     results = answer.params["results"]
     results = json.loads(results) if isinstance(results, str) else results
     titles = [r["title"] for r in results]
-    assert "Reducir la brecha digital: políticas digitales inclusivas" in titles
+    assert "Bibliotecas como puntos de ayuda digital" in titles
     assert all(r["id"].startswith(("s:", "o:")) for r in results)
     first = results[0]
     (button,) = [b for row in first["reply_markup"]["inline_keyboard"] for b in row]
@@ -195,7 +195,7 @@ async def test_privacy_tells_about_my_agenda_and_forget_erases_it(
     assert any("sessions you save, your reminder setting" in text for text in texts)
     await chat.send("/forget")
     await chat.press_data("forget:yes")
-    services = app.bot_data["services"]
+    services = app.bot_data.services
     assert await services.agenda.saved(1) == set()
 
 

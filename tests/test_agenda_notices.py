@@ -9,8 +9,7 @@ from pathlib import Path
 
 from bot.schedule import compare
 from devtools.local_api import LocalBotApi, LocalChat
-from tests.conftest import ADMIN_ID, CONTENT_DIR
-from tests.test_agenda_support import (
+from tests.agenda_support import (
     WallClock,
     agenda_app,
     agenda_settings,
@@ -19,6 +18,7 @@ from tests.test_agenda_support import (
     move_session,
     settled,
 )
+from tests.conftest import ADMIN_ID, CONTENT_DIR
 
 
 def snap(start: str, end: str, room: str | None = None, title: str = "T") -> dict[str, object]:
@@ -70,10 +70,10 @@ async def test_the_admin_confirms_and_each_person_is_told_once_in_their_language
         english = LocalChat(app, api, user_id=10)
         catalan = LocalChat(app, api, user_id=11, language_code="ca")
         other = LocalChat(app, api, user_id=12)
-        for person, session in ((english, "panel-connectivity"), (catalan, "panel-connectivity")):
+        for person, session in ((english, "panel-fibre"), (catalan, "panel-fibre")):
             await person.send("/start")
             await person.press_data(f"sv:{session}")
-        await catalan.press_data("sv:side-event-oasc")
+        await catalan.press_data("sv:side-event-otn")
         await other.send("/start")
         await other.press_data("sv:closing")  # unchanged: never told
 
@@ -97,10 +97,10 @@ async def test_the_admin_confirms_and_each_person_is_told_once_in_their_language
         await settled(app)
 
         (told_en,) = notices_to(api, 10)
-        assert "Improving connectivity" in told_en and "10:00–11:00" in told_en
+        assert "Fibre along the valley" in told_en and "10:00–11:00" in told_en
         (told_ca,) = notices_to(api, 11)
-        assert "Millorar la connectivitat" in told_ca and "horari" in told_ca
-        assert "Minimal Interoperability" in told_ca or "14:15" in told_ca  # both, in one notice
+        assert "Fibra al llarg de la vall" in told_ca and "horari" in told_ca
+        assert "Sensors compartits" in told_ca or "14:15" in told_ca  # both, in one notice
         assert notices_to(api, 12) == []
 
         # The same programme again: no change, nothing to confirm, nobody told again.
@@ -153,7 +153,7 @@ async def test_a_date_and_venue_announced_are_told_once_not_as_sessions_changed(
     async with agenda_app(agenda_settings(database_url, content), api, clock) as app:
         english = LocalChat(app, api, user_id=30)
         spanish = LocalChat(app, api, user_id=31, language_code="es")
-        for person, session in ((english, "panel-connectivity"), (spanish, "closing")):
+        for person, session in ((english, "panel-fibre"), (spanish, "closing")):
             await person.send("/start")
             await person.press_data(f"sv:{session}")
         admin = LocalChat(app, api, user_id=ADMIN_ID)
@@ -174,7 +174,7 @@ async def test_a_date_and_venue_announced_are_told_once_not_as_sessions_changed(
 
         (told_en,) = notices_to(api, 30)
         assert "The date is now announced: 18/06/2031" in told_en and "Test Hall" in told_en
-        assert "Improving connectivity" not in told_en  # the session itself did not change
+        assert "Fibre along the valley" not in told_en  # the session itself did not change
         (told_es,) = notices_to(api, 31)
         assert "Ya se ha anunciado la fecha: 18/06/2031" in told_es
 
@@ -187,7 +187,7 @@ async def test_the_preview_is_what_one_person_gets(
     async with agenda_app(agenda_settings(database_url, content), api, clock) as app:
         first = LocalChat(app, api, user_id=40)
         second = LocalChat(app, api, user_id=41)
-        for person, session in ((first, "panel-connectivity"), (second, "closing")):
+        for person, session in ((first, "panel-fibre"), (second, "closing")):
             await person.send("/start")
             await person.press_data(f"sv:{session}")
         move_session(content, ("09:30", "10:30"), ("10:00", "11:00"))
@@ -197,4 +197,4 @@ async def test_the_preview_is_what_one_person_gets(
         assert "Sessions changed: 2 · People who saved them: 2" in summary
         preview = summary.split("someone who saved 1 of the changed sessions:")[1]
         # One person's notice names one session, not both.
-        assert ("Improving connectivity" in preview) != ("Closing remarks" in preview)
+        assert ("Fibre along the valley" in preview) != ("Closing words" in preview)

@@ -15,10 +15,8 @@ from sqlalchemy import select
 from bot.models import Delivery
 from bot.schedule import fan_out_lead
 from devtools.local_api import LocalBotApi, LocalChat
-from handlers.app import SENDER_KEY
 from handlers.context import services_of
-from tests.conftest import ADMIN_ID
-from tests.test_agenda_support import (
+from tests.agenda_support import (
     WallClock,
     agenda_app,
     agenda_settings,
@@ -28,9 +26,10 @@ from tests.test_agenda_support import (
     move_session,
     settled,
 )
+from tests.conftest import ADMIN_ID
 
-PANEL = "panel-connectivity"  # 09:30-10:30
-TITLE = "Improving connectivity from a territorial vision"
+PANEL = "panel-fibre"  # 09:30-10:30
+TITLE = "Fibre along the valley"
 
 
 def reminders_of(api: LocalBotApi, chat_id: int) -> list[str]:
@@ -150,7 +149,7 @@ async def test_a_moved_session_moves_its_reminders_and_a_cancelled_one_drops_the
         programme = content / "programme.yaml"
         text = programme.read_text("utf-8")
         start = text.index("  - id: coffee-break")
-        end = text.index("  - id: panel-digital-skills")
+        end = text.index("  - id: panel-skills")
         programme.write_text(text[:start] + text[end:], encoding="utf-8")
         await LocalChat(app, api, user_id=ADMIN_ID).send("/reload")
         # The moved one: due 10:50 now; the cancelled one: gone.
@@ -194,7 +193,7 @@ async def test_a_hard_kill_and_restart_never_repeats_a_reminder(
     async with agenda_app(settings, api, clock, lease_ttl=0.6) as app:
         for uid in people:
             await save(LocalChat(app, api, user_id=uid))
-        sender = app.bot_data[SENDER_KEY]
+        sender = app.bot_data.broadcast_sender
         dead = asyncio.Event()
         original = sender._send
 
@@ -214,7 +213,7 @@ async def test_a_hard_kill_and_restart_never_repeats_a_reminder(
         sender._task.cancel()
         await asyncio.gather(sender._task, sender._renewing, return_exceptions=True)
         sender._renewing = None
-        app.bot_data.pop(SENDER_KEY)
+        app.bot_data.broadcast_sender = None
     # The restart plans again (nothing is queued twice) and takes the role once it expires.
     async with agenda_app(settings, api, clock, lease_ttl=0.6) as app:
         await asyncio.sleep(0.8)

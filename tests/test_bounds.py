@@ -10,7 +10,7 @@ from telegram.ext import Application
 from devtools.local_api import LocalBotApi, LocalChat, sent_texts
 from handlers.views import fit, visible_length
 from tests.conftest import ORGANIZER_CHAT_ID, ORGANIZER_ID, chat_for
-from tests.test_propose_flow import submit_request
+from tests.proposal_support import submit_request
 
 
 def test_a_text_is_measured_as_telegram_counts_it() -> None:
@@ -52,7 +52,7 @@ async def test_an_organizer_name_with_control_characters_is_kept_clean(
     )
     await group.press("Accept")
     await group.press("Yes, accept")
-    proposal = await app.bot_data["services"].requests.get(1)
+    proposal = await app.bot_data.services.requests.get(1)
     assert proposal.state == "accepted"
     name = proposal.events[-1].actor_name
     assert name.startswith("Olga") and "\x00" not in name and len(name) <= 100

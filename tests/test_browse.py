@@ -9,14 +9,15 @@ import yaml
 from telegram.ext import Application
 
 from devtools.local_api import LocalBotApi, LocalChat, LocalRequest, buttons_of, sent_texts
-from handlers.app import build_application, running
+from handlers.app import build_application
+from handlers.runtime import running
 from tests.conftest import CONTENT_DIR, make_settings
 
 
 async def test_start_shows_greeting_and_main_menu(chat: LocalChat) -> None:
     calls = await chat.send("/start")
     (message,) = [c for c in calls if c.method == "sendMessage"]
-    assert "Focus Sessions #1" in message.text
+    assert "Riverside Sessions #0" in message.text
     assert "to be announced" in message.text  # no invented date
     labels = [b["text"] for b in message.buttons()]
     for label in ("Programme", "Side events", "Partners", "Ask a question", "Language"):
@@ -30,7 +31,7 @@ async def test_programme_edits_in_place_in_time_order(chat: LocalChat, app: Appl
     calls = await chat.press("Programme")
     edits = [c for c in calls if c.method == "editMessageText"]
     assert len(edits) == 1 and edits[0].params["message_id"] == menu["message_id"]
-    content = app.bot_data["services"].content.content
+    content = app.bot_data.services.content.content
     first, second = content.sessions[0], content.sessions[1]
     text = edits[0].text
     assert text.index(first.title.get("en")) < text.index(second.title.get("en"))
@@ -39,7 +40,7 @@ async def test_programme_edits_in_place_in_time_order(chat: LocalChat, app: Appl
 
 
 async def test_session_card_and_host_card(chat: LocalChat, app: Application) -> None:
-    content = app.bot_data["services"].content.content
+    content = app.bot_data.services.content.content
     session = next(s for s in content.sessions if s.host)
     host = content.organization(session.host)
     await chat.send("/programme")
@@ -58,17 +59,17 @@ async def test_partners_and_organizers_lists(chat: LocalChat) -> None:
     await chat.send("/start")
     partners = await chat.press("Partners")
     labels = [b["text"] for b in partners[-1].buttons()]
-    assert "Huawei" in labels and "ESADE" not in labels
+    assert "Lumen Telecom" in labels and "North School" not in labels
     await chat.press("Main menu")
     organizers = await chat.press("Side-event organizers")
     labels = [b["text"] for b in organizers[-1].buttons()]
-    assert "ESADE" in labels and "Huawei" not in labels
-    card = await chat.press("OASC")
-    assert "Minimal Interoperability Mechanisms" in card[-1].text
+    assert "North School" in labels and "Lumen Telecom" not in labels
+    card = await chat.press("Open Towns Network")
+    assert "300 small towns" in card[-1].text
 
 
 async def test_side_events_list_only_side_events(chat: LocalChat, app: Application) -> None:
-    content = app.bot_data["services"].content.content
+    content = app.bot_data.services.content.content
     await chat.send("/start")
     calls = await chat.press("Side events")
     session_buttons = [b for b in calls[-1].buttons() if b["callback_data"].startswith("ses:")]

@@ -12,7 +12,7 @@ from bot.settings import Settings
 from devtools.chat import LOCAL_ORGANIZERS_CHAT, TerminalChat, run_chat, terminal_settings
 from devtools.local_api import LocalBotApi
 from tests.conftest import ORGANIZER_CHAT_ID, ORGANIZER_ID, chat_for, make_settings
-from tests.test_propose_flow import submit_request
+from tests.proposal_support import submit_request
 
 
 async def test_script_walks_menus_and_questions(settings: Settings) -> None:
@@ -21,7 +21,7 @@ async def test_script_walks_menus_and_questions(settings: Settings) -> None:
             [
                 "3",  # the menu's third button: Partners
                 "1",  # the first partner
-                "hwawei employees",  # a typo'd question
+                "lumen telcom employees",  # a typo'd question
                 "99",  # a button that does not exist
                 "what is the weather",  # nothing to say
                 "/quit",
@@ -34,8 +34,8 @@ async def test_script_walks_menus_and_questions(settings: Settings) -> None:
     await run_chat(settings, stdin=script, out=out)
     text = out.getvalue()
     assert "terminal chat" in text and "[1] 🗓 Programme" in text
-    assert "Partners" in text and "Founded in 1987" in text
-    assert "207,000" in text
+    assert "Partners" in text and "Founded in 1999" in text
+    assert "12,400" in text
     assert "There is no button 99" in text
     assert "don't have an answer" in text
     assert "<b>" not in text  # HTML is rendered for the terminal
@@ -141,7 +141,7 @@ async def test_a_piped_start_shows_the_welcome_once(settings: Settings) -> None:
     out = io.StringIO()
     await run_chat(settings, stdin=io.StringIO("/start\n/start\n"), out=out)
     # The chat starts with /start: a first typed /start is that one; a later one is new.
-    assert out.getvalue().count("Welcome to Focus Sessions") == 2
+    assert out.getvalue().count("Welcome to Riverside Sessions") == 2
 
 
 async def test_plain_messages_are_printed_as_they_are(database_url: str) -> None:

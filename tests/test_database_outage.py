@@ -16,7 +16,8 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from devtools.local_api import LocalBotApi, LocalChat, LocalRequest, sent_texts
-from handlers.app import build_application, running
+from handlers.app import build_application
+from handlers.runtime import running
 from tests.conftest import make_settings, reset_postgres
 
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL")
@@ -104,7 +105,7 @@ async def test_an_outage_gets_one_moment_please_and_the_bot_recovers(relay: Rela
         assert len(texts) == 1 and "One moment, please" in texts[0]
 
         relay.restore()
-        draft = await app.bot_data["services"].drafts.draft_of(7)
+        draft = await app.bot_data.services.drafts.draft_of(7)
         assert draft is not None and draft.step == "organization"  # nothing half-written
         calls = await chat.send("Ajuntament de Vic")
         assert "sector" in " ".join(sent_texts(calls))

@@ -19,17 +19,19 @@ from bot.i18n import plain
 from devtools.local_api import LocalBotApi, LocalChat, sent_texts
 from handlers.updates import UpdateRunner
 from handlers.webhook import SECRET_HEADER
-from tests.test_webhook import PATH, SECRET, client, runner
+from tests.conftest import WEBHOOK_PATH as PATH
+from tests.conftest import WEBHOOK_SECRET as SECRET
 
-__all__ = ["client", "runner"]  # the webhook's fixtures: updates go through the inbox
 NAME = "Zyxwvu Qutsrp"
 FIRST_NAME = "Ignatiaqq"
 EMAIL = "zyxwvu.qutsrp@example.org"
 
 
-async def deliver(client: TestClient, runner: UpdateRunner, payload: dict[str, Any]) -> None:
+async def deliver(
+    webhook_client: TestClient, runner: UpdateRunner, payload: dict[str, Any]
+) -> None:
     """POST the update and wait until the bot has processed it."""
-    response = await client.post(PATH, json=payload, headers={SECRET_HEADER: SECRET})
+    response = await webhook_client.post(PATH, json=payload, headers={SECRET_HEADER: SECRET})
     assert response.status == 200
     for _ in range(400):
         if not runner.busy and not await runner.inbox.pending():
@@ -55,7 +57,7 @@ def traces(files: list[Path]) -> dict[str, list[str]]:
 async def test_no_file_keeps_a_trace_after_forget(
     app: Application,
     api: LocalBotApi,
-    client: TestClient,
+    webhook_client: TestClient,
     runner: UpdateRunner,
     database_url: str,
 ) -> None:
@@ -70,13 +72,13 @@ async def test_no_file_keeps_a_trace_after_forget(
         return {"update_id": api.next_update_id(), "message": chat._message(**fields)}
 
     for text in ("/start", "/propose", NAME, "Ajuntament de Vic"):
-        await deliver(client, runner, message(text))
+        await deliver(webhook_client, runner, message(text))
     await chat.press("Local or regional government")
-    await deliver(client, runner, message(EMAIL))
-    files = database_files(str(app.bot_data["settings"].database_url))
+    await deliver(webhook_client, runner, message(EMAIL))
+    files = database_files(str(app.bot_data.settings.database_url))
     assert traces(files), "the test must see the person's data before /forget"
 
-    await deliver(client, runner, message("/forget"))
+    await deliver(webhook_client, runner, message("/forget"))
     press = {
         "id": "1",
         "from": chat.user,
@@ -85,6 +87,8 @@ async def test_no_file_keeps_a_trace_after_forget(
         "message": chat.last_bot_message(with_buttons=True),
     }
     before = len(api.calls)
-    await deliver(client, runner, {"update_id": api.next_update_id(), "callback_query": press})
+    await deliver(
+        webhook_client, runner, {"update_id": api.next_update_id(), "callback_query": press}
+    )
     assert plain("forget.done", "en")[:30] in " ".join(sent_texts(api.calls[before:]))
-    assert traces(database_files(str(app.bot_data["settings"].database_url))) == {}
+    assert traces(database_files(str(app.bot_data.settings.database_url))) == {}

@@ -12,11 +12,11 @@ from bot.models.proposal import DecisionPrompt
 from bot.settings import Settings
 from devtools.local_api import LocalBotApi, LocalRequest, sent_texts
 from handlers import organize
-from handlers.app import build_application, running
+from handlers.app import build_application
 from handlers.context import services_of
+from handlers.runtime import running
 from tests.conftest import ORGANIZER_CHAT_ID, ORGANIZER_ID, chat_for, make_settings
-from tests.test_organize import organizers_group, stored
-from tests.test_propose_flow import submit_request, text_of
+from tests.proposal_support import organizers_group, stored, submit_request, text_of
 
 
 async def test_decline_with_a_reason_typed_in_the_group(

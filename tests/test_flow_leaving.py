@@ -11,12 +11,12 @@ from bot.proposal_flow import FLOW, Step
 from devtools.local_api import LocalBotApi, LocalChat
 from handlers.context import services_of
 from tests.conftest import chat_for
-from tests.test_flow_forgiving import draft_of
-from tests.test_propose_flow import (
+from tests.proposal_support import (
     SUMMARY,
     TITLE,
     answer_until_review,
     count,
+    draft_of,
     last_button_labels,
     text_of,
 )
@@ -34,10 +34,10 @@ async def test_after_start_typed_text_is_a_question_until_propose(
 ) -> None:
     await at_email_step(chat)
     await chat.send("/start")
-    calls = await chat.send("hwawei")
+    calls = await chat.send("lumen telcom")
     text = text_of(calls)
     assert "e-mail" not in text and "Step 4 of 10" not in text  # not taken as the answer
-    assert "Huawei" in text  # a question about the partner, answered as one
+    assert "Lumen Telecom" in text  # a question about the partner, answered as one
     draft = await draft_of(app, chat)
     assert draft.step == "email" and draft.email is None and draft.paused
     # A menu button leaves it waiting too; /propose takes the person back to it.

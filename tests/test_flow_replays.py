@@ -14,16 +14,18 @@ from bot.models import Proposal
 from bot.models.state import OutboxNotice
 from bot.proposals import AlreadyDecided, ProposalState
 from devtools.local_api import ApiError, Call, LocalBotApi, LocalChat, LocalRequest, sent_texts
-from handlers.app import build_application, running
+from handlers.app import build_application
 from handlers.context import background_done, services_of
+from handlers.runtime import running
 from tests.conftest import ORGANIZER_CHAT_ID, ORGANIZER_ID, chat_for, make_settings
-from tests.test_flow_forgiving import draft_of
-from tests.test_organize import organizers_group, stored
-from tests.test_propose_flow import (
+from tests.proposal_support import (
     SUMMARY,
     TITLE,
     answer_until_review,
     count,
+    draft_of,
+    organizers_group,
+    stored,
     submit_request,
     text_of,
 )

@@ -11,8 +11,9 @@ from telegram.ext import Application
 from bot.i18n import LANGUAGES, catalog, normalize_language, placeholders, plain, t
 from bot.settings import Settings
 from devtools.local_api import LocalBotApi, LocalRequest, sent_texts
-from handlers.app import build_application, running
+from handlers.app import build_application
 from handlers.organize import organizer_chat_warning
+from handlers.runtime import running
 from tests.conftest import chat_for, make_settings
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -15,8 +15,8 @@ from devtools.local_api import LocalBotApi, LocalChat, buttons_of, sent_texts
 from handlers.context import services_of
 from tests.conftest import ORGANIZER_ID, chat_for
 
-PANEL = "panel-connectivity"
-OTHER_PANEL = "panel-digital-divide"
+PANEL = "panel-fibre"
+OTHER_PANEL = "panel-libraries"
 
 
 async def questions(app: Application) -> list[LiveQuestion]:  # type: ignore[type-arg]

@@ -17,13 +17,12 @@ from telegram.ext import Application
 from bot.live import LiveRefused, LiveService
 from bot.models import LiveVote, OutboxNotice
 from devtools.local_api import LocalBotApi
-from handlers import live
 from handlers.context import background_done, services_of
 from handlers.webapp_http import add_web_app_routes
+from tests.agenda_support import WallClock, agenda_app, agenda_settings, at, dated_content
 from tests.conftest import ORGANIZER_ID, chat_for
-from tests.test_agenda_support import WallClock, agenda_app, agenda_settings, at, dated_content
 
-PANEL = "panel-connectivity"  # 09:30-10:30 on the dated copy of the content
+PANEL = "panel-fibre"  # 09:30-10:30 on the dated copy of the content
 
 
 async def approved_question(service: LiveService, user_id: int, text: str) -> int:
@@ -66,7 +65,6 @@ async def test_questions_follow_the_sessions_time_and_feedback_follows_its_end(
     settings = agenda_settings(database_url, content)
     async with agenda_app(settings, api, clock) as app:
         service = services_of(app).live
-        service.now = clock
         saver = chat_for(app, api, 2)
         await saver.press_data(f"ses:{PANEL}")
         await saver.press("Save")
@@ -76,7 +74,8 @@ async def test_questions_follow_the_sessions_time_and_feedback_follows_its_end(
         await service.begin_question(1, PANEL)
         await chat_for(app, api, 1).send("Is the rural plan funded?")
         assert (await service.board(PANEL, 1, moderator=True)).mine is not None
-        ticker = app.bot_data[live.CLOCK_KEY]
+        ticker = app.bot_data.live_clock
+        assert ticker is not None
         assert await ticker.tick() == 0  # not ended: nobody asked for feedback
         clock.now = at(10, 31)
         with pytest.raises(LiveRefused, match="closed"):
@@ -125,12 +124,12 @@ async def test_the_screen_answers_only_to_its_key_and_hides_anonymous_names(
     for url in (f"/live/{PANEL}?key=wrong", f"/live/{PANEL}/questions", "/live/nope/questions"):
         response = await client.get(url)
         assert response.status == 403, url
-    other_key = await service.screen_key(ORGANIZER_ID, "panel-digital-divide")
+    other_key = await service.screen_key(ORGANIZER_ID, "panel-libraries")
     assert (await client.get(f"/live/{PANEL}/questions?key={other_key}")).status == 403
 
     page = await client.get(f"/live/{PANEL}?key={key}&lang=ca")
     assert page.status == 200
-    assert "Connectivity" in await page.text() or "connectivitat" in (await page.text()).lower()
+    assert "Fibra al llarg de la vall" in await page.text()
     data = await (await client.get(f"/live/{PANEL}/questions?key={key}")).json()
     assert [(q["text"], q["name"], q["votes"]) for q in data["questions"]] == [
         ("Anonymous question", None, 1),

@@ -9,21 +9,10 @@ from sqlalchemy import select
 from telegram.ext import Application
 
 from bot.models import Proposal
-from devtools.local_api import ApiError, LocalBotApi, LocalChat, sent_texts
+from devtools.local_api import ApiError, LocalBotApi, sent_texts
 from handlers.context import services_of
 from tests.conftest import ADMIN_ID, ORGANIZER_CHAT_ID, ORGANIZER_ID, chat_for
-from tests.test_propose_flow import submit_request, text_of
-
-
-def organizers_group(app: Application, api: LocalBotApi, user_id: int) -> LocalChat:  # type: ignore[type-arg]
-    """Someone pressing buttons in the organizers' group."""
-    return chat_for(app, api, user_id=user_id, chat_id=ORGANIZER_CHAT_ID, first_name="Olga")
-
-
-async def stored(app: Application, proposal_id: int = 1) -> Proposal:  # type: ignore[type-arg]
-    proposal = await services_of(app).requests.get(proposal_id)
-    assert proposal is not None
-    return proposal
+from tests.proposal_support import organizers_group, stored, submit_request, text_of
 
 
 async def test_organizer_accepts_and_the_person_hears_in_their_language(

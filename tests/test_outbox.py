@@ -16,18 +16,17 @@ from telegram.ext import Application
 from bot.models import OutboxNotice
 from devtools.local_api import JSON, ApiError, LocalBotApi, LocalChat
 from handlers.context import background_done, services_of
-from handlers.outbox_sender import start_outbox_sender, stop_outbox_sender
 from handlers.transport import OutgoingRateLimiter
 from tests.conftest import ORGANIZER_CHAT_ID, ORGANIZER_ID, chat_for
-from tests.test_propose_flow import submit_request
+from tests.proposal_support import submit_request
 
 NAME = "Ana Pérez-Quintana"
 EMAIL = "ana@example.org"
 
 
 async def resume(app: Application) -> None:  # type: ignore[type-arg]
-    start_outbox_sender(app)
-    app.bot_data["outbox_sender"].wake()
+    app.bot_data.start_outbox_sender()
+    app.bot_data.outbox_sender.wake()
     await background_done(app)
 
 
@@ -38,7 +37,7 @@ def group_texts(api: LocalBotApi) -> list[str]:
 async def test_forget_wins_over_a_card_still_on_its_way(
     app: Application, api: LocalBotApi
 ) -> None:
-    await stop_outbox_sender(app)
+    await app.bot_data.stop_outbox_sender()
     person = chat_for(app, api, user_id=61)
     await submit_request(person, name=NAME)
     assert not api.calls_to("sendMessage", ORGANIZER_CHAT_ID)  # the card has not left yet
@@ -54,7 +53,7 @@ async def test_forget_wins_over_a_card_still_on_its_way(
 async def test_a_decision_taken_before_the_card_arrives_shows_on_it(
     app: Application, api: LocalBotApi
 ) -> None:
-    await stop_outbox_sender(app)
+    await app.bot_data.stop_outbox_sender()
     await submit_request(chat_for(app, api, user_id=62, language_code="es"))
     await services_of(app).reviews.decide(1, ORGANIZER_ID, "Olga", accept=False)
     await resume(app)
@@ -68,7 +67,7 @@ async def test_an_undo_before_the_speaker_is_told_tells_them_nothing(
     app: Application, api: LocalBotApi
 ) -> None:
     await submit_request(chat_for(app, api, user_id=63))
-    await stop_outbox_sender(app)
+    await app.bot_data.stop_outbox_sender()
     proposals = services_of(app).reviews
     await proposals.decide(1, ORGANIZER_ID, "Olga", accept=True)
     await proposals.undo(1, ORGANIZER_ID, "Olga")
@@ -105,7 +104,7 @@ async def test_the_notices_of_one_request_leave_in_order(
     app: Application, api: LocalBotApi
 ) -> None:
     """Card first, then its edit: notices of one request leave one at a time, in order."""
-    await stop_outbox_sender(app)
+    await app.bot_data.stop_outbox_sender()
     await submit_request(LocalChat(app, api, user_id=65))
     proposals = services_of(app).reviews
     await proposals.decide(1, ORGANIZER_ID, "Olga", accept=True)
@@ -120,7 +119,7 @@ async def test_a_card_retried_after_forget_is_rendered_again_not_resent_as_it_wa
 ) -> None:
     """The card's first send meets a 500; the person's /forget is committed before it is tried
     again: what reaches the organizers never names them (no quick retry of the old text)."""
-    await stop_outbox_sender(app)
+    await app.bot_data.stop_outbox_sender()
     person = chat_for(app, api, user_id=66)
     await submit_request(person, name=NAME)
     failed = asyncio.Event()
@@ -136,8 +135,8 @@ async def test_a_card_retried_after_forget_is_rendered_again_not_resent_as_it_wa
         return None
 
     api.interceptors.append(fail_until_forgotten)
-    start_outbox_sender(app)
-    app.bot_data["outbox_sender"].wake()
+    app.bot_data.start_outbox_sender()
+    app.bot_data.outbox_sender.wake()
     await asyncio.wait_for(failed.wait(), 10)
     services = services_of(app)
     await services.privacy.forget_everything(66)
@@ -177,7 +176,7 @@ async def test_a_notice_mid_retry_when_the_database_blips_still_arrives(
     """The speaker's notice meets a 500, and the database is away when its retry is being
     written: the row must not stay "sending" under this live worker's name for good."""
     await submit_request(chat_for(app, api, user_id=67))
-    sender = app.bot_data["outbox_sender"]
+    sender = app.bot_data.outbox_sender
     blip = Blip(sender.outbox._sessions)
     sender.outbox._sessions = blip
     failed: list[int] = []
@@ -263,7 +262,7 @@ async def test_a_message_to_the_speaker_is_a_notice_of_the_outbox(
     await organizer.press("submitted (1)")
     await organizer.press("FS-0001")
     await organizer.press("Message the speaker")
-    await stop_outbox_sender(app)
+    await app.bot_data.stop_outbox_sender()
     before = len(api.calls_to("sendMessage", 70))
     calls = await organizer.send("Could you send us a slide or two before Friday?")
     assert "Sent to the speaker of <b>FS-0001</b>" in " ".join(c.text or "" for c in calls)
@@ -282,7 +281,7 @@ async def test_a_card_found_out_of_date_is_refreshed_through_the_outbox(
     card = group.last_bot_message(with_buttons=True)
     await services_of(app).reviews.decide(1, ORGANIZER_ID + 1, "Pau", accept=False)
     await background_done(app)
-    await stop_outbox_sender(app)
+    await app.bot_data.stop_outbox_sender()
     sent = len(await outbox_rows(app))
     calls = await group.press_data("pr:ay:1", card)  # the card still offers Accept
     assert "already declined" in " ".join(c.text or "" for c in calls if c.text)

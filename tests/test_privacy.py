@@ -15,7 +15,6 @@ from bot.models.broadcast import DeliveryStatus
 from bot.privacy import PrivacyService
 from bot.services import Services
 from devtools.local_api import LocalBotApi, sent_texts
-from handlers.app import SENDER_KEY
 from handlers.context import services_of
 from tests.conftest import ADMIN_ID, ORGANIZER_CHAT_ID, chat_for
 
@@ -93,7 +92,7 @@ async def test_forget_leaves_no_row_naming_the_person(app: Application, api: Loc
         session.add(ProposalDraft(user_id=PERSON, step="title"))
     # A broadcast reached them, so a delivery row names them too.
     await services.broadcasts.enqueue(admin_id=ADMIN_ID, text="Hello", audience=ALL, language="en")
-    await asyncio.wait_for(app.bot_data[SENDER_KEY].wait_idle(), timeout=20)
+    await asyncio.wait_for(app.bot_data.broadcast_sender.wait_idle(), timeout=20)
     assert "deliveries.user_id" in await rows_naming(services, PERSON)
 
     await person.send("/forget")
@@ -117,7 +116,7 @@ async def test_an_admin_can_be_forgotten_too(app: Application, api: LocalBotApi)
     await admin.send("/broadcast Doors open at 9:00")
     await admin.press("All subscribers")
     await admin.press("Send to")
-    await asyncio.wait_for(app.bot_data[SENDER_KEY].wait_idle(), timeout=20)
+    await asyncio.wait_for(app.bot_data.broadcast_sender.wait_idle(), timeout=20)
     await admin.send("/forget")
     await admin.press("Yes, forget me")
     assert await rows_naming(services, ADMIN_ID) == []
@@ -139,7 +138,7 @@ async def test_forget_button_outside_a_private_chat_does_nothing(
 async def test_forget_anonymizes_the_card_in_the_organizers_group(
     app: Application, api: LocalBotApi
 ) -> None:
-    from tests.test_propose_flow import submit_request
+    from tests.proposal_support import submit_request
 
     person = chat_for(app, api, PERSON)
     await submit_request(person)
@@ -160,7 +159,7 @@ async def test_forget_keeps_the_broadcast_counts(app: Application, api: LocalBot
     person = chat_for(app, api, PERSON)
     await person.send("/start")
     await services.broadcasts.enqueue(admin_id=ADMIN_ID, text="Hello", audience=ALL, language="en")
-    await asyncio.wait_for(app.bot_data[SENDER_KEY].wait_idle(), timeout=20)
+    await asyncio.wait_for(app.bot_data.broadcast_sender.wait_idle(), timeout=20)
     report_before = sent_texts(await admin.send("/broadcasts"))[-1]
     stats_before = sent_texts(await admin.send("/stats"))[-1]
     assert "Delivered: 2" in report_before and "messages delivered: 2" in stats_before
@@ -183,7 +182,7 @@ async def test_forget_drops_what_was_not_sent_yet_and_resends_nothing_to_nobody(
     await chat_for(app, api, PERSON).send("/start")
     other = 555_000_111
     await chat_for(app, api, other).send("/start")
-    sender = app.bot_data[SENDER_KEY]
+    sender = app.bot_data.broadcast_sender
     await sender.stop()  # nothing is sent: both deliveries stay queued
     queued = await services.broadcasts.enqueue(
         admin_id=ADMIN_ID, text="Hello", audience=ALL, language="en"
@@ -207,7 +206,7 @@ async def test_a_failure_half_way_through_forget_erases_nothing(
 ) -> None:
     """/forget is one transaction: the requests' part done, the person's part failing, the
     requests are still whole (no half-erased person), and the organizers are told nothing."""
-    from tests.test_propose_flow import submit_request
+    from tests.proposal_support import submit_request
 
     services = services_of(app)
     person = chat_for(app, api, PERSON)

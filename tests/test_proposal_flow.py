@@ -18,7 +18,7 @@ from bot.proposal_flow import FLOW, Flow, FlowStep, Kind, Step
 from devtools.local_api import JSON, Call, LocalChat, buttons_of
 from handlers.context import services_of
 from tests.conftest import CONTENT_DIR
-from tests.test_propose_flow import SUMMARY, TITLE, count, text_of
+from tests.proposal_support import SUMMARY, TITLE, count, text_of
 
 TYPED = {
     Step.NAME: "Ana Pérez",

@@ -105,7 +105,7 @@ async def fill(service: Requests, user_id: int = PERSON, **answers: str) -> Prop
         "summary": SUMMARY,
         "link": "skip",
         "consent": "yes",
-        "spot": "panel-connectivity",
+        "spot": "panel-fibre",
         **answers,
     }
     draft, _ = await service.drafts.start_or_resume(user_id)
@@ -237,7 +237,7 @@ async def test_submit_consumes_the_draft_once(service: Requests) -> None:
     draft = await fill(service)
     proposal = await service.drafts.submit(PERSON, draft.id, "es")
     assert proposal.reference == f"FS-{proposal.id:04d}" and len(proposal.reference) == 7
-    assert proposal.state == "submitted" and proposal.session_id == "panel-connectivity"
+    assert proposal.state == "submitted" and proposal.session_id == "panel-fibre"
     # Again (pressed twice, or handled again after a kill): the same request, nothing new.
     again = await service.drafts.submit(PERSON, draft.id, "es")
     assert again.id == proposal.id
@@ -359,7 +359,7 @@ async def test_export_csv_has_every_request_and_defuses_formulas(service: Reques
     assert rows[0]["name"].startswith("'=")
     assert rows[0]["title"] == "Ünïcode title" and rows[0]["state"] == "accepted"
     assert rows[0]["last_change_by"] == "Olga"
-    assert rows[0]["session_title"] == "Improving connectivity from a territorial vision"
+    assert rows[0]["session_title"] == "Fibre along the valley"
     assert rows[1]["session_id"] == "" and rows[1]["email"] == "ana@example.org"
 
 
@@ -373,15 +373,15 @@ async def test_dormant_draft_is_not_active(service: Requests) -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("Fibre broadband for rural villages and mountain territories", "panel-connectivity"),
-        ("Inclusive digital policies for older people", "panel-digital-divide"),
-        ("Reducir la brecha digital de las personas mayores", "panel-digital-divide"),
-        ("Training shop owners and local businesses in digital skills", "panel-digital-skills"),
-        ("Formación en competencias digitales para pequeños comercios", "panel-digital-skills"),
-        ("Open APIs and shared data models for city services", "side-event-oasc"),
-        ("Interoperabilitat i models de dades oberts per a ciutats", "side-event-oasc"),
-        ("A network of cities exchanging good practices in urban policy", "side-event-urbact"),
-        ("Replicating a small pilot at a bigger scale: bottom-up change", "panel-scaling-up"),
+        ("Fibre broadband for rural villages and mountain territories", "panel-fibre"),
+        ("Inclusive digital policies for older people", "panel-libraries"),
+        ("Reducir la brecha digital de las personas mayores", "panel-libraries"),
+        ("Training shop owners and local businesses in digital skills", "panel-skills"),
+        ("Formación en competencias digitales para pequeños comercios", "panel-skills"),
+        ("Open APIs and shared data models for city services", "side-event-otn"),
+        ("Sensors compartits i dades obertes entre municipis", "side-event-otn"),
+        ("A network of cities exchanging good practices in urban policy", "side-event-civic"),
+        ("Replicating a small pilot at a bigger scale: bottom-up change", "panel-next-towns"),
     ],
 )
 def test_best_spot_picks_the_obvious_session(

@@ -7,63 +7,26 @@ import io
 import re
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 from telegram.ext import Application
 
 from bot.models import Proposal, ProposalDraft
 from bot.settings import Settings
 from devtools.chat import run_chat
-from devtools.local_api import Call, LocalBotApi, LocalChat, LocalRequest, buttons_of, sent_texts
-from handlers.app import build_application, running
+from devtools.local_api import LocalBotApi, LocalChat, LocalRequest, buttons_of
+from handlers.app import build_application
 from handlers.context import services_of
+from handlers.runtime import running
 from tests.conftest import ORGANIZER_CHAT_ID, chat_for, make_settings
-
-TITLE = "Community broadband in rural villages"
-SUMMARY = (
-    "We connected forty rural villages with community broadband and trained local volunteers "
-    "to run the network."
+from tests.proposal_support import (
+    SUMMARY,
+    TITLE,
+    answer_until_review,
+    count,
+    last_button_labels,
+    submit_request,
+    text_of,
 )
-
-
-def text_of(calls: list[Call]) -> str:
-    return "\n".join(sent_texts(calls))
-
-
-async def answer_until_review(
-    chat: LocalChat, *, name: str = "Ana Pérez", title: str = TITLE, spot: str = "first"
-) -> list[Call]:
-    """From the first question to the summary, pressing buttons by their callback data."""
-    await chat.send(name)
-    await chat.send("Ajuntament de Vic")
-    await chat.press_data("fl:c:sector:government")
-    await chat.send("ana@example.org")
-    await chat.press_data("fl:c:format:short-talk")
-    await chat.send(title)
-    await chat.send(SUMMARY)
-    await chat.press_data("fl:c:link:skip")
-    calls = await chat.press_data("fl:c:consent:yes")
-    if spot == "first":
-        first = [b for b in calls[-1].buttons() if b["callback_data"].startswith("fl:c:spot:")]
-        spot = first[0]["callback_data"].removeprefix("fl:c:spot:")
-    return await chat.press_data(f"fl:c:spot:{spot}")
-
-
-async def submit_request(chat: LocalChat, **answers: str) -> list[Call]:
-    """/propose, answer everything, press Submit: the calls of the submission."""
-    await chat.send("/propose")
-    calls = await answer_until_review(chat, **answers)
-    submit = next(b for b in calls[-1].buttons() if b["callback_data"].startswith("fl:s:"))
-    return await chat.press_data(submit["callback_data"])
-
-
-async def count(app: Application, model: type) -> int:  # type: ignore[type-arg]
-    async with services_of(app).sessions() as session:
-        return int(await session.scalar(select(func.count()).select_from(model)) or 0)
-
-
-def last_button_labels(chat: LocalChat) -> list[str]:
-    message = chat.last_bot_message(with_buttons=True)
-    return [b["text"] for b in buttons_of(message)] if message else []
 
 
 async def test_deep_link_to_stored_request_with_suggested_session(
@@ -88,13 +51,13 @@ async def test_deep_link_to_stored_request_with_suggested_session(
     assert "e-mail" in privacy and "after the event" in privacy and "/forget" in privacy
     calls = await chat.press("I agree")
     labels = last_button_labels(chat)
-    assert labels[0] == "Improving connectivity from a territorial vision"  # draft: no time
+    assert labels[0] == "Fibre along the valley"  # draft: no time
     assert labels[3] == "No preference" and not [x for x in labels if re.search(r"\d:\d", x)]
-    calls = await chat.press("Improving connectivity")
+    calls = await chat.press("Fibre along the valley")
     review = text_of(calls)
     for part in ("Ana Pérez", "Ajuntament de Vic", "ana@example.org", TITLE, "Short talk"):
         assert part in review
-    assert "Improving connectivity" in review
+    assert "Fibre along the valley" in review
     calls = await chat.press("Submit")
     assert "FS-0001" in text_of(calls) and "/myproposals" in text_of(calls)
     (card,) = api.calls_to("sendMessage", ORGANIZER_CHAT_ID)
@@ -106,7 +69,7 @@ async def test_deep_link_to_stored_request_with_suggested_session(
     ]
     async with services_of(app).sessions() as session:
         stored = (await session.scalars(select(Proposal))).one()
-    assert stored.session_id == "panel-connectivity" and stored.state == "submitted"
+    assert stored.session_id == "panel-fibre" and stored.state == "submitted"
     assert stored.organizer_message_id is not None
     assert await count(app, ProposalDraft) == 0
 
@@ -200,8 +163,8 @@ async def test_back_keeps_answers_and_edit_returns_to_summary(chat: LocalChat) -
         last_button_labels(chat)
     )
     await chat.press("✏️ Session")
-    calls = await chat.press("Improving connectivity")
-    assert "🎯 09:30–10:30 (indicative) · Improving connectivity" in text_of(calls)
+    calls = await chat.press("Fibre along the valley")
+    assert "🎯 09:30–10:30 (indicative) · Fibre along the valley" in text_of(calls)
     await chat.press("✏️ Format")
     calls = await chat.press("Back")  # leaves the format as it was
     assert "Short talk" in text_of(calls) and "Submit" in " ".join(last_button_labels(chat))
@@ -340,7 +303,7 @@ async def test_terminal_chat_walks_the_whole_flow(settings: Settings) -> None:
     out = io.StringIO()
     await run_chat(settings, stdin=io.StringIO("\n".join(lines) + "\n"), out=out)
     text = out.getvalue()
-    assert "Improving connectivity from a territorial vision" in text
+    assert "Fibre along the valley" in text
     assert "FS-0001" in text and "<b>" not in text
 
 

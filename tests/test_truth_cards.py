@@ -17,7 +17,8 @@ from telegram.ext import Application
 from bot.calendar import calendar_file
 from bot.content import load_content
 from devtools.local_api import Call, LocalBotApi, LocalChat, LocalRequest
-from handlers.app import build_application, running
+from handlers.app import build_application
+from handlers.runtime import running
 from tests.conftest import CONTENT_DIR, make_settings
 
 ROOM = "    room: null"
@@ -35,7 +36,7 @@ def dated(tmp_path: Path, *, venue: str | None = "Test Hall", room: bool = True)
     if room:
         programme = target / "programme.yaml"
         text = programme.read_text("utf-8")
-        panel = text.index("id: panel-connectivity")
+        panel = text.index("id: panel-fibre")
         at = text.index(ROOM, panel)
         text = text[:at] + '    room: "Sala Gran"' + text[at + len(ROOM) :]
         programme.write_text(text, encoding="utf-8")
@@ -60,16 +61,16 @@ async def test_every_path_to_a_session_shows_the_same_card(
     async with bot_on(database_url, dated(tmp_path), api) as app:
         person = LocalChat(app, api, user_id=601)
         await person.send("/start")
-        from_list = labels(await person.press_data("ses:networking-lunch"))
+        from_list = labels(await person.press_data("ses:river-lunch"))
         typed = labels(await person.send("is there lunch?"))
-        picked = labels(await person.press_data("ans:session:networking-lunch"))
-        linked = labels(await person.send("/start session-networking-lunch"))
+        picked = labels(await person.press_data("ans:session:river-lunch"))
+        linked = labels(await person.send("/start session-river-lunch"))
         assert {"☆ Save", "📤 Share", "📅 Calendar (.ics)", "🏠 Main menu"} <= set(from_list)
         assert typed == from_list and picked == from_list and linked == from_list
 
-        await person.press_data("sv:networking-lunch")  # ☆ Save, then asked again
+        await person.press_data("sv:river-lunch")  # ☆ Save, then asked again
         assert "★ Saved" in labels(await person.send("is there lunch?"))
-        assert "★ Saved" in labels(await person.press_data("ans:session:networking-lunch"))
+        assert "★ Saved" in labels(await person.press_data("ans:session:river-lunch"))
 
 
 async def test_the_whole_programme_calendar_is_in_the_chat(
@@ -111,10 +112,10 @@ def locations(content_dir: Path) -> dict[str, str | None]:
 
 def test_a_calendar_location_is_the_room_and_the_venue(tmp_path: Path) -> None:
     found = locations(dated(tmp_path / "a"))
-    assert found["session-panel-connectivity"] == "Sala Gran, Test Hall"
+    assert found["session-panel-fibre"] == "Sala Gran, Test Hall"
     assert found["session-opening"] == "Test Hall"
     found = locations(dated(tmp_path / "b", venue=None))
-    assert found["session-panel-connectivity"] == "Sala Gran"
+    assert found["session-panel-fibre"] == "Sala Gran"
     assert found["session-opening"] is None
 
 
@@ -140,17 +141,17 @@ async def test_a_reply_with_a_card_says_each_fact_once_and_links_the_card_once(
 ) -> None:
     async with bot_on(database_url, CONTENT_DIR, api) as app:
         english = LocalChat(app, api, user_id=621)
-        calls = await english.send("what is OASC and what are its values")
+        calls = await english.send("what is Lumen Telecom and what are its values")
         text = calls[-1].text
-        assert text.count("openness, agility") == 1
-        assert "org:oasc" not in data_of(calls)  # its card is this reply: no "About OASC"
-        assert data_of(calls).count("orgm:oasc") == 1
+        assert text.count("patience, repair") == 1
+        assert "org:lumen" not in data_of(calls)  # its card is this reply: no "About Lumen"
+        assert data_of(calls).count("orgm:lumen") == 1
 
         catalan = LocalChat(app, api, user_id=622, language_code="ca")
-        text = (await catalan.send("què és l'AMB i quants habitants té?"))[-1].text
-        assert text.count("3,2 milions") == 1
-        assert "Àrea Metropolitana de Barcelona (AMB)" in text
-        assert "Barcelona Metropolitan Area" not in text
+        text = (await catalan.send("què és el Consell del Riu i quants habitants té?"))[-1].text
+        assert text.count("86.000") == 1
+        assert "Consell del Riu" in text
+        assert "River Council" not in text
 
 
 async def test_a_reminder_chosen_from_the_agenda_goes_back_to_the_agenda(

@@ -45,13 +45,13 @@ def change_line(path: Path, needle: str, new: str) -> int:
         (
             "programme.yaml",
             'title:\n      en: "Coffee',
-            '      en: "Coffee and networking break',
+            '      en: "Coffee by the water',
             "a quote opened here is never closed",
         ),
         (
             "organizations.yaml",
-            'name: "ESADE"',
-            "    name: 'ESADE",
+            'name: "North School"',
+            "    name: 'North School",
             "a quote opened here is never closed",
         ),
         (
@@ -62,8 +62,8 @@ def change_line(path: Path, needle: str, new: str) -> int:
         ),
         (
             "event.yaml",
-            'series: "Focus Sessions"',
-            "  series: Focus Sessions: the series",
+            'series: "Riverside Sessions"',
+            "  series: Riverside Sessions: the series",
             'a colon followed by a space (": "): put the whole text in double quotes',
         ),
         (
@@ -106,10 +106,10 @@ def test_yaml_mistakes_are_named_on_their_line(
 
 
 def test_an_unclosed_quote_deep_in_a_file(content_copy: Path) -> None:
-    """The issue's example: an organizer sees "line 281: a quote opened here is never closed"."""
+    """The issue's example: an organizer sees "line 151: a quote opened here is never closed"."""
     path = content_copy / "faq.yaml"
     lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
-    number = next(n for n in range(280, len(lines)) if lines[n].strip().startswith('- "'))
+    number = next(n for n in range(150, len(lines)) if lines[n].strip().startswith('- "'))
     lines[number] = lines[number].rstrip().rstrip('"') + "\n"
     path.write_text("".join(lines), encoding="utf-8")
     (error,) = errors_for(content_copy)
@@ -117,7 +117,9 @@ def test_an_unclosed_quote_deep_in_a_file(content_copy: Path) -> None:
 
 
 def test_the_message_is_in_the_organizer_language(content_copy: Path) -> None:
-    change_line(content_copy / "event.yaml", 'series: "Focus Sessions"', '  series: "Focus')
+    change_line(
+        content_copy / "event.yaml", 'series: "Riverside Sessions"', '  series: "Riverside'
+    )
     with pytest.raises(ContentInvalid) as caught:
         load_content(content_copy)
     (error,) = caught.value.errors
@@ -141,7 +143,7 @@ def test_times_as_people_write_them_are_normalized(
 ) -> None:
     path = content_copy / "programme.yaml"
     change_line(path, 'start: "09:30"', f"    start: {written}")
-    session = load_content(content_copy).session("panel-connectivity")
+    session = load_content(content_copy).session("panel-fibre")
     assert session is not None and session.start == read
 
 
@@ -165,7 +167,9 @@ def test_a_session_ending_when_it_starts(content_copy: Path) -> None:
 def test_check_content_says_it_in_words(
     content_copy: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    line = change_line(content_copy / "event.yaml", 'series: "Focus Sessions"', '  series: "Focus')
+    line = change_line(
+        content_copy / "event.yaml", 'series: "Riverside Sessions"', '  series: "Riverside'
+    )
     monkeypatch.setenv("CONTENT_DIR", str(content_copy))
     assert main(["check-content"]) == 1
     err = capsys.readouterr().err

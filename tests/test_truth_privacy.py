@@ -9,10 +9,11 @@ from pathlib import Path
 from telegram.ext import Application
 
 from devtools.local_api import LocalBotApi, LocalChat, LocalRequest, sent_texts
-from handlers.app import build_application, running
+from handlers.app import build_application
 from handlers.context import services_of
+from handlers.runtime import running
 from tests.conftest import CONTENT_DIR, ORGANIZER_ID, chat_for, make_settings
-from tests.test_propose_flow import answer_until_review, text_of
+from tests.proposal_support import answer_until_review, text_of
 
 PROMISE = {
     "en": "until the organizers delete the bot's data after the event",

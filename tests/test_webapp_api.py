@@ -14,8 +14,9 @@ from sqlalchemy import select
 from telegram.ext import Application
 
 from bot.models.agenda import SavedSession
+from bot.webapp.api import WebAppApi
 from bot.webapp.auth import sign
-from devtools.local_api import LocalBotApi
+from devtools.local_api import BOT_USERNAME, LocalBotApi, LocalChat
 from handlers.context import services_of
 from handlers.webapp_http import add_web_app_routes
 from tests.conftest import TOKEN
@@ -141,19 +142,19 @@ async def test_saving_writes_the_chats_my_agenda_rows(
     agenda = services_of(app).agenda
     headers = auth(signed_init_data())
     response = await client.put(
-        "/app/api/saved/panel-connectivity", json={"saved": True}, headers=headers
+        "/app/api/saved/panel-fibre", json={"saved": True}, headers=headers
     )
     assert response.status == 200
-    assert await response.json() == {"id": "panel-connectivity", "saved": True}
-    assert await agenda.saved(PERSON) == {"panel-connectivity"}
-    assert await saved_rows(app) == [(PERSON, "panel-connectivity")]
+    assert await response.json() == {"id": "panel-fibre", "saved": True}
+    assert await agenda.saved(PERSON) == {"panel-fibre"}
+    assert await saved_rows(app) == [(PERSON, "panel-fibre")]
     # Saved in the chat: seen by the page.
     await agenda.save(PERSON, "coffee-break")
     data = await (await client.get("/app/api/programme", headers=headers)).json()
     assert data["authenticated"] is True
-    assert set(data["saved"]) == {"panel-connectivity", "coffee-break"}
+    assert set(data["saved"]) == {"panel-fibre", "coffee-break"}
     removed = await client.put(
-        "/app/api/saved/panel-connectivity", json={"saved": False}, headers=headers
+        "/app/api/saved/panel-fibre", json={"saved": False}, headers=headers
     )
     assert (await removed.json())["saved"] is False
     assert await agenda.saved(PERSON) == {"coffee-break"}
@@ -176,7 +177,7 @@ async def test_a_write_without_valid_init_data_gets_401_and_changes_nothing(
     headers: dict[str, str],
 ) -> None:
     response = await client.put(
-        "/app/api/saved/panel-connectivity", json={"saved": True}, headers=headers
+        "/app/api/saved/panel-fibre", json={"saved": True}, headers=headers
     )
     assert response.status == 401
     assert await saved_rows(app) == []
@@ -204,11 +205,11 @@ async def test_bad_saves_are_refused(
 
 
 async def test_search_uses_the_answer_engine(client: TestClient) -> None:
-    response = await client.get("/app/api/search?q=hwawei&lang=en")
+    response = await client.get("/app/api/search?q=lumen%20telcom&lang=en")
     data = await response.json()
     found = data["answers"] + data["suggestions"]
     assert found[0]["type"] == "organization"
-    assert found[0]["id"] == "huawei"
+    assert found[0]["id"] == "lumen"
     side = await (await client.get("/app/api/search?q=actos+paralelos&lang=es")).json()
     assert {"type": "filter", "id": "side_event"}.items() <= side["answers"][0].items()
     nothing = await (await client.get("/app/api/search?q=&lang=en")).json()
@@ -248,7 +249,8 @@ async def test_api_is_stateless_between_workers(
 ) -> None:
     """A save through one worker's server is read by another's (the database is the state)."""
     from devtools.local_api import LocalRequest
-    from handlers.app import build_application, running
+    from handlers.app import build_application
+    from handlers.runtime import running
 
     other = build_application(settings, request=LocalRequest(api))  # type: ignore[arg-type]
     async with running(other):
@@ -262,3 +264,33 @@ async def test_api_is_stateless_between_workers(
             await first.put("/app/api/saved/opening", json={"saved": True}, headers=headers)
             data = await (await second.get("/app/api/programme", headers=headers)).json()
             assert data["saved"] == ["opening"]
+
+
+async def test_sessions_that_take_questions_link_to_ask_the_panel_in_the_chat(
+    app: Application,  # type: ignore[type-arg]
+    client: TestClient,
+    chat: LocalChat,
+) -> None:
+    """The runtime gives the web API the running bot's username: a panel's card links to its
+    live questions in the chat (/start ask-<session>), a break's does not."""
+    data = await (await client.get("/app/api/programme?lang=ca")).json()
+    links = {s["id"]: s["ask"] for s in data["sessions"]}
+    assert links["panel-fibre"] == f"https://t.me/{BOT_USERNAME}?start=ask-panel-fibre"
+    assert links["side-event-otn"] == f"https://t.me/{BOT_USERNAME}?start=ask-side-event-otn"
+    assert links["coffee-break"] is None and links["river-lunch"] is None
+    assert data["strings"]["ask"] == "❓ Pregunta al panell"
+    # The link's start parameter opens that session's questions in the chat.
+    start = links["panel-fibre"].partition("?start=")[2]
+    room = await chat.send(f"/start {start}")
+    assert "Questions for" in room[-1].text and "Fibre along the valley" in room[-1].text
+
+
+async def test_without_the_bots_username_there_is_no_ask_link(
+    app: Application,  # type: ignore[type-arg]
+) -> None:
+    services = services_of(app)
+    web_api = WebAppApi(
+        services.content_version, services.users, services.agenda, TOKEN, bot_username=None
+    )
+    data = await web_api.programme(None, "en")
+    assert [s["ask"] for s in data["sessions"]] == [None] * len(data["sessions"])

@@ -12,8 +12,9 @@ from telegram.ext import Application
 
 from bot.settings import Settings
 from devtools.local_api import LocalBotApi, LocalRequest, buttons_of
-from handlers.app import build_application, running
-from handlers.webapp_http import serve_with_polling
+from handlers.app import build_application
+from handlers.runtime import Site, running, started
+from handlers.webapp_http import web_app
 from tests.conftest import chat_for, make_settings
 from tests.e2e.bot_process import free_port
 
@@ -90,20 +91,12 @@ async def test_polling_mode_serves_the_page_on_web_app_port(
     port = free_port()
     settings = make_settings(database_url, WEB_APP_PORT=port)
     application = build_application(settings, request=LocalRequest(api))
-    serve_with_polling(application, settings)
-    async with application:
-        assert application.post_init is not None and application.post_stop is not None
-        await application.post_init(application)
-        try:
-            async with aiohttp.ClientSession() as http:
-                url = f"http://127.0.0.1:{port}/app/api/programme?lang=ca"
-                async with http.get(url, timeout=aiohttp.ClientTimeout(total=10)) as response:
-                    assert response.status == 200
-                    assert (await response.json())["lang"] == "ca"
-        finally:
-            await application.post_stop(application)
-    assert application.post_shutdown is not None
-    await application.post_shutdown(application)
+    site = Site(lambda runtime: web_app(runtime.application), "127.0.0.1", port)
+    async with started(application, site=site), aiohttp.ClientSession() as http:
+        url = f"http://127.0.0.1:{port}/app/api/programme?lang=ca"
+        async with http.get(url, timeout=aiohttp.ClientTimeout(total=10)) as response:
+            assert response.status == 200
+            assert (await response.json())["lang"] == "ca"
     async with aiohttp.ClientSession() as http:
         with pytest.raises(aiohttp.ClientConnectionError):
             await http.get(f"http://127.0.0.1:{port}/app/", timeout=aiohttp.ClientTimeout(total=5))

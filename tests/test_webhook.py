@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import AsyncIterator
 
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestClient
 from sqlalchemy import func, select
 from telegram.ext import Application
 
@@ -15,26 +14,10 @@ from bot.models import InboxUpdate, Lease
 from devtools.local_api import LocalBotApi, LocalChat
 from handlers.context import services_of
 from handlers.updates import UpdateRunner
-from handlers.webhook import SECRET_HEADER, webhook_app, webhook_path, webhook_problem
+from handlers.webhook import SECRET_HEADER, webhook_path, webhook_problem
+from tests.conftest import WEBHOOK_PATH as PATH
+from tests.conftest import WEBHOOK_SECRET as SECRET
 from tests.conftest import make_settings
-
-SECRET = "s3cret_token-1234567890"
-PATH = "/telegram/hook"
-
-
-@pytest.fixture
-async def runner(app: Application) -> AsyncIterator[UpdateRunner]:
-    update_runner = UpdateRunner(app)
-    await update_runner.start()
-    yield update_runner
-    await update_runner.stop()
-
-
-@pytest.fixture
-async def client(app: Application, runner: UpdateRunner) -> AsyncIterator[TestClient]:
-    server = TestServer(webhook_app(app, SECRET, PATH, runner))
-    async with TestClient(server) as test_client:
-        yield test_client
 
 
 async def stored(app: Application) -> int:
@@ -56,20 +39,20 @@ def update_from(chat: LocalChat, text: str) -> dict[str, object]:
 
 
 async def test_the_right_secret_gets_the_update_processed(
-    client: TestClient, chat: LocalChat, api: LocalBotApi
+    webhook_client: TestClient, chat: LocalChat, api: LocalBotApi
 ) -> None:
-    payload = update_from(chat, "how many employees does Huawei have")
-    response = await client.post(PATH, json=payload, headers={SECRET_HEADER: SECRET})
+    payload = update_from(chat, "how many employees does Lumen Telecom have")
+    response = await webhook_client.post(PATH, json=payload, headers={SECRET_HEADER: SECRET})
 
     assert response.status == 200
-    assert any("207,000" in text for text in await answered(api, chat.user_id))
+    assert any("12,400" in text for text in await answered(api, chat.user_id))
 
 
 @pytest.mark.parametrize("headers", [{SECRET_HEADER: "wrong"}, {SECRET_HEADER: ""}, {}])
 async def test_a_wrong_or_missing_secret_gets_403_and_changes_nothing(
-    client: TestClient, chat: LocalChat, app: Application, headers: dict[str, str]
+    webhook_client: TestClient, chat: LocalChat, app: Application, headers: dict[str, str]
 ) -> None:
-    response = await client.post(PATH, json=update_from(chat, "hi"), headers=headers)
+    response = await webhook_client.post(PATH, json=update_from(chat, "hi"), headers=headers)
 
     assert response.status == 403
     assert await stored(app) == 0
@@ -77,9 +60,9 @@ async def test_a_wrong_or_missing_secret_gets_403_and_changes_nothing(
 
 @pytest.mark.parametrize("body", [b"not json", b"[1, 2]", b'{"no": "update_id"}'])
 async def test_a_body_that_is_not_an_update_gets_400(
-    client: TestClient, app: Application, body: bytes
+    webhook_client: TestClient, app: Application, body: bytes
 ) -> None:
-    response = await client.post(
+    response = await webhook_client.post(
         PATH, data=body, headers={SECRET_HEADER: SECRET, "Content-Type": "application/json"}
     )
 
@@ -88,12 +71,12 @@ async def test_a_body_that_is_not_an_update_gets_400(
 
 
 async def test_health_answers_while_running_and_503_once_stopped(
-    client: TestClient, app: Application
+    webhook_client: TestClient, app: Application
 ) -> None:
-    assert (await client.get("/healthz")).status == 200
+    assert (await webhook_client.get("/healthz")).status == 200
     await app.stop()
     try:
-        assert (await client.get("/healthz")).status == 503
+        assert (await webhook_client.get("/healthz")).status == 503
     finally:
         await app.start()
 
@@ -128,12 +111,12 @@ def test_the_local_path_is_the_public_url_path() -> None:
 
 
 async def test_the_same_update_delivered_twice_is_processed_once(
-    client: TestClient, chat: LocalChat, api: LocalBotApi
+    webhook_client: TestClient, chat: LocalChat, api: LocalBotApi
 ) -> None:
     await chat.send("/propose")
     payload = update_from(chat, "Dupe Name")
     for _ in range(2):  # Telegram redelivers when a webhook answer is late
-        response = await client.post(PATH, json=payload, headers={SECRET_HEADER: SECRET})
+        response = await webhook_client.post(PATH, json=payload, headers={SECRET_HEADER: SECRET})
         assert response.status == 200
     await answered_after(api, chat.user_id, "organization")
     await asyncio.sleep(0.3)  # time enough for a second processing, if there were one
@@ -150,32 +133,34 @@ async def answered_after(api: LocalBotApi, chat_id: int, word: str) -> None:
 
 
 async def test_repeated_wrong_secrets_are_logged_at_a_bounded_rate(
-    client: TestClient, chat: LocalChat, caplog: pytest.LogCaptureFixture
+    webhook_client: TestClient, chat: LocalChat, caplog: pytest.LogCaptureFixture
 ) -> None:
     for _ in range(200):
-        await client.post(PATH, json=update_from(chat, "hi"), headers={SECRET_HEADER: "no"})
+        await webhook_client.post(
+            PATH, json=update_from(chat, "hi"), headers={SECRET_HEADER: "no"}
+        )
     refusals = [r for r in caplog.records if "wrong secret" in r.getMessage()]
     assert len(refusals) == 1
 
 
 async def test_an_update_the_library_cannot_read_is_skipped_once_and_the_next_goes_on(
-    client: TestClient, chat: LocalChat, api: LocalBotApi, caplog: pytest.LogCaptureFixture
+    webhook_client: TestClient, chat: LocalChat, api: LocalBotApi, caplog: pytest.LogCaptureFixture
 ) -> None:
     broken = {"update_id": chat.api.next_update_id(), "message": {"message_id": "x"}}
-    response = await client.post(PATH, json=broken, headers={SECRET_HEADER: SECRET})
+    response = await webhook_client.post(PATH, json=broken, headers={SECRET_HEADER: SECRET})
     assert response.status == 200  # stored: Telegram must not send it again and again
-    good = update_from(chat, "how many employees does Huawei have")
-    await client.post(PATH, json=good, headers={SECRET_HEADER: SECRET})
-    assert any("207,000" in text for text in await answered(api, chat.user_id))
+    good = update_from(chat, "how many employees does Lumen Telecom have")
+    await webhook_client.post(PATH, json=good, headers={SECRET_HEADER: SECRET})
+    assert any("12,400" in text for text in await answered(api, chat.user_id))
     skipped = [r for r in caplog.records if "unreadable" in r.getMessage()]
     assert len(skipped) == 1 and str(broken["update_id"]) in skipped[0].getMessage()
 
 
 async def test_an_update_id_no_database_column_holds_is_refused(
-    client: TestClient, app: Application
+    webhook_client: TestClient, app: Application
 ) -> None:
     forged = {"update_id": 2**70, "message": {"message_id": 1}}
-    response = await client.post(PATH, json=forged, headers={SECRET_HEADER: SECRET})
+    response = await webhook_client.post(PATH, json=forged, headers={SECRET_HEADER: SECRET})
     assert response.status == 400
     assert await stored(app) == 0
 

@@ -23,8 +23,9 @@ from bot.broadcasts import ALL
 from bot.models import Broadcast, Delivery, Proposal, User
 from bot.settings import Settings
 from devtools.local_api import JSON, ApiError, LocalBotApi, LocalChat, LocalRequest, sent_texts
-from handlers.app import build_application, running
+from handlers.app import build_application
 from handlers.context import services_of
+from handlers.runtime import running
 from handlers.transport import telegram_send
 from tests.conftest import ADMIN_ID, CONTENT_DIR, make_settings
 
@@ -153,7 +154,7 @@ async def test_reload_on_one_worker_reaches_the_other(
         event = content / "event.yaml"
         event.write_text(
             event.read_text(encoding="utf-8").replace(
-                "Local actions tackling global challenges", "Local actions, global answers"
+                "Small towns, big networks", "Small towns, big answers"
             ),
             encoding="utf-8",
         )
@@ -162,7 +163,7 @@ async def test_reload_on_one_worker_reaches_the_other(
         assert "reloaded" in sent_texts(calls)[0].lower()
         # The second worker has not reloaded anything itself: it follows the version.
         calls = await pair.on(pair.chat(61), 1).send("/start")
-        assert "global answers" in sent_texts(calls)[0]
+        assert "big answers" in sent_texts(calls)[0]
         assert services_of(pair.second).content_version.version == (
             services_of(pair.first).content_version.version
         )
@@ -212,7 +213,7 @@ async def test_only_one_worker_sends_and_another_takes_over_when_it_dies(
             await services.users.contact(user_id, "en")
         # The application's own senders stand aside; two of ours, on short leases, compete.
         for app in (pair.first, pair.second):
-            await app.bot_data.pop("broadcast_sender").stop()
+            await app.bot_data.stop_broadcast_sender()
         senders = [
             BroadcastSender(
                 services_of(app).sessions,

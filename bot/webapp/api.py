@@ -17,6 +17,7 @@ from bot.content import Content, Organization, OrganizationRole, Session, Sessio
 from bot.content.facts import faq_answer
 from bot.content.versions import SharedContent
 from bot.i18n import DEFAULT_LANGUAGE, LANGUAGES, catalog, plain
+from bot.live import takes_questions
 from bot.users import UserService
 from bot.visits import known_language
 from bot.webapp.auth import WebAppUser, check_init_data
@@ -63,6 +64,14 @@ def boot_strings() -> dict[str, dict[str, str]]:
     }
 
 
+def ask_link(session: Session, bot_username: str | None) -> str | None:
+    """The chat's "❓ Ask the panel" as a deep link (/start ask-<session>), for a session that
+    takes live questions; None without the bot's username (not known before it started)."""
+    if not bot_username or not takes_questions(session):
+        return None
+    return f"https://t.me/{bot_username}?start=ask-{session.id}"
+
+
 def session_when(content: Content, session: Session, lang: str) -> str:
     start, end = f"{session.start:%H:%M}", f"{session.end:%H:%M}"
     if content.draft:
@@ -70,7 +79,9 @@ def session_when(content: Content, session: Session, lang: str) -> str:
     return f"{start}–{end}"
 
 
-def session_json(content: Content, session: Session, lang: str) -> JSON:
+def session_json(
+    content: Content, session: Session, lang: str, bot_username: str | None = None
+) -> JSON:
     host = content.organization(session.host) if session.host else None
     return {
         "id": session.id,
@@ -88,6 +99,7 @@ def session_json(content: Content, session: Session, lang: str) -> JSON:
         "room": session.room.get(lang) if session.room else None,
         "open": session.open_for_contributions,
         "calendar": calendar_path(session.id, lang),
+        "ask": ask_link(session, bot_username),
     }
 
 
@@ -104,7 +116,7 @@ def organization_json(content: Content, org: Organization, lang: str) -> JSON:
     }
 
 
-def programme_json(content: Content, lang: str) -> JSON:
+def programme_json(content: Content, lang: str, bot_username: str | None = None) -> JSON:
     """Everything the page shows, the same for everyone who reads `lang`."""
     event = content.event
     note = content.draft_note.get(lang) if content.draft_note else plain("webapp.ui.draft", lang)
@@ -119,7 +131,7 @@ def programme_json(content: Content, lang: str) -> JSON:
         },
         "draft": content.draft,
         "draft_note": note if content.draft else None,
-        "sessions": [session_json(content, s, lang) for s in content.sessions],
+        "sessions": [session_json(content, s, lang, bot_username) for s in content.sessions],
         "organizations": [organization_json(content, o, lang) for o in content.organizations],
     }
 
@@ -131,7 +143,9 @@ class _Cached:
 
 
 class WebAppApi:
-    """The calls the page makes. `person` is None for a reader without (valid) initData."""
+    """The calls the page makes. `person` is None for a reader without (valid) initData.
+    `bot_username` (the running bot's, without "@") makes the sessions' "Ask the panel"
+    links; without it the page shows none."""
 
     def __init__(
         self,
@@ -139,11 +153,13 @@ class WebAppApi:
         users: UserService,
         agenda: AgendaService,
         bot_token: str,
+        bot_username: str | None = None,
     ) -> None:
         self._content = content
         self._users = users
         self._agenda = agenda
         self._token = bot_token
+        self._bot_username = bot_username
         self._cache = _Cached()
 
     def authenticate(self, init_data: str) -> WebAppUser:
@@ -173,7 +189,7 @@ class WebAppApi:
         by_language = self._cache.by_language
         assert by_language is not None
         if lang not in by_language:
-            by_language[lang] = programme_json(content, lang)
+            by_language[lang] = programme_json(content, lang, self._bot_username)
         return by_language[lang]
 
     async def programme(self, person: WebAppUser | None, asked: str | None) -> JSON:

@@ -13,7 +13,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from tests.conftest import ADMIN_ID, CONTENT_DIR, ORGANIZER_CHAT_ID, ORGANIZER_ID
+from tests.conftest import ADMIN_ID, ORGANIZER_CHAT_ID, ORGANIZER_ID, SHIPPED_CONTENT_DIR
 from tests.e2e.bot_process import BotProcess, bot_environment, free_port
 from tests.e2e.fake_bot_api import FakeBotApiServer, HttpChat
 
@@ -44,7 +44,7 @@ def bot_env(fake_api: FakeBotApiServer, tmp_path: Path) -> dict[str, str]:
         ADMIN_IDS=str(ADMIN_ID),
         ORGANIZER_IDS=str(ORGANIZER_ID),
         ORGANIZER_CHAT_ID=str(ORGANIZER_CHAT_ID),
-        CONTENT_DIR=str(CONTENT_DIR),
+        CONTENT_DIR=str(SHIPPED_CONTENT_DIR),
         LOG_LEVEL="DEBUG",
     )
 

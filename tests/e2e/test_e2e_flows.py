@@ -9,7 +9,7 @@ from devtools.local_api import ApiError, Call, buttons_of
 from tests.conftest import ADMIN_ID, ORGANIZER_CHAT_ID, ORGANIZER_ID
 from tests.e2e.conftest import Launch, person
 from tests.e2e.fake_bot_api import JSON, FakeBotApiServer, HttpChat
-from tests.test_propose_flow import SUMMARY, TITLE, text_of
+from tests.proposal_support import SUMMARY, TITLE, text_of
 
 
 def button_starting(chat: HttpChat, prefix: str) -> str:

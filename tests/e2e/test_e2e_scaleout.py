@@ -24,7 +24,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from bot.leases import SENDER_ROLE
 from bot.models import Broadcast, Delivery, Lease, Proposal
 from devtools.local_api import Call, sent_texts
-from tests.conftest import ADMIN_ID, CONTENT_DIR, ORGANIZER_CHAT_ID, ORGANIZER_ID, reset_postgres
+from tests.conftest import (
+    ADMIN_ID,
+    ORGANIZER_CHAT_ID,
+    ORGANIZER_ID,
+    SHIPPED_CONTENT_DIR,
+    reset_postgres,
+)
 from tests.e2e.bot_process import BotProcess, bot_environment, free_port
 from tests.e2e.conftest import E2E_TOKEN, WEBHOOK_SECRET, WEBHOOK_URL, wait_until_healthy
 from tests.e2e.fake_bot_api import JSON, FakeBotApiServer, HttpChat
@@ -105,7 +111,7 @@ def worker_environment(fake_api: FakeBotApiServer, port: int) -> dict[str, str]:
         ADMIN_IDS=str(ADMIN_ID),
         ORGANIZER_IDS=str(ORGANIZER_ID),
         ORGANIZER_CHAT_ID=str(ORGANIZER_CHAT_ID),
-        CONTENT_DIR=str(CONTENT_DIR),
+        CONTENT_DIR=str(SHIPPED_CONTENT_DIR),
         WEBHOOK_URL=WEBHOOK_URL,
         WEBHOOK_SECRET=WEBHOOK_SECRET,
         WEBHOOK_LISTEN="127.0.0.1",

@@ -33,7 +33,7 @@ pytestmark = [
 ]
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
 PROJECTOR = {"width": 1280, "height": 720}
-PANEL = "panel-connectivity"
+PANEL = "panel-fibre"
 UPDATE_WITHIN_MS = 2_000
 
 

@@ -19,6 +19,7 @@ from sqlalchemy import select
 from telegram.ext import Application
 
 from bot.models.agenda import SavedSession
+from devtools.local_api import BOT_USERNAME
 from handlers.context import services_of
 from handlers.webapp_http import add_web_app_routes
 from tests.e2e.chromium import CHROMIUM, CHROMIUM_ARGS
@@ -69,8 +70,11 @@ def telegram_stub(init_data: str, user: dict[str, Any], theme: dict[str, str], s
         "platform": "tdesktop",
         "version": "8.0",
     }
+    # openTelegramLink records its links (window.telegramLinks) for the tests to read.
     methods = (
         "{ready() {}, expand() {}, onEvent() {}, openLink() {},"
+        " openTelegramLink(url) {"
+        " (window.telegramLinks = window.telegramLinks || []).push(url); },"
         " HapticFeedback: {selectionChanged() {}}}"
     )
     return f"window.Telegram = {{WebApp: Object.assign({json.dumps(web_app)}, {methods})}};"
@@ -168,17 +172,47 @@ async def test_the_timeline_shows_every_session_and_the_draft(
     assert await page.locator("#read-only").is_hidden()
     await screenshot(page, "webapp-light-360x740.png")
     # A card opens to its description, topics, speakers "to be announced" and calendar file.
-    await page.click("#s-panel-connectivity .session-open")
-    details = page.locator("#d-panel-connectivity")
+    await page.click("#s-panel-fibre .session-open")
+    details = page.locator("#d-panel-fibre")
     text = await details.inner_text()
     assert "to be announced" in text
-    assert "connectivity" in text
+    assert "backbone cable" in text
     link = details.locator("a", has_text="Calendar file")
-    assert await link.get_attribute("href") == "calendar/panel-connectivity.ics?lang=en"
+    assert await link.get_attribute("href") == "calendar/panel-fibre.ics?lang=en"
     # The partners and side-event organizers' cards.
     await page.click("#tab-organizations")
-    assert await page.locator("#o-huawei").is_visible()
+    assert await page.locator("#o-lumen").is_visible()
     assert await page.locator("#role-side_event_organizer").is_visible()
+
+
+async def test_ask_the_panel_opens_the_sessions_questions_in_the_chat(
+    browser: Any, base_url: str
+) -> None:
+    page = await open_page(browser, base_url)
+    await page.click("#s-panel-fibre .session-open")
+    ask = page.locator("#d-panel-fibre button.ask")
+    assert await ask.is_visible()
+    assert await ask.inner_text() == "❓ Ask the panel"
+    await ask.click()
+    opened = await page.evaluate("window.telegramLinks")
+    assert opened == [f"https://t.me/{BOT_USERNAME}?start=ask-panel-fibre"]
+    # A break takes no questions: its card has no such button.
+    await page.click("#s-coffee-break .session-open")
+    assert await page.locator("#d-coffee-break").is_visible()
+    assert await page.locator("#d-coffee-break button.ask").count() == 0
+
+
+async def test_ask_the_panel_outside_telegram_opens_the_link_in_a_new_window(
+    browser: Any, base_url: str
+) -> None:
+    page = await browser.new_page()
+    await page.add_init_script("window.open = (url, target) => { window.opened = [url, target] }")
+    await page.goto(base_url)
+    await page.wait_for_selector("html[data-ready='1']")
+    await page.click("#s-panel-fibre .session-open")
+    await page.click("#d-panel-fibre button.ask")
+    opened = await page.evaluate("window.opened")
+    assert opened == [f"https://t.me/{BOT_USERNAME}?start=ask-panel-fibre", "_blank"]
 
 
 async def test_the_dark_theme_follows_telegram(browser: Any, base_url: str) -> None:
@@ -198,13 +232,13 @@ async def test_saving_in_the_page_is_saved_in_the_chats_agenda(
     base_url: str,
 ) -> None:
     page = await open_page(browser, base_url)
-    save = page.locator("#s-panel-connectivity button.save")
+    save = page.locator("#s-panel-fibre button.save")
     assert await save.get_attribute("aria-pressed") == "false"
     await save.click()
-    await page.wait_for_selector("#s-panel-connectivity button.save[aria-pressed='true']")
+    await page.wait_for_selector("#s-panel-fibre button.save[aria-pressed='true']")
     agenda = services_of(app).agenda
-    assert await agenda.saved(PERSON) == {"panel-connectivity"}
-    assert await saved_rows(app) == [(PERSON, "panel-connectivity")]
+    assert await agenda.saved(PERSON) == {"panel-fibre"}
+    assert await saved_rows(app) == [(PERSON, "panel-fibre")]
     # Saved from the chat: the page shows it after a reload; the Saved filter shows both.
     await agenda.save(PERSON, "opening")
     await page.reload()
@@ -214,23 +248,23 @@ async def test_saving_in_the_page_is_saved_in_the_chats_agenda(
     shown = await page.eval_on_selector_all(
         "#timeline article.session", "cards => cards.map(c => c.dataset.session)"
     )
-    assert shown == ["opening", "panel-connectivity"]
+    assert shown == ["opening", "panel-fibre"]
     # Removing it in the page removes the chat's row.
     await page.click("#s-opening button.save")
     await page.wait_for_selector("#s-opening", state="detached")
-    assert await agenda.saved(PERSON) == {"panel-connectivity"}
+    assert await agenda.saved(PERSON) == {"panel-fibre"}
 
 
 async def test_search_finds_a_misspelled_partner(browser: Any, base_url: str) -> None:
     page = await open_page(browser, base_url)
-    await page.fill("#search-input", "hwawei")
+    await page.fill("#search-input", "lumen telcom")
     await page.click("#search-button")
     first = page.locator("#results .result-button").first
     await first.wait_for()
-    assert "Huawei" in await first.inner_text()
+    assert "Lumen Telecom" in await first.inner_text()
     await first.click()
     assert await page.locator("#organizations").is_visible()
-    assert await page.locator("#o-huawei .session-open").get_attribute("aria-expanded") == "true"
+    assert await page.locator("#o-lumen .session-open").get_attribute("aria-expanded") == "true"
 
 
 async def test_the_language_follows_the_bot_setting_then_telegram(
@@ -299,7 +333,7 @@ async def test_a_phone_with_large_fonts_no_overflow_and_44px_targets(
 ) -> None:
     page = await open_page(browser, base_url)
     await page.evaluate(f"document.documentElement.style.fontSize = '{16 * font_scale}px'")
-    await page.click("#s-side-event-oasc .session-open")
+    await page.click("#s-side-event-otn .session-open")
     overflow = await page.evaluate(
         "document.documentElement.scrollWidth - document.documentElement.clientWidth"
     )

@@ -111,9 +111,23 @@
       box.appendChild(topics);
     }
     if (session.open) box.appendChild(el("p", "detail", s("open")));
+    if (session.ask) box.appendChild(askButton(session.ask));
     var calendar = el("a", "link-button", s("calendar"), { href: session.calendar, download: "" });
     box.appendChild(calendar);
     return box;
+  }
+
+  /* "❓ Ask the panel": the session's live questions, in the chat (/start ask-<session>). */
+  function askButton(url) {
+    var button = el("button", "link-button ask", s("ask"), { type: "button" });
+    button.addEventListener("click", function () { openTelegramLink(url); });
+    return button;
+  }
+
+  function openTelegramLink(url) {
+    if (!/^https:\/\/t\.me\//.test(url)) return;
+    if (tg && typeof tg.openTelegramLink === "function") tg.openTelegramLink(url);
+    else window.open(url, "_blank", "noopener");
   }
 
   function sessionCard(session) {

@@ -17,9 +17,9 @@ from telegram.ext import Application
 from bot.models import Delivery
 from bot.settings import Settings
 from devtools.local_api import LocalBotApi, LocalRequest
-from handlers import agenda
-from handlers.app import SENDER_OPTIONS_KEY, build_application, running
+from handlers.app import build_application
 from handlers.context import services_of
+from handlers.runtime import running, runtime_of
 from tests.conftest import CONTENT_DIR, make_settings
 
 EVENT_DAY = dt.date(2031, 6, 18)
@@ -56,7 +56,7 @@ def dated_content(tmp_path: Path, *, draft: bool = True, overlap: bool = False) 
         text = programme.read_text("utf-8")
         if not draft:
             text = text.replace("draft: true", "draft: false")
-        if overlap:  # side-event-urbact 14:30-15:30 overlaps side-event-oasc 14:00-15:00
+        if overlap:  # side-event-civic 14:30-15:30 overlaps side-event-otn 14:00-15:00
             text = text.replace(
                 'start: "15:00"\n    end: "16:00"', 'start: "14:30"\n    end: "15:30"'
             )
@@ -82,11 +82,9 @@ async def agenda_app(
     settings: Settings, api: LocalBotApi, clock: WallClock, **sender: object
 ) -> AsyncIterator[Application]:  # type: ignore[type-arg]
     """A running Application whose sender, reminders and /now follow `clock`."""
-    application = build_application(settings, request=LocalRequest(api))
-    application.bot_data[SENDER_OPTIONS_KEY] = {"now": clock, "idle_poll": 0.05, **sender}
-    application.bot_data[agenda.CLOCK_KEY] = clock
+    application = build_application(settings, request=LocalRequest(api), clock=clock)
+    runtime_of(application).sender_options = {"idle_poll": 0.05, **sender}
     async with running(application) as app:
-        services_of(app).agenda.reminders.now = clock
         yield app
 
 
@@ -98,7 +96,7 @@ async def count(app: Application, *where: object) -> int:  # type: ignore[type-a
 
 async def settled(app: Application, limit: float = 20.0) -> None:  # type: ignore[type-arg]
     """Until nothing due is pending or being sent (the senders look every 0.05 s)."""
-    clock = app.bot_data[SENDER_OPTIONS_KEY]["now"]
+    clock = runtime_of(app).clock
     for _ in range(int(limit / 0.05)):
         waiting = await count(
             app,
