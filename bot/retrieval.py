@@ -42,6 +42,10 @@ from bot.content.facts import faq_answer
 from bot.i18n import LANGUAGES
 from bot.textmatch import fold
 
+# bm25s sets its logger to DEBUG when it is imported, whenever that is (after the logging was
+# configured, on the bot's first start): it follows the configured level like the rest.
+logging.getLogger("bm25s").setLevel(logging.NOTSET)
+
 log = logging.getLogger(__name__)
 
 LANGS = ("en", "es", "ca")

@@ -17,6 +17,7 @@ import re
 import signal
 import sys
 import threading
+import time
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -183,7 +184,10 @@ async def run_chat(
     language: str | None = None,
     downloads: Path = Path("data"),
 ) -> None:
-    api = LocalBotApi()
+    # Telegram's update ids only grow, and a draft remembers the last update it applied (so a
+    # replayed one is not applied twice): a new run on the same database goes on from the
+    # clock (microseconds), above every id an earlier run gave.
+    api = LocalBotApi(first_update_id=time.time_ns() // 1000)
     settings = terminal_settings(settings)
     application = build_application(settings, request=LocalRequest(api), token=LOCAL_TOKEN)
     lang = normalize_language(language)

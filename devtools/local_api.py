@@ -71,7 +71,9 @@ Interceptor = Callable[[str, JSON], "ApiError | None"]
 class LocalBotApi:
     """Bot API methods over an in-memory store of chats and messages."""
 
-    def __init__(self, bot_id: int = BOT_ID, username: str = BOT_USERNAME) -> None:
+    def __init__(
+        self, bot_id: int = BOT_ID, username: str = BOT_USERNAME, first_update_id: int = 1
+    ) -> None:
         self.bot_user = {
             "id": bot_id,
             "is_bot": True,
@@ -81,7 +83,7 @@ class LocalBotApi:
         self.calls: list[Call] = []
         self.messages: dict[tuple[int, int], JSON] = {}
         self._message_ids = itertools.count(1)
-        self._update_ids = itertools.count(1)
+        self._update_ids = itertools.count(first_update_id)
         self.interceptors: list[Interceptor] = []
         # Told of every call answered, also those made in the background (a broadcast being
         # delivered, its progress message edited): the terminal chat prints them as they come.

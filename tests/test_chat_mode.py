@@ -158,3 +158,18 @@ async def test_plain_messages_are_printed_as_they_are(database_url: str) -> None
     )
     await run_chat(settings, stdin=script, out=out)
     assert "\nHi <b>all</b> &amp; welcome\n" in out.getvalue()
+
+
+async def test_a_second_run_on_the_same_database_goes_on_with_the_draft(
+    settings: Settings,
+) -> None:
+    """Telegram's update ids only grow: a new terminal chat on the same database goes on from
+    a higher id, so its first answers are not taken for updates applied already (the draft
+    remembers the last one it applied)."""
+    first = io.StringIO()
+    await run_chat(settings, stdin=io.StringIO("/propose\nAda Lovelace\n/quit\n"), out=first)
+    assert "Step 2 of" in first.getvalue()
+    second = io.StringIO()
+    await run_chat(settings, stdin=io.StringIO("/propose\nada@example.org\n/quit\n"), out=second)
+    assert "Step 2 of" in second.getvalue()  # resumed where it was
+    assert "Step 3 of" in second.getvalue()  # and the answer moved it on

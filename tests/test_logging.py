@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import logging
+import subprocess
+import sys
 from collections.abc import Iterator
 
 import pytest
@@ -120,3 +122,19 @@ def test_building_the_answer_index_logs_nothing_at_info(
         root.handlers[:] = handlers
         root.setLevel(level)
         logging.captureWarnings(False)
+
+
+def test_the_answer_index_built_after_the_logging_is_configured_logs_nothing_at_info() -> None:
+    """The bot's own order: logging configured first, bm25s imported later (when the answer
+    index is first built), which sets its logger to DEBUG again: still nothing at INFO."""
+    script = (
+        "from bot.logging_setup import configure_logging\n"
+        "configure_logging('INFO')\n"
+        "from bot.retrieval import bm25s\n"
+        "tokens = bm25s.tokenize(['a first sentence', 'another one'], show_progress=False)\n"
+        "bm25s.BM25().index(tokens, show_progress=False)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert "bm25s" not in done.stderr, done.stderr
