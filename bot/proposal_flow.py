@@ -257,7 +257,7 @@ def typed_choice(
     scored = process.extract(typed, list(labels), scorer=fuzz.ratio, limit=None)
     best = [(name, score) for name, score, _ in scored if score >= CHOICE_CUTOFF]
     if not best:
-        return None
+        return _part_of_one_label(typed, labels)
     found = labels[best[0][0]]
     # Another button scores about as well: which one was meant is a guess, so ask again.
     rivals = {
@@ -267,6 +267,25 @@ def typed_choice(
         for value in labels[name]
     }
     return next(iter(found)) if len(found) == 1 and rivals == found else None
+
+
+def _part_of_one_label(typed: str, labels: dict[str, set[str]]) -> str | None:
+    """The button whose label holds every word typed, typos forgiven ("local government",
+    "adminstracio local" for "Local or regional government"): two words at least, and one
+    button only."""
+    words = typed.split()
+    if len(words) < 2:
+        return None
+    found = {
+        value
+        for name, values in labels.items()
+        if all(
+            process.extractOne(word, name.split(), scorer=fuzz.ratio, score_cutoff=CHOICE_CUTOFF)
+            for word in words
+        )
+        for value in values
+    }
+    return next(iter(found)) if len(found) == 1 else None
 
 
 # -- prompts ------------------------------------------------------------------------------------

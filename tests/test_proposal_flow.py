@@ -14,7 +14,7 @@ from telegram.ext import Application
 from bot.content.store import ContentStore
 from bot.i18n import catalog, placeholders, plain, t
 from bot.models import Proposal, ProposalDraft
-from bot.proposal_flow import FLOW, Flow, FlowStep, Kind, Step
+from bot.proposal_flow import FLOW, Flow, FlowStep, Kind, Step, typed_choice
 from devtools.local_api import JSON, Call, LocalChat, buttons_of
 from handlers.context import services_of
 from tests.conftest import CONTENT_DIR
@@ -129,3 +129,24 @@ def test_every_step_has_its_strings_and_the_summary_shows_every_field(suggested:
         assert f"proposals.field.{entry.name}" in keys
     review = placeholders(keys["proposals.review"]["en"])
     assert review == {entry.name.value for entry in FLOW.editable}
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("local government", "government"),
+        ("administració local", "government"),
+        ("adminstracio local", "government"),  # a typo, no accent
+        ("regional bank", None),  # a word no label has
+        ("local", None),  # one word: a typed answer would be read too eagerly
+        ("o regional", "government"),
+        ("universitat recerca", "academia"),
+    ],
+)
+def test_a_typed_part_of_one_label_names_its_button(typed: str, expected: str | None) -> None:
+    options = [
+        (plain(f"proposals.sector.{sector}", lang), sector)
+        for lang in ("en", "es", "ca")
+        for sector in ("government", "company", "academia", "civil_society", "other")
+    ]
+    assert typed_choice(options, typed) == expected
