@@ -96,6 +96,7 @@ class Nav(StrEnum):
     LANGUAGE = "language"
     GREETING = "greeting"  # "hola", "good morning": small talk, answered by lexicon.yaml lists
     THANKS = "thanks"
+    ACK = "ack"  # "ok", "vale", "d'acord": small talk too
     NOW = "now"  # what is on now and next (handlers/agenda.py)
 
 
@@ -157,6 +158,7 @@ NAV_PHRASES: dict[Nav, tuple[str, ...]] = {
     ),
     Nav.GREETING: (),
     Nav.THANKS: (),
+    Nav.ACK: (),
     Nav.LANGUAGE: ("language", "change language", "idioma", "cambiar idioma", "canviar idioma"),
     Nav.NOW: (
         "what is on now",

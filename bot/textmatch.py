@@ -55,7 +55,7 @@ def _singular(token: str) -> str:
 class Lexicon:
     stopwords: frozenset[str]
     light_words: frozenset[str]
-    small_talk: dict[str, str]  # folded phrase -> "greeting" | "thanks"
+    small_talk: dict[str, str]  # folded phrase -> "greeting" | "thanks" | "ack"
     words: dict[str, str]
     phrases: dict[str, str]
     phrase_pattern: re.Pattern[str] | None
@@ -83,6 +83,7 @@ class Lexicon:
         light = frozenset(_singular(fold(str(w))) for w in raw.get("light_words") or [])
         small_talk = {fold(str(w)): "greeting" for w in raw.get("greetings") or []}
         small_talk |= {fold(str(w)): "thanks" for w in raw.get("thanks") or []}
+        small_talk |= {fold(str(w)): "ack" for w in raw.get("acknowledgements") or []}
         synonyms = {fold(str(k)): fold(str(v)) for k, v in (raw.get("synonyms") or {}).items()}
         words = {k: v for k, v in synonyms.items() if k and " " not in k}
         phrases = {k: v for k, v in synonyms.items() if " " in k}
@@ -167,7 +168,9 @@ class Lexicon:
         return None
 
     def small_talk_kind(self, text: str) -> str | None:
-        """ "greeting" or "thanks" when the message is only that (and filler words)."""
+        """ "greeting", "thanks" or "ack" (an "ok") when the message is only that (and filler
+        words); the first one said decides, an "ok" only if nothing else is said ("ok,
+        thanks!" is a thanks)."""
         words = fold(text).split()
         kind = None
         position = 0
@@ -175,7 +178,7 @@ class Lexicon:
             for size in (4, 3, 2, 1):
                 found = self.small_talk.get(" ".join(words[position : position + size]))
                 if found:
-                    kind = kind or found
+                    kind = found if kind in (None, "ack") else kind
                     position += size
                     break
             else:

@@ -164,6 +164,8 @@ def render_nav(content: Content, nav: Nav, lang: str) -> views.View:
         return views.View(views.greeting(content, lang), views.main_menu(lang))
     if nav is Nav.THANKS:
         return views.View(t("ask.thanks", lang), views.main_menu(lang))
+    if nav is Nav.ACK:
+        return views.View(t("ask.ack", lang), views.main_menu(lang))
     if nav is Nav.PROPOSE:
         start_request = views.button(
             plain("proposals.button.start", lang), callbacks.PROPOSE_START.data()

@@ -52,7 +52,9 @@ QUESTION_OPENERS: Final = frozenset(
 )  # fmt: skip
 QUESTION_MAX_LENGTH: Final = 200
 # Answers that are no answer to a question typed mid-flow: small talk, and the flow itself.
-NOT_AN_ANSWER: Final = frozenset({"nav:greeting", "nav:thanks", "nav:propose", "nav:help"})
+NOT_AN_ANSWER: Final = frozenset(
+    {"nav:greeting", "nav:thanks", "nav:ack", "nav:propose", "nav:help"}
+)
 
 
 def looks_like_question(text: str) -> bool:

@@ -476,6 +476,7 @@ NAV_LABELS = {
     Nav.NOW: "menu.now",
     Nav.GREETING: "menu.main",
     Nav.THANKS: "menu.main",
+    Nav.ACK: "menu.main",
 }
 
 

@@ -110,5 +110,10 @@ async def test_small_talk_gets_a_friendly_word(chat: LocalChat) -> None:
     assert "De res" in " ".join(sent_texts(thanks))  # thanked in Catalan, answered in Catalan
     thanks = await chat.send("thanks a lot")
     assert "You're welcome" in " ".join(sent_texts(thanks))
+    for said in ("ok", "Okay!", "got it", "d'acord"):
+        ack = " ".join(sent_texts(await chat.send(said)))
+        assert "👍" in ack and "have an answer" not in ack, said
+    thanks = await chat.send("ok, thanks!")  # an "ok" only when nothing else is said
+    assert "You're welcome" in " ".join(sent_texts(thanks))
     question = await chat.send("hi, how many employees does lumen telecom have?")
     assert "12,400" in " ".join(sent_texts(question))  # a greeting does not hide a question
