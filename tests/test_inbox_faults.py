@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -26,14 +25,6 @@ PATH = "/telegram/hook"
 QUESTION = "how many employees does Lumen Telecom have"
 # What a UTF-16 client can produce: half of a surrogate pair, alone (JSON allows the escape).
 LONE_SURROGATE = "\\ud800"
-
-
-@pytest.fixture
-async def runner(app: Application) -> AsyncIterator[UpdateRunner]:
-    update_runner = UpdateRunner(app)
-    await update_runner.start()
-    yield update_runner
-    await update_runner.stop()
 
 
 def person(app: Application, api: LocalBotApi, user_id: int) -> LocalChat:
